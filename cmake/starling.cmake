@@ -1,0 +1,24 @@
+# starling_test(NAME SOURCES... LIBS ...): one gtest binary registered with CTest.
+function(starling_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "STARLING_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()
+
+# starling_fuzz(NAME SOURCE LIBS...): a libFuzzer target when STARLING_FUZZ is on.
+function(starling_fuzz name source)
+  if(STARLING_FUZZ)
+    add_executable(${name} ${source})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(${name} PRIVATE ${ARGN})
+  endif()
+endfunction()
+
+# starling_bench(NAME SOURCE LIBS...): a Google Benchmark binary.
+function(starling_bench name source)
+  add_executable(${name} ${source})
+  target_link_libraries(${name} PRIVATE ${ARGN} benchmark::benchmark)
+endfunction()
