@@ -4,7 +4,7 @@ function(starling_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "STARLING_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    PROPERTIES ENVIRONMENT "STARLING_SOURCE_DIR=${PROJECT_SOURCE_DIR};STARLING_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;STARLING_BINARY_DIR=${PROJECT_BINARY_DIR}")
 endfunction()
 
 # starling_fuzz(NAME SOURCE LIBS...): a libFuzzer target when STARLING_FUZZ is on.

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "syntax/ast.h"
 #include "syntax/diag.h"
@@ -27,5 +28,20 @@ class Scope {
 
 // The value, or the diagnostic River would report.
 std::variant<Value, Diagnostic> Evaluate(const Expr& expr, const Scope& scope);
+
+// One statement of an evaluated body: an attribute and its value, or a block and its body.
+struct EvaluatedStmt {
+  bool is_block = false;
+  std::string name;  // attribute name, or dotted block name
+  std::string label;
+  bool has_label = false;
+  Value value;                       // attributes only
+  std::vector<EvaluatedStmt> body;   // blocks only
+};
+
+// Evaluates every attribute of a body, recursing into blocks, in source order. Reports every
+// error found, including an attribute repeated within one body (at the repeat).
+std::variant<std::vector<EvaluatedStmt>, Diagnostics> EvaluateBody(const Body& body,
+                                                                    const Scope& scope);
 
 }  // namespace starling::syntax
