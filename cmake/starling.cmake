@@ -1,10 +1,11 @@
-# starling_test(NAME SOURCES... LIBS ...): one gtest binary registered with CTest.
+# starling_test(NAME SOURCES... LIBS ...): one gtest binary registered with CTest. Tests find
+# the repository through STARLING_SOURCE_DIR and the shared suites beside it in ../shared.
 function(starling_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "STARLING_SOURCE_DIR=${PROJECT_SOURCE_DIR};STARLING_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;STARLING_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    PROPERTIES ENVIRONMENT "STARLING_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()
 
 # starling_fuzz(NAME SOURCE LIBS...): a libFuzzer target when STARLING_FUZZ is on.

@@ -14,7 +14,8 @@
 
 namespace starling::syntax {
 
-// Names visible to an expression; lookups fall back to the parent. Not owning the parent.
+// Names visible to an expression; lookups fall back to the parent, and past the outermost
+// scope to the standard library, as River's do. Not owning the parent.
 class Scope {
  public:
   explicit Scope(ValueObject vars, const Scope* parent = nullptr)

@@ -57,7 +57,7 @@ enum class Token : std::uint8_t {
   kComma,   // ,
   kDot,     // .
 
-  kTerminator,  // a newline or ';' ending a statement
+  kTerminator,  // a newline ending a statement (River has no ';')
 };
 
 // How River prints a token in messages: "IDENT", "NUMBER", "STRING", "+", "{", ...

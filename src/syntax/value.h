@@ -34,6 +34,11 @@ using ValueObject = std::map<std::string, Value, std::less<>>;  // sorted keys, 
 
 // A native function. On failure it returns an error and, when one argument is at fault, sets
 // *bad_arg to its index so the evaluator can point at that argument.
+// As River, the evaluator's diagnostic is the source text of that argument (or of the called
+// expression when *bad_arg is left at -1) followed by the message: a function returns
+// "should be string, got number" and the user sees `1:8: 5 should be string, got number`.
+// A message starting with '[' or '.' names a part of the value and is joined without a
+// space (`x[2] should be ...`).
 struct Function {
   std::string name;
   std::function<base::Result<Value>(std::span<const Value> args, int* bad_arg)> call;
@@ -108,10 +113,23 @@ class Value {
   Rep rep_;
 };
 
-// River's conversion rules: numbers convert between kinds when representable; strings
-// convert to and from numbers and bools; a string becomes an `optional secret` or `secret`;
-// an `optional secret` becomes a `secret`, or a string when not marked secret. A `secret`
-// never becomes a string. Error messages read "should be number, got string" style.
+// River's conversion rules: a value of the wanted kind is returned unchanged; a number
+// becomes a string (NumberToString); a string becomes a number ("-12" an int, "1.5" or "1e3"
+// a float, "12" a uint, anything else an error); an `optional secret` not marked secret acts
+// as its string. A `secret` (or marked `optional secret`) never becomes a string: "secrets may
+// not be converted into strings". Nothing else converts (not bools, not null: River decodes
+// null as the target's zero value, which is the caller's decision). Other errors read as
+// River's "should be number, got string". See ConvertToSecret for the secret capsules.
 base::Result<Value> ConvertTo(const Value& v, ValueKind want);
+
+// Conversions into the secret capsules: a string, `optional secret` or `secret` becomes a
+// `secret`; a string (not secret) or `secret` (secret) becomes an `optional secret`. Anything
+// else fails with "should be capsule, got number" style messages, as River.
+base::Result<Value> ConvertToSecret(const Value& v);
+base::Result<Value> ConvertToOptionalSecret(const Value& v);
+
+// A number as River prints it when converting to a string: integers in decimal, floats as
+// Go's strconv.FormatFloat(f, 'f', -1, 64) (shortest round-trip digits, no exponent).
+std::string NumberToString(const Value& v);
 
 }  // namespace starling::syntax

@@ -1,0 +1,276 @@
+#include "base/metrics.h"
+
+#include <dirent.h>
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <utility>
+
+namespace starling::base {
+namespace {
+
+bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Appends v as Prometheus parses it: shortest round-trip digits, or +Inf/-Inf/NaN.
+void AppendValue(double v, std::string* out) {
+  if (std::isnan(v)) {
+    out->append("NaN");
+  } else if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+  } else {
+    fmt::format_to(std::back_inserter(*out), "{}", v);
+  }
+}
+
+// HELP text escapes backslash and newline; label values also escape the double quote.
+void AppendEscaped(std::string_view s, bool quote, std::string* out) {
+  for (char c : s) {
+    if (c == '\\') {
+      out->append("\\\\");
+    } else if (c == '\n') {
+      out->append("\\n");
+    } else if (quote && c == '"') {
+      out->append("\\\"");
+    } else {
+      out->push_back(c);
+    }
+  }
+}
+
+// A metric whose value a function computes at render time.
+class CallbackFamily final : public internal::FamilyBase {
+ public:
+  CallbackFamily(std::string name, std::string help, MetricType type, std::function<double()> fn)
+      : FamilyBase(std::move(name), std::move(help), type, {}), fn_(std::move(fn)) {}
+
+  void set_fn(std::function<double()> fn) { fn_ = std::move(fn); }
+
+  int RenderSamples(std::string* out) const override {
+    AppendSample({}, fn_(), out);
+    return 1;
+  }
+
+ private:
+  std::function<double()> fn_;  // guarded by the registry's mutex
+};
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The fields of /proc/self/stat after the command name (which may contain spaces), so that
+// field N of proc(5) is fields[N - 3].
+std::vector<std::string> ReadProcSelfStat() {
+  std::ifstream in("/proc/self/stat");
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> fields;
+  std::size_t paren = line.rfind(')');
+  if (paren == std::string::npos) return fields;
+  std::istringstream rest(line.substr(paren + 1));
+  for (std::string f; rest >> f;) fields.push_back(f);
+  return fields;
+}
+
+double StatField(int n) {
+  std::vector<std::string> fields = ReadProcSelfStat();
+  std::size_t i = static_cast<std::size_t>(n - 3);
+  if (i >= fields.size()) return kNaN;
+  return std::strtod(fields[i].c_str(), nullptr);
+}
+
+double BootTimeSeconds() {
+  std::ifstream in("/proc/stat");
+  for (std::string key; in >> key;) {
+    if (key == "btime") {
+      double v = kNaN;
+      in >> v;
+      return v;
+    }
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return kNaN;
+}
+
+double OpenFds() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return kNaN;
+  int n = 0;
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  closedir(dir);
+  return n - 1;  // the descriptor opendir itself holds
+}
+
+}  // namespace
+
+void RegisterProcessMetrics(MetricsRegistry& registry) {
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
+  // The start time cannot change, so read it once.
+  const double start = BootTimeSeconds() + StatField(22) / ticks;
+  registry.AddCallback(
+      "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+      MetricType::kCounter, [ticks] {
+        std::vector<std::string> f = ReadProcSelfStat();
+        if (f.size() < 13) return kNaN;
+        return (std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr)) / ticks;
+      });
+  registry.AddCallback("process_resident_memory_bytes", "Resident memory size in bytes.",
+                       MetricType::kGauge, [page_size] { return StatField(24) * page_size; });
+  registry.AddCallback("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                       MetricType::kGauge, [] { return StatField(23); });
+  registry.AddCallback("process_start_time_seconds",
+                       "Start time of the process since unix epoch in seconds.", MetricType::kGauge,
+                       [start] { return start; });
+  registry.AddCallback("process_open_fds", "Number of open file descriptors.", MetricType::kGauge,
+                       OpenFds);
+  registry.AddCallback(
+      "process_max_fds", "Maximum number of open file descriptors.", MetricType::kGauge, [] {
+        rlimit rl{};
+        if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return kNaN;
+        return rl.rlim_cur == RLIM_INFINITY ? kNaN : static_cast<double>(rl.rlim_cur);
+      });
+}
+
+std::string_view MetricTypeName(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+  }
+  return "untyped";
+}
+
+bool IsValidMetricName(std::string_view name) {
+  if (name.empty() || !(IsNameStart(name[0]) || name[0] == ':')) return false;
+  for (char c : name) {
+    if (!IsNameStart(c) && !IsDigit(c) && c != ':') return false;
+  }
+  return true;
+}
+
+bool IsValidLabelName(std::string_view name) {
+  if (name.empty() || !IsNameStart(name[0]) || name.starts_with("__")) return false;
+  for (char c : name) {
+    if (!IsNameStart(c) && !IsDigit(c)) return false;
+  }
+  return true;
+}
+
+namespace internal {
+
+FamilyBase::FamilyBase(std::string name, std::string help, MetricType type,
+                       std::vector<std::string> label_names)
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      type_(type),
+      label_names_(std::move(label_names)) {
+  CHECK(IsValidMetricName(name_)) << "invalid metric name \"" << name_ << "\"";
+  for (const std::string& l : label_names_) {
+    CHECK(IsValidLabelName(l)) << "invalid label name \"" << l << "\" in metric " << name_;
+  }
+}
+
+void FamilyBase::AppendSample(std::span<const std::string> label_values, double value,
+                              std::string* out) const {
+  out->append(name_);
+  if (!label_names_.empty()) {
+    out->push_back('{');
+    for (std::size_t i = 0; i < label_names_.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      out->append(label_names_[i]);
+      out->append("=\"");
+      AppendEscaped(label_values[i], /*quote=*/true, out);
+      out->push_back('"');
+    }
+    out->push_back('}');
+  }
+  out->push_back(' ');
+  AppendValue(value, out);
+  out->push_back('\n');
+}
+
+}  // namespace internal
+
+template <typename M>
+Family<M>& MetricsRegistry::AddFamily(std::string name, std::string help,
+                                      std::vector<std::string> label_names) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it != families_.end()) {
+    auto* existing = dynamic_cast<Family<M>*>(it->second.get());
+    CHECK(existing != nullptr && existing->label_names() == label_names)
+        << "metric " << name << " registered twice with different types or labels";
+    return *existing;
+  }
+  auto family = std::make_unique<Family<M>>(name, std::move(help), std::move(label_names));
+  Family<M>& ref = *family;
+  families_.emplace(std::move(name), std::move(family));
+  return ref;
+}
+
+Family<Counter>& MetricsRegistry::AddCounterFamily(std::string name, std::string help,
+                                                   std::vector<std::string> label_names) {
+  return AddFamily<Counter>(std::move(name), std::move(help), std::move(label_names));
+}
+
+Family<Gauge>& MetricsRegistry::AddGaugeFamily(std::string name, std::string help,
+                                               std::vector<std::string> label_names) {
+  return AddFamily<Gauge>(std::move(name), std::move(help), std::move(label_names));
+}
+
+Counter& MetricsRegistry::AddCounter(std::string name, std::string help) {
+  return AddCounterFamily(std::move(name), std::move(help), {}).WithLabels({});
+}
+
+Gauge& MetricsRegistry::AddGauge(std::string name, std::string help) {
+  return AddGaugeFamily(std::move(name), std::move(help), {}).WithLabels({});
+}
+
+void MetricsRegistry::AddCallback(std::string name, std::string help, MetricType type,
+                                  std::function<double()> fn) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it != families_.end()) {
+    auto* existing = dynamic_cast<CallbackFamily*>(it->second.get());
+    CHECK(existing != nullptr && existing->type() == type)
+        << "metric " << name << " registered twice with different types";
+    existing->set_fn(std::move(fn));
+    return;
+  }
+  auto family = std::make_unique<CallbackFamily>(name, std::move(help), type, std::move(fn));
+  families_.emplace(std::move(name), std::move(family));
+}
+
+bool MetricsRegistry::Remove(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end()) return false;
+  families_.erase(it);
+  return true;
+}
+
+std::string MetricsRegistry::Render() const {
+  std::string out;
+  std::string samples;
+  std::lock_guard lock(mu_);
+  for (const auto& [name, family] : families_) {
+    samples.clear();
+    if (family->RenderSamples(&samples) == 0) continue;
+    out.append("# HELP ").append(name).push_back(' ');
+    AppendEscaped(family->help(), /*quote=*/false, &out);
+    out.append("\n# TYPE ").append(name).push_back(' ');
+    out.append(MetricTypeName(family->type())).push_back('\n');
+    out.append(samples);
+  }
+  return out;
+}
+
+}  // namespace starling::base

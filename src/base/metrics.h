@@ -1,0 +1,221 @@
+#pragma once
+
+// Metrics: counters and gauges, optionally split by label values, rendered in the Prometheus
+// text exposition format 0.0.4 for /metrics.
+//
+// A MetricsRegistry owns metric families, each a name, a help text, a type and a list of label
+// names. A family holds one series per distinct list of label values; a series is a Counter or
+// a Gauge. Registering returns a reference that stays valid until the family is removed from
+// the registry, so hot paths look a series up once and keep the reference: updating a series
+// is a single atomic operation, no lock and no allocation.
+//
+// Callback metrics compute their value when the registry is rendered, for numbers owned
+// elsewhere (process statistics, queue lengths).
+//
+// Thread-safety: every class here is thread-safe. Callbacks run while the registry's lock is
+// held and must not call back into the same registry.
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/check.h"
+
+namespace starling::base {
+
+enum class MetricType { kCounter, kGauge };
+
+// "counter" or "gauge", as the # TYPE line spells it.
+std::string_view MetricTypeName(MetricType type);
+
+// A value that only goes up (until the process restarts).
+class Counter {
+ public:
+  static constexpr MetricType kType = MetricType::kCounter;
+
+  void Inc() { Add(1); }
+  // Negative and NaN increments are ignored: a counter never goes down.
+  void Add(double v) {
+    if (v > 0) value_.fetch_add(v, std::memory_order_relaxed);
+  }
+  double Value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0};
+};
+
+// A value that goes up and down.
+class Gauge {
+ public:
+  static constexpr MetricType kType = MetricType::kGauge;
+
+  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
+  void Inc() { Add(1); }
+  void Dec() { Add(-1); }
+  void Add(double v) { value_.fetch_add(v, std::memory_order_relaxed); }
+  void Sub(double v) { Add(-v); }
+  double Value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0};
+};
+
+namespace internal {
+
+// Common part of every family, so the registry can hold and render them uniformly.
+class FamilyBase {
+ public:
+  FamilyBase(std::string name, std::string help, MetricType type,
+             std::vector<std::string> label_names);
+  virtual ~FamilyBase() = default;
+  FamilyBase(const FamilyBase&) = delete;
+  FamilyBase& operator=(const FamilyBase&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& help() const { return help_; }
+  MetricType type() const { return type_; }
+  const std::vector<std::string>& label_names() const { return label_names_; }
+
+  // Appends the family's sample lines (not the # HELP and # TYPE lines) to *out. Returns the
+  // number of samples written.
+  virtual int RenderSamples(std::string* out) const = 0;
+
+ protected:
+  // Appends `name{l1="v1",...} value\n`.
+  void AppendSample(std::span<const std::string> label_values, double value,
+                    std::string* out) const;
+
+ private:
+  const std::string name_;
+  const std::string help_;
+  const MetricType type_;
+  const std::vector<std::string> label_names_;
+};
+
+// Orders label value lists; transparent so lookups by string_view lists do not allocate.
+struct LabelValuesLess {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return std::lexicographical_compare(
+        a.begin(), a.end(), b.begin(), b.end(),
+        [](std::string_view x, std::string_view y) { return x < y; });
+  }
+};
+
+}  // namespace internal
+
+// One metric name with its series, one per list of label values. M is Counter or Gauge.
+template <typename M>
+class Family final : public internal::FamilyBase {
+ public:
+  Family(std::string name, std::string help, std::vector<std::string> label_names)
+      : FamilyBase(std::move(name), std::move(help), M::kType, std::move(label_names)) {}
+
+  // The series with these label values (as many as the family has label names), created at
+  // zero on first use. The reference is valid until this family is removed from its registry
+  // or Remove() is called with the same values.
+  M& WithLabels(std::initializer_list<std::string_view> values) {
+    return WithLabels(std::span<const std::string_view>(values.begin(), values.size()));
+  }
+  M& WithLabels(std::span<const std::string_view> values) {
+    CheckArity(values.size());
+    std::lock_guard lock(mu_);
+    auto it = series_.find(values);
+    if (it == series_.end()) {
+      it = series_
+               .emplace(std::vector<std::string>(values.begin(), values.end()),
+                        std::make_unique<M>())
+               .first;
+    }
+    return *it->second;
+  }
+
+  // Drops one series (for example when a scrape target goes away). Returns whether it existed.
+  bool Remove(std::initializer_list<std::string_view> values) {
+    std::lock_guard lock(mu_);
+    auto it = series_.find(std::span<const std::string_view>(values.begin(), values.size()));
+    if (it == series_.end()) return false;
+    series_.erase(it);
+    return true;
+  }
+
+  int RenderSamples(std::string* out) const override {
+    std::lock_guard lock(mu_);
+    for (const auto& [values, metric] : series_) AppendSample(values, metric->Value(), out);
+    return static_cast<int>(series_.size());
+  }
+
+ private:
+  void CheckArity(std::size_t n) const {
+    CHECK(n == label_names().size()) << "metric " << name() << " has " << label_names().size()
+                                     << " labels, got " << n << " values";
+  }
+
+  mutable std::mutex mu_;
+  // Guarded by mu_. Values are heap-allocated so references survive rehashing and inserts.
+  std::map<std::vector<std::string>, std::unique_ptr<M>, internal::LabelValuesLess> series_;
+};
+
+// Owns metric families and renders them. See the file comment.
+class MetricsRegistry {
+ public:
+  MetricsRegistry() = default;
+  MetricsRegistry(const MetricsRegistry&) = delete;
+  MetricsRegistry& operator=(const MetricsRegistry&) = delete;
+
+  // Register a family, or return the existing one when a family of this name, type and label
+  // names is already registered (so two users of one metric share it). A name registered with
+  // another type or other label names is a programming error and aborts, as do invalid metric
+  // or label names.
+  Family<Counter>& AddCounterFamily(std::string name, std::string help,
+                                    std::vector<std::string> label_names);
+  Family<Gauge>& AddGaugeFamily(std::string name, std::string help,
+                                std::vector<std::string> label_names);
+  // A family without labels, and its only series.
+  Counter& AddCounter(std::string name, std::string help);
+  Gauge& AddGauge(std::string name, std::string help);
+
+  // A metric without labels whose value fn computes at render time. Registering a name again
+  // with the same type replaces the function.
+  void AddCallback(std::string name, std::string help, MetricType type, std::function<double()> fn);
+
+  // Removes a family; references into it become invalid. Returns whether it existed.
+  bool Remove(std::string_view name);
+
+  // The Prometheus text format 0.0.4: families sorted by name, series by label values.
+  // Families without series are left out.
+  std::string Render() const;
+
+  // The Content-Type that goes with Render()'s output.
+  static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+ private:
+  template <typename M>
+  Family<M>& AddFamily(std::string name, std::string help, std::vector<std::string> label_names);
+
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  std::map<std::string, std::unique_ptr<internal::FamilyBase>, std::less<>> families_;
+};
+
+// Registers the standard process_* metrics of Prometheus client libraries, read from /proc at
+// render time: process_cpu_seconds_total, process_resident_memory_bytes,
+// process_virtual_memory_bytes, process_start_time_seconds, process_open_fds and
+// process_max_fds. Metrics whose source cannot be read render as NaN. Linux only.
+void RegisterProcessMetrics(MetricsRegistry& registry);
+
+// Whether name is a valid Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*).
+bool IsValidMetricName(std::string_view name);
+// Whether name is a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with "__").
+bool IsValidLabelName(std::string_view name);
+
+}  // namespace starling::base

@@ -1,0 +1,241 @@
+#include "base/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace starling::base {
+namespace {
+
+TEST(MetricsTest, RendersSortedFamiliesWithHelpAndType) {
+  MetricsRegistry r;
+  r.AddGauge("zeta_bytes", "Bytes of zeta.").Set(42);
+  Counter& c = r.AddCounter("alpha_total", "Alphas seen.");
+  c.Inc();
+  c.Add(2.5);
+  EXPECT_EQ(r.Render(),
+            "# HELP alpha_total Alphas seen.\n"
+            "# TYPE alpha_total counter\n"
+            "alpha_total 3.5\n"
+            "# HELP zeta_bytes Bytes of zeta.\n"
+            "# TYPE zeta_bytes gauge\n"
+            "zeta_bytes 42\n");
+  EXPECT_EQ(MetricsRegistry::kContentType, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+TEST(MetricsTest, LabelledSeriesSortedByValues) {
+  MetricsRegistry r;
+  auto& f = r.AddCounterFamily("http_requests_total", "Requests.", {"code", "method"});
+  f.WithLabels({"500", "GET"}).Inc();
+  f.WithLabels({"200", "POST"}).Add(2);
+  f.WithLabels({"200", "GET"}).Add(7);
+  f.WithLabels({"200", "GET"}).Inc();
+  EXPECT_EQ(r.Render(),
+            "# HELP http_requests_total Requests.\n"
+            "# TYPE http_requests_total counter\n"
+            "http_requests_total{code=\"200\",method=\"GET\"} 8\n"
+            "http_requests_total{code=\"200\",method=\"POST\"} 2\n"
+            "http_requests_total{code=\"500\",method=\"GET\"} 1\n");
+}
+
+TEST(MetricsTest, FamilyWithoutSeriesIsLeftOut) {
+  MetricsRegistry r;
+  r.AddGaugeFamily("empty", "No series yet.", {"x"});
+  EXPECT_EQ(r.Render(), "");
+}
+
+TEST(MetricsTest, EscapesHelpAndLabelValues) {
+  MetricsRegistry r;
+  r.AddGaugeFamily("g", "a\\b\nc \"q\"", {"l"}).WithLabels({"x\"y\\z\nw"}).Set(1);
+  EXPECT_EQ(r.Render(),
+            "# HELP g a\\\\b\\nc \"q\"\n"
+            "# TYPE g gauge\n"
+            "g{l=\"x\\\"y\\\\z\\nw\"} 1\n");
+}
+
+TEST(MetricsTest, ValueFormatting) {
+  struct Case {
+    double value;
+    std::string want;
+  };
+  const Case cases[] = {
+      {0, "0"},
+      {-3, "-3"},
+      {0.25, "0.25"},
+      {1700000000.5, "1700000000.5"},
+      {1e-9, "1e-09"},
+      {std::numeric_limits<double>::infinity(), "+Inf"},
+      {-std::numeric_limits<double>::infinity(), "-Inf"},
+      {std::nan(""), "NaN"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want);
+    MetricsRegistry r;
+    r.AddGauge("v", "h").Set(c.value);
+    std::string out = r.Render();
+    std::string last_line = out.substr(out.rfind("\nv ") + 1);
+    EXPECT_EQ(last_line, "v " + c.want + "\n");
+    // Whatever the spelling, it must parse back to the same number.
+    double parsed = std::strtod(c.want == "+Inf" ? "inf" : c.want.c_str(), nullptr);
+    if (std::isnan(c.value)) {
+      EXPECT_TRUE(std::isnan(parsed));
+    } else {
+      EXPECT_EQ(parsed, c.value);
+    }
+  }
+}
+
+TEST(MetricsTest, GaugeArithmetic) {
+  Gauge g;
+  g.Set(10);
+  g.Inc();
+  g.Dec();
+  g.Dec();
+  g.Add(0.5);
+  g.Sub(2);
+  EXPECT_DOUBLE_EQ(g.Value(), 7.5);
+}
+
+TEST(MetricsTest, CounterIgnoresNegativeAndNaN) {
+  Counter c;
+  c.Add(3);
+  c.Add(-1);
+  c.Add(std::nan(""));
+  EXPECT_EQ(c.Value(), 3);
+}
+
+TEST(MetricsTest, RegisteringTwiceSharesTheFamily) {
+  MetricsRegistry r;
+  Counter& a = r.AddCounter("shared_total", "h");
+  Counter& b = r.AddCounter("shared_total", "h");
+  EXPECT_EQ(&a, &b);
+  auto& f1 = r.AddGaugeFamily("fam", "h", {"a"});
+  auto& f2 = r.AddGaugeFamily("fam", "h", {"a"});
+  EXPECT_EQ(&f1, &f2);
+  EXPECT_EQ(&f1.WithLabels({"x"}), &f2.WithLabels({"x"}));
+}
+
+TEST(MetricsTest, RemoveSeriesAndFamilies) {
+  MetricsRegistry r;
+  auto& f = r.AddGaugeFamily("g", "h", {"t"});
+  f.WithLabels({"a"}).Set(1);
+  f.WithLabels({"b"}).Set(2);
+  EXPECT_TRUE(f.Remove({"a"}));
+  EXPECT_FALSE(f.Remove({"a"}));
+  EXPECT_EQ(r.Render(), "# HELP g h\n# TYPE g gauge\ng{t=\"b\"} 2\n");
+  EXPECT_TRUE(r.Remove("g"));
+  EXPECT_FALSE(r.Remove("g"));
+  EXPECT_EQ(r.Render(), "");
+}
+
+TEST(MetricsTest, CallbacksComputeAtRenderTime) {
+  MetricsRegistry r;
+  double v = 1;
+  r.AddCallback("cb_seconds_total", "h", MetricType::kCounter, [&v] { return v; });
+  EXPECT_EQ(r.Render(),
+            "# HELP cb_seconds_total h\n# TYPE cb_seconds_total counter\n"
+            "cb_seconds_total 1\n");
+  v = 2;
+  EXPECT_NE(r.Render().find("cb_seconds_total 2\n"), std::string::npos);
+  r.AddCallback("cb_seconds_total", "h", MetricType::kCounter, [] { return 5.0; });
+  EXPECT_NE(r.Render().find("cb_seconds_total 5\n"), std::string::npos);
+}
+
+TEST(MetricsTest, NameValidation) {
+  struct Case {
+    std::string name;
+    bool metric_ok;
+    bool label_ok;
+  };
+  const Case cases[] = {
+      {"a", true, true},         {"_a1", true, true},   {"a:b", true, false},
+      {":a", true, false},       {"1a", false, false},  {"", false, false},
+      {"__name__", true, false}, {"a-b", false, false}, {"Z_9", true, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(IsValidMetricName(c.name), c.metric_ok);
+    EXPECT_EQ(IsValidLabelName(c.name), c.label_ok);
+  }
+}
+
+TEST(MetricsDeathTest, MisuseAborts) {
+  EXPECT_DEATH(
+      {
+        MetricsRegistry r;
+        r.AddCounter("x", "h");
+        r.AddGauge("x", "h");
+      },
+      "registered twice");
+  EXPECT_DEATH(
+      {
+        MetricsRegistry r;
+        r.AddCounterFamily("x", "h", {"a"}).WithLabels({"1", "2"});
+      },
+      "has 1 labels, got 2");
+  EXPECT_DEATH(
+      {
+        MetricsRegistry r;
+        r.AddCounter("bad-name", "h");
+      },
+      "invalid metric name");
+}
+
+// The value of the unlabelled sample `name` in a rendered registry, or NaN.
+double SampleValue(const std::string& text, const std::string& name) {
+  std::size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return std::nan("");
+  return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
+}
+
+TEST(MetricsTest, ProcessMetricsReadProc) {
+  MetricsRegistry r;
+  RegisterProcessMetrics(r);
+  std::vector<char> ballast(8 << 20, 1);  // touched memory, so RSS is clearly non-zero
+  std::string text = r.Render();
+  const double now = static_cast<double>(time(nullptr));
+  EXPECT_NE(text.find("# TYPE process_cpu_seconds_total counter\n"), std::string::npos);
+  EXPECT_GE(SampleValue(text, "process_cpu_seconds_total"), 0);
+  EXPECT_GE(SampleValue(text, "process_resident_memory_bytes"), 8 << 20);
+  EXPECT_GE(SampleValue(text, "process_virtual_memory_bytes"),
+            SampleValue(text, "process_resident_memory_bytes"));
+  double start = SampleValue(text, "process_start_time_seconds");
+  EXPECT_LE(start, now + 1);
+  EXPECT_GT(start, now - 24 * 3600) << "this test process started more than a day ago?";
+  double fds = SampleValue(text, "process_open_fds");
+  EXPECT_GE(fds, 3);  // stdin, stdout, stderr
+  EXPECT_LE(fds, SampleValue(text, "process_max_fds"));
+  EXPECT_EQ(ballast[ballast.size() - 1], 1);
+}
+
+TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
+  MetricsRegistry r;
+  auto& f = r.AddCounterFamily("c_total", "h", {"worker"});
+  constexpr int kThreads = 4;
+  constexpr int kIncrements = 20000;
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&f, t] {
+      Counter& mine = f.WithLabels({std::to_string(t % 2)});
+      for (int i = 0; i < kIncrements; ++i) {
+        mine.Inc();
+        if (i % 1000 == 0) f.WithLabels({"shared"}).Inc();
+      }
+    });
+  }
+  // Rendering while others write must be safe.
+  for (int i = 0; i < 20; ++i) (void)r.Render();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(f.WithLabels({"0"}).Value(), 2 * kIncrements);
+  EXPECT_EQ(f.WithLabels({"1"}).Value(), 2 * kIncrements);
+  EXPECT_EQ(f.WithLabels({"shared"}).Value(), kThreads * kIncrements / 1000);
+}
+
+}  // namespace
+}  // namespace starling::base
