@@ -26,6 +26,8 @@
 //   - array.combine_maps with passthrough keeps an unmatched left item once (Go repeats it
 //     once per non-matching right item).
 //   - json_path visits object members in key order (Go: map order).
+//   - JSON and YAML documents nested deeper than 1000 levels are refused (Go: 10000 for JSON),
+//     which bounds every recursive walk over them.
 //   - Case mapping (to_lower, to_upper) covers ASCII, Latin-1, Latin Extended-A, Latin
 //     Extended Additional, Greek, Cyrillic, Armenian and fullwidth Latin; other scripts are
 //     left unchanged. Printability for %q escapes uses a compact table (control, format,
