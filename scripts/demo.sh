@@ -16,7 +16,7 @@ ninja -C "$BUILD" -j"$(nproc)" starling
 BIN="$BUILD/src/cmd/starling/starling"
 "$BIN" --version
 echo
-echo "Starting: starling run $* examples/demo.river"
+echo "Starting: starling run ${*:+$* }examples/demo.river"
 echo "It logs the address it listens on (default 127.0.0.1:12345); try /-/ready, /-/healthy"
 echo "and /metrics there. Ctrl-C stops it."
 echo

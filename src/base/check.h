@@ -32,7 +32,7 @@ struct Voidify {
 
 }  // namespace starling::base::internal
 
-#define CHECK(cond)                    \
-  (cond) ? (void)0                     \
+#define CHECK(cond)                                \
+  (cond) ? (void)0                                 \
          : ::starling::base::internal::Voidify() & \
                ::starling::base::internal::CheckFailure(__FILE__, __LINE__, #cond)

@@ -12,8 +12,7 @@ Clock::TimePoint SystemClock::Now() const {
 }
 
 Clock::Duration SystemClock::Monotonic() const {
-  return std::chrono::duration_cast<Duration>(
-      std::chrono::steady_clock::now().time_since_epoch());
+  return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch());
 }
 
 FakeClock::FakeClock(TimePoint start) : now_(start) {}

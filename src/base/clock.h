@@ -39,8 +39,8 @@ class FakeClock final : public Clock {
 
  private:
   mutable std::mutex mu_;
-  TimePoint now_;        // guarded by mu_
-  Duration monotonic_{}; // guarded by mu_
+  TimePoint now_;         // guarded by mu_
+  Duration monotonic_{};  // guarded by mu_
 };
 
 }  // namespace starling::base

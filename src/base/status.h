@@ -40,7 +40,9 @@ class [[nodiscard]] Status {
 
   static Status Ok() { return {}; }
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -78,13 +80,14 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& value) : v_(std::in_place_index<0>, value) {}  // NOLINT(google-explicit-constructor)
+  Result(const T& value)
+      : v_(std::in_place_index<0>, value) {}  // NOLINT(google-explicit-constructor)
   Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Status> &&
-             !std::is_same_v<std::remove_cvref_t<U>, Result<T>>)
-  Result(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Status> &&
+           !std::is_same_v<std::remove_cvref_t<U>, Result<T>>) Result(U&& value)
+      : v_(std::in_place_index<0>, std::forward<U>(value)) {}              // NOLINT
   Result(Status status) : v_(std::in_place_index<1>, std::move(status)) {  // NOLINT
     CHECK(!std::get<1>(v_).ok()) << "Result constructed from an OK status";
   }
@@ -141,10 +144,10 @@ Status ToStatus(const Result<T>& r) {
 #define STARLING_CONCAT(a, b) STARLING_CONCAT_INNER(a, b)
 
 // Returns the error of a Status or Result expression from the enclosing function.
-#define RETURN_IF_ERROR(expr)                                                   \
-  do {                                                                          \
+#define RETURN_IF_ERROR(expr)                                                               \
+  do {                                                                                      \
     ::starling::base::Status starling_status_ = ::starling::base::internal::ToStatus(expr); \
-    if (!starling_status_.ok()) return starling_status_;                        \
+    if (!starling_status_.ok()) return starling_status_;                                    \
   } while (false)
 
 // ASSIGN_OR_RETURN(auto x, F()): declares/assigns the value of a Result or returns its error.

@@ -27,7 +27,6 @@ std::string Diagnostics::Format(const std::string& filename) const {
     std::string where = filename;
     if (d.start.valid()) {
       if (!where.empty()) where += ':';
-      // fmt rather than string concatenation: g++ 12 -O3 warns falsely (-Wrestrict) on the latter.
       where += fmt::format("{}:{}", d.start.line, d.start.col);
     }
     if (where.empty()) where = "-";

@@ -36,13 +36,13 @@ struct EvaluatedStmt {
   std::string name;  // attribute name, or dotted block name
   std::string label;
   bool has_label = false;
-  Value value;                       // attributes only
-  std::vector<EvaluatedStmt> body;   // blocks only
+  Value value;                      // attributes only
+  std::vector<EvaluatedStmt> body;  // blocks only
 };
 
 // Evaluates every attribute of a body, recursing into blocks, in source order. Reports every
 // error found, including an attribute repeated within one body (at the repeat).
 std::variant<std::vector<EvaluatedStmt>, Diagnostics> EvaluateBody(const Body& body,
-                                                                    const Scope& scope);
+                                                                   const Scope& scope);
 
 }  // namespace starling::syntax

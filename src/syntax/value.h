@@ -67,7 +67,7 @@ class Value {
   static Value Func(std::string name,
                     std::function<base::Result<Value>(std::span<const Value>, int*)> call);
   static Value FromCapsule(std::shared_ptr<const Capsule> c);
-  static Value Secret(std::string v);                         // `secret`
+  static Value Secret(std::string v);                          // `secret`
   static Value OptionalSecret(std::string v, bool is_secret);  // `optional secret`
 
   ValueKind kind() const;
@@ -77,9 +77,9 @@ class Value {
   bool IsOptionalSecret() const;  // an `optional secret` capsule (secret or not)
 
   // Accessors; each CHECKs the kind.
-  std::int64_t AsInt() const;     // kNumber of kind kInt
-  std::uint64_t AsUint() const;   // kNumber of kind kUint
-  double AsFloat() const;         // any number, converted
+  std::int64_t AsInt() const;    // kNumber of kind kInt
+  std::uint64_t AsUint() const;  // kNumber of kind kUint
+  double AsFloat() const;        // any number, converted
   const std::string& AsString() const;
   bool AsBool() const;
   const ValueArray& AsArray() const;
