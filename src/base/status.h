@@ -80,17 +80,20 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& value)
-      : v_(std::in_place_index<0>, value) {}  // NOLINT(google-explicit-constructor)
-  Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  // Implicit, as std::expected: `return value;` and `return status;` both work.
+  // NOLINTBEGIN(google-explicit-constructor,bugprone-forwarding-reference-overload)
+  Result(const T& value) : v_(std::in_place_index<0>, value) {}
+  Result(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}
+  // Converting values (a string literal for Result<std::string>); never a Status or a Result.
   template <typename U>
   requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, T> &&
            !std::is_same_v<std::remove_cvref_t<U>, Status> &&
            !std::is_same_v<std::remove_cvref_t<U>, Result<T>>) Result(U&& value)
-      : v_(std::in_place_index<0>, std::forward<U>(value)) {}              // NOLINT
-  Result(Status status) : v_(std::in_place_index<1>, std::move(status)) {  // NOLINT
+      : v_(std::in_place_index<0>, std::forward<U>(value)) {}
+  Result(Status status) : v_(std::in_place_index<1>, std::move(status)) {
     CHECK(!std::get<1>(v_).ok()) << "Result constructed from an OK status";
   }
+  // NOLINTEND(google-explicit-constructor,bugprone-forwarding-reference-overload)
 
   bool has_value() const { return v_.index() == 0; }
   bool ok() const { return has_value(); }
