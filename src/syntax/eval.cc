@@ -1,7 +1,6 @@
 #include "syntax/eval.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <exception>
 #include <limits>
 #include <optional>
@@ -10,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "syntax/go_strconv.h"
 #include "syntax/scanner.h"
 #include "syntax/stdlib.h"
 
@@ -128,103 +128,6 @@ void PrintExpr(const Expr& e, std::string* out, int depth) {
 
 // ---------------------------------------------------------------------------------------
 // Literals.
-
-bool IsDigitIn(char c, int base) {
-  int d;
-  if (c >= '0' && c <= '9') {
-    d = c - '0';
-  } else if (c >= 'a' && c <= 'z') {
-    d = c - 'a' + 10;
-  } else if (c >= 'A' && c <= 'Z') {
-    d = c - 'A' + 10;
-  } else {
-    return false;
-  }
-  return d < base;
-}
-
-int DigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
-
-// Go's strconv.ParseUint(s, 0, 64) for an unsigned literal: a 0x/0o/0b prefix or a leading
-// 0 (octal) picks the base; underscores may separate digits.
-bool ParseGoUint(std::string_view s, std::uint64_t* out) {
-  int base = 10;
-  if (s.size() >= 2 && s[0] == '0') {
-    char p = s[1];
-    if (p == 'x' || p == 'X') {
-      base = 16;
-      s.remove_prefix(2);
-    } else if (p == 'o' || p == 'O') {
-      base = 8;
-      s.remove_prefix(2);
-    } else if (p == 'b' || p == 'B') {
-      base = 2;
-      s.remove_prefix(2);
-    } else {
-      base = 8;
-      s.remove_prefix(1);
-    }
-  }
-  if (s.empty()) return false;
-  std::uint64_t v = 0;
-  bool any = false;
-  char prev = '_';
-  for (char c : s) {
-    if (c == '_') {
-      if (prev == '_' && any) return false;
-      prev = c;
-      continue;
-    }
-    if (!IsDigitIn(c, base)) return false;
-    std::uint64_t d = static_cast<std::uint64_t>(DigitValue(c));
-    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / static_cast<std::uint64_t>(base)) {
-      return false;  // out of range
-    }
-    v = v * static_cast<std::uint64_t>(base) + d;
-    any = true;
-    prev = c;
-  }
-  if (prev == '_') return false;
-  *out = v;
-  return true;
-}
-
-// Go's strconv.ParseFloat(s, 64) for decimal text. Returns false with *range_error set when
-// the text is well formed but overflows.
-bool ParseGoFloat(std::string_view s, double* out, bool* range_error) {
-  *range_error = false;
-  size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  size_t mantissa_digits = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++mantissa_digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++mantissa_digits;
-  }
-  if (mantissa_digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    size_t exp_digits = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++exp_digits;
-    if (exp_digits == 0) return false;
-  }
-  if (i != s.size()) return false;
-  std::string copy(s);
-  char* end = nullptr;
-  double d = std::strtod(copy.c_str(), &end);
-  if (end != copy.c_str() + copy.size()) return false;
-  if (std::isinf(d)) {
-    *range_error = true;
-    return false;
-  }
-  *out = d;
-  return true;
-}
 
 std::string ParseFloatError(std::string_view lit, bool range_error) {
   return "strconv.ParseFloat: parsing " + QuoteString(lit) +
@@ -565,12 +468,11 @@ bool Evaluator::EvalLiteral(const LiteralExpr& e, Value* out) {
       return FailAt(e.pos, EndPos(e), "invalid boolean literal " + QuoteString(lit));
     case Token::kNumber: {
       // As River: int64 when it fits, else uint64, else float64 (so `08` is the float 8).
-      std::uint64_t u = 0;
-      if (ParseGoUint(lit, &u)) {
-        if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-          *out = Value::Int(static_cast<std::int64_t>(u));
+      if (std::optional<std::uint64_t> u = ParseGoUint(lit)) {
+        if (*u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          *out = Value::Int(static_cast<std::int64_t>(*u));
         } else {
-          *out = Value::Uint(u);
+          *out = Value::Uint(*u);
         }
         return true;
       }

@@ -329,59 +329,9 @@ enum Ws : char {
 constexpr size_t kMaxPendingWhitespace = 16;
 constexpr int kMaxNewlines = 2;
 
+// The text of an operator or punctuation token; empty for the others.
 std::string_view TokenText(Token t) {
-  switch (t) {
-    case Token::kOr:
-      return "||";
-    case Token::kAnd:
-      return "&&";
-    case Token::kNot:
-      return "!";
-    case Token::kAssign:
-      return "=";
-    case Token::kEq:
-      return "==";
-    case Token::kNeq:
-      return "!=";
-    case Token::kLt:
-      return "<";
-    case Token::kLte:
-      return "<=";
-    case Token::kGt:
-      return ">";
-    case Token::kGte:
-      return ">=";
-    case Token::kAdd:
-      return "+";
-    case Token::kSub:
-      return "-";
-    case Token::kMul:
-      return "*";
-    case Token::kDiv:
-      return "/";
-    case Token::kMod:
-      return "%";
-    case Token::kPow:
-      return "^";
-    case Token::kLCurly:
-      return "{";
-    case Token::kRCurly:
-      return "}";
-    case Token::kLParen:
-      return "(";
-    case Token::kRParen:
-      return ")";
-    case Token::kLBrack:
-      return "[";
-    case Token::kRBrack:
-      return "]";
-    case Token::kComma:
-      return ",";
-    case Token::kDot:
-      return ".";
-    default:
-      return "";
-  }
+  return t >= Token::kOr && t <= Token::kDot ? TokenString(t) : std::string_view();
 }
 
 int CountNewlines(std::string_view s) {
@@ -645,65 +595,9 @@ class Printer {
 // ---------------------------------------------------------------------------------------
 // Walker: AST to printer calls. Line arithmetic uses the source positions in the tree.
 
-Pos StartOf(const Expr* e) {
-  if (e == nullptr) return Pos{};
-  switch (e->kind) {
-    case ExprKind::kLiteral:
-      return static_cast<const LiteralExpr*>(e)->pos;
-    case ExprKind::kArray:
-      return static_cast<const ArrayExpr*>(e)->lbrack;
-    case ExprKind::kObject:
-      return static_cast<const ObjectExpr*>(e)->lcurly;
-    case ExprKind::kIdentifier:
-      return static_cast<const IdentifierExpr*>(e)->ident.pos;
-    case ExprKind::kAccess:
-      return StartOf(static_cast<const AccessExpr*>(e)->value.get());
-    case ExprKind::kIndex:
-      return StartOf(static_cast<const IndexExpr*>(e)->value.get());
-    case ExprKind::kCall:
-      return StartOf(static_cast<const CallExpr*>(e)->value.get());
-    case ExprKind::kUnary:
-      return static_cast<const UnaryExpr*>(e)->op_pos;
-    case ExprKind::kBinary:
-      return StartOf(static_cast<const BinaryExpr*>(e)->left.get());
-    case ExprKind::kParen:
-      return static_cast<const ParenExpr*>(e)->lparen;
-  }
-  return Pos{};
-}
-
-int StartLine(const Expr* e) { return StartOf(e).line; }
-
-// Line of the last character of e.
-int EndLine(const Expr* e) {
-  if (e == nullptr) return 0;
-  switch (e->kind) {
-    case ExprKind::kLiteral: {
-      const auto* lit = static_cast<const LiteralExpr*>(e);
-      if (!lit->pos.valid()) return 0;
-      return lit->pos.line + CountNewlines(lit->value);
-    }
-    case ExprKind::kArray:
-      return static_cast<const ArrayExpr*>(e)->rbrack.line;
-    case ExprKind::kObject:
-      return static_cast<const ObjectExpr*>(e)->rcurly.line;
-    case ExprKind::kIdentifier:
-      return static_cast<const IdentifierExpr*>(e)->ident.pos.line;
-    case ExprKind::kAccess:
-      return static_cast<const AccessExpr*>(e)->name.pos.line;
-    case ExprKind::kIndex:
-      return static_cast<const IndexExpr*>(e)->rbrack.line;
-    case ExprKind::kCall:
-      return static_cast<const CallExpr*>(e)->rparen.line;
-    case ExprKind::kUnary:
-      return EndLine(static_cast<const UnaryExpr*>(e)->value.get());
-    case ExprKind::kBinary:
-      return EndLine(static_cast<const BinaryExpr*>(e)->right.get());
-    case ExprKind::kParen:
-      return static_cast<const ParenExpr*>(e)->rparen.line;
-  }
-  return 0;
-}
+// The lines of e's first and last characters; 0 for a missing expression.
+int StartLine(const Expr* e) { return e == nullptr ? 0 : StartPos(*e).line; }
+int EndLine(const Expr* e) { return e == nullptr ? 0 : EndPos(*e).line; }
 
 int NodeLines(const Expr* e) { return EndLine(e) - StartLine(e) + 1; }
 

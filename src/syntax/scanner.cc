@@ -4,13 +4,13 @@
 #include <cstdio>
 #include <utility>
 
+#include "syntax/go_strconv.h"
+
 namespace starling::syntax {
 namespace {
 
 constexpr char32_t kEofCh = 0xFFFFFFFF;
 constexpr char32_t kBom = 0xFEFF;
-constexpr char32_t kRuneError = 0xFFFD;
-constexpr char32_t kMaxRune = 0x10FFFF;
 
 struct CodeRange {
   char32_t lo, hi;
@@ -403,13 +403,6 @@ inline bool IsAsciiIdentByte(unsigned char b) {
   return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == '_' || (b >= '0' && b <= '9');
 }
 
-int DigitVal(char32_t ch) {
-  if (ch >= '0' && ch <= '9') return static_cast<int>(ch - '0');
-  char32_t l = Lower(ch);
-  if (l >= 'a' && l <= 'f') return static_cast<int>(l - 'a' + 10);
-  return 16;  // larger than any digit in any base used here
-}
-
 Token LookupKeyword(std::string_view ident) {
   if (ident == "true" || ident == "false") return Token::kBool;
   if (ident == "null") return Token::kNull;
@@ -490,68 +483,7 @@ std::string FormatRune(char32_t r) {
 }
 
 std::string QuoteString(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  size_t i = 0;
-  while (i < s.size()) {
-    int width = 1;
-    char32_t r = DecodeRune(s.substr(i), &width);
-    if (width == 1 && r == kRuneError) {
-      unsigned char b = static_cast<unsigned char>(s[i]);
-      out += "\\x";
-      out += kHex[b >> 4];
-      out += kHex[b & 0xF];
-      ++i;
-      continue;
-    }
-    if (r == '"' || r == '\\') {
-      out += '\\';
-      out += static_cast<char>(r);
-    } else if (IsPrintRune(r)) {
-      out.append(s.substr(i, static_cast<size_t>(width)));
-    } else {
-      switch (r) {
-        case '\a':
-          out += "\\a";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\v':
-          out += "\\v";
-          break;
-        default:
-          if (r < ' ' || r == 0x7F) {
-            out += "\\x";
-            out += kHex[(r >> 4) & 0xF];
-            out += kHex[r & 0xF];
-          } else if (r < 0x10000) {
-            out += "\\u";
-            for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(r >> shift) & 0xF];
-          } else {
-            out += "\\U";
-            for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(r >> shift) & 0xF];
-          }
-      }
-    }
-    i += static_cast<size_t>(width);
-  }
-  out += '"';
-  return out;
+  return GoQuoteWith(s, /*ascii_only=*/false, IsPrintRune);
 }
 
 bool IsValidIdentifier(std::string_view s) {
@@ -611,28 +543,11 @@ base::Result<std::string> UnquoteString(std::string_view lit) {
     if (i + 1 >= body.size()) return syntax_error();
     char e = body[i + 1];
     i += 2;
+    if (char c = GoEscapedChar(e); c != 0) {
+      out += c;
+      continue;
+    }
     switch (e) {
-      case 'a':
-        out += '\a';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'v':
-        out += '\v';
-        break;
       case '\\':
         out += '\\';
         break;
@@ -646,7 +561,7 @@ base::Result<std::string> UnquoteString(std::string_view lit) {
         if (body.size() - i < n) return syntax_error();
         char32_t v = 0;
         for (size_t j = 0; j < n; ++j) {
-          int d = DigitVal(static_cast<unsigned char>(body[i + j]));
+          int d = HexDigitValue(static_cast<unsigned char>(body[i + j]));
           if (d >= 16) return syntax_error();
           v = (v << 4) | static_cast<char32_t>(d);
         }
@@ -911,7 +826,7 @@ void Scanner::ScanEscape() {
   }
   std::uint64_t x = 0;
   for (; n > 0; --n) {
-    auto d = static_cast<char32_t>(DigitVal(ch_));
+    auto d = static_cast<char32_t>(HexDigitValue(ch_));
     if (d >= base) {
       if (ch_ == kEofCh) {
         Error(off, "escape sequence not terminated");

@@ -105,6 +105,10 @@ std::string QuoteString(std::string_view s);
 // River's "%#U" form of a character: "U+0023 '#'", or "U+0007" when not printable.
 std::string FormatRune(char32_t r);
 
+// What an invalid UTF-8 encoding decodes to, and the largest Unicode code point.
+inline constexpr char32_t kRuneError = 0xFFFD;
+inline constexpr char32_t kMaxRune = 0x10FFFF;
+
 // Decodes one UTF-8 character from the start of s (non-empty). An invalid encoding yields
 // U+FFFD with *width 1.
 char32_t DecodeRune(std::string_view s, int* width);

@@ -30,8 +30,7 @@
 //     which bounds every recursive walk over them.
 //   - Case mapping (to_lower, to_upper) covers ASCII, Latin-1, Latin Extended-A, Latin
 //     Extended Additional, Greek, Cyrillic, Armenian and fullwidth Latin; other scripts are
-//     left unchanged. Printability for %q escapes uses a compact table (control, format,
-//     separator, private-use and noncharacter code points are escaped).
+//     left unchanged.
 
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -58,6 +57,9 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "syntax/go_strconv.h"
+#include "syntax/scanner.h"
 
 // The release version; the build may define it (e.g. -DSTARLING_VERSION="v1.2.3").
 #ifndef STARLING_VERSION
@@ -91,39 +93,17 @@ Status ArityError(size_t want, size_t got) {
 // ---------------------------------------------------------------------------------------------
 // UTF-8, as Go's unicode/utf8.
 
-constexpr char32_t kRuneError = 0xFFFD;
-constexpr char32_t kMaxRune = 0x10FFFF;
-
 struct Rune {
   char32_t r;
   size_t size;
 };
 
-// utf8.DecodeRuneInString: invalid input decodes as (U+FFFD, 1).
+// utf8.DecodeRuneInString: invalid input decodes as (U+FFFD, 1), empty input as (U+FFFD, 0).
 Rune DecodeRune(std::string_view s) {
   if (s.empty()) return {kRuneError, 0};
-  auto c0 = static_cast<unsigned char>(s[0]);
-  if (c0 < 0x80) return {c0, 1};
-  size_t n = 0;
-  char32_t r = 0;
-  char32_t min = 0;
-  if (c0 >= 0xC2 && c0 <= 0xDF) {
-    n = 2, r = c0 & 0x1Fu, min = 0x80;
-  } else if (c0 >= 0xE0 && c0 <= 0xEF) {
-    n = 3, r = c0 & 0x0Fu, min = 0x800;
-  } else if (c0 >= 0xF0 && c0 <= 0xF4) {
-    n = 4, r = c0 & 0x07u, min = 0x10000;
-  } else {
-    return {kRuneError, 1};
-  }
-  if (s.size() < n) return {kRuneError, 1};
-  for (size_t k = 1; k < n; ++k) {
-    auto c = static_cast<unsigned char>(s[k]);
-    if ((c & 0xC0) != 0x80) return {kRuneError, 1};
-    r = (r << 6) | (c & 0x3Fu);
-  }
-  if (r < min || r > kMaxRune || (r >= 0xD800 && r <= 0xDFFF)) return {kRuneError, 1};
-  return {r, n};
+  int width = 1;
+  char32_t r = syntax::DecodeRune(s, &width);
+  return {r, static_cast<size_t>(width)};
 }
 
 // utf8.DecodeLastRuneInString.
@@ -142,25 +122,6 @@ Rune DecodeLastRune(std::string_view s) {
 
 bool ValidRune(char32_t r) { return r <= kMaxRune && !(r >= 0xD800 && r <= 0xDFFF); }
 
-void AppendRune(std::string& out, char32_t r) {
-  if (!ValidRune(r)) r = kRuneError;
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
-}
-
 size_t RuneCount(std::string_view s) {
   size_t n = 0;
   for (size_t i = 0; i < s.size(); i += DecodeRune(s.substr(i)).size) ++n;
@@ -174,7 +135,7 @@ std::string SanitizeUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     Rune r = DecodeRune(s.substr(i));
     if (r.r == kRuneError && r.size == 1) {
-      AppendRune(out, kRuneError);
+      AppendUtf8(&out, kRuneError);
     } else {
       out.append(s.substr(i, r.size));
     }
@@ -252,7 +213,7 @@ std::string MapRunes(std::string_view s, char32_t (*mapping)(char32_t)) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     Rune r = DecodeRune(s.substr(i));
-    AppendRune(out, mapping(r.r));
+    AppendUtf8(&out, mapping(r.r));
     i += r.size;
   }
   return out;
@@ -500,116 +461,22 @@ Body StringFunction(size_t arity, std::function<Result<Value>(std::vector<std::s
 // ---------------------------------------------------------------------------------------------
 // strconv: quoting and float formatting.
 
-// strconv.IsPrint, from a compact table: letters, marks, numbers, punctuation, symbols and
-// ASCII space are printable; controls, format characters, separators other than ASCII space,
-// surrogates, private use and noncharacters are not.
-bool IsPrint(char32_t r) {
-  if (r < 0x20) return false;
-  if (r < 0x7F) return true;
-  if (r <= 0xA0 || r == 0xAD) return false;
-  if (r > kMaxRune || InRange(r, 0xD800, 0xDFFF)) return false;
-  if (InRange(r, 0x600, 0x605) || r == 0x61C || r == 0x6DD || r == 0x70F || r == 0x180E) {
-    return false;
-  }
-  if (r == 0x1680 || InRange(r, 0x2000, 0x200F) || InRange(r, 0x2028, 0x202F) ||
-      InRange(r, 0x205F, 0x206F) || r == 0x3000) {
-    return false;
-  }
-  if (InRange(r, 0xE000, 0xF8FF) || InRange(r, 0xFDD0, 0xFDEF) || r == 0xFEFF ||
-      InRange(r, 0xFFF0, 0xFFFB) || (r & 0xFFFE) == 0xFFFE) {
-    return false;
-  }
-  if (InRange(r, 0xE0000, 0xE007F) || r >= 0xF0000) return false;
-  return true;
-}
-
 constexpr char kLowerHex[] = "0123456789abcdef";
 constexpr char kUpperHex[] = "0123456789ABCDEF";
 // fmt's digit strings; index 16 is the letter of the 0x prefix.
 constexpr char kLowerDigits[] = "0123456789abcdefx";
 constexpr char kUpperDigits[] = "0123456789ABCDEFX";
 
-// strconv's appendEscapedRune.
-void AppendEscapedRune(std::string& out, char32_t r, char quote, bool ascii_only) {
-  if (r == static_cast<char32_t>(quote) || r == '\\') {
-    out += '\\';
-    out += static_cast<char>(r);
-    return;
-  }
-  if (ascii_only) {
-    if (r < 0x80 && IsPrint(r)) {
-      out += static_cast<char>(r);
-      return;
-    }
-  } else if (IsPrint(r)) {
-    AppendRune(out, r);
-    return;
-  }
-  switch (r) {
-    case '\a':
-      out += "\\a";
-      return;
-    case '\b':
-      out += "\\b";
-      return;
-    case '\f':
-      out += "\\f";
-      return;
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    case '\v':
-      out += "\\v";
-      return;
-    default:
-      break;
-  }
-  if (r < ' ' || r == 0x7F) {
-    out += "\\x";
-    out += kLowerHex[(r >> 4) & 0xF];
-    out += kLowerHex[r & 0xF];
-    return;
-  }
-  if (!ValidRune(r)) r = kRuneError;
-  if (r < 0x10000) {
-    out += "\\u";
-    for (int shift = 12; shift >= 0; shift -= 4) out += kLowerHex[(r >> shift) & 0xF];
-  } else {
-    out += "\\U";
-    for (int shift = 28; shift >= 0; shift -= 4) out += kLowerHex[(r >> shift) & 0xF];
-  }
-}
-
 // strconv.Quote (ascii_only: QuoteToASCII).
 std::string GoQuote(std::string_view s, bool ascii_only) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    Rune r = DecodeRune(s.substr(i));
-    if (r.size == 1 && r.r == kRuneError) {
-      auto b = static_cast<unsigned char>(s[i]);
-      out += "\\x";
-      out += kLowerHex[b >> 4];
-      out += kLowerHex[b & 0xF];
-    } else {
-      AppendEscapedRune(out, r.r, '"', ascii_only);
-    }
-    i += r.size;
-  }
-  out += '"';
-  return out;
+  return GoQuoteWith(s, ascii_only, IsPrintRune);
 }
 
 // strconv.QuoteRune (ascii_only: QuoteRuneToASCII).
 std::string GoQuoteRune(char32_t r, bool ascii_only) {
   if (!ValidRune(r)) r = kRuneError;
   std::string out = "'";
-  AppendEscapedRune(out, r, '\'', ascii_only);
+  AppendGoEscapedRune(&out, r, '\'', ascii_only, IsPrintRune);
   out += '\'';
   return out;
 }
@@ -927,7 +794,7 @@ class GoFormatter {
     wid_ = 0;
     prec_ = 0;
   }
-  void WriteRune(char32_t r) { AppendRune(buf_, r); }
+  void WriteRune(char32_t r) { AppendUtf8(&buf_, r); }
   void WritePadding(long n);
   void Pad(std::string_view s);
   void FmtBoolean(bool v) { Pad(v ? "true" : "false"); }
@@ -981,9 +848,9 @@ void GoFormatter::Pad(std::string_view s) {
 
 void GoFormatter::FmtUnicode(std::uint64_t u) {
   std::string tail;
-  if (f_.sharp && u <= kMaxRune && IsPrint(static_cast<char32_t>(u))) {
+  if (f_.sharp && u <= kMaxRune && IsPrintRune(static_cast<char32_t>(u))) {
     tail = " '";
-    AppendRune(tail, static_cast<char32_t>(u));
+    AppendUtf8(&tail, static_cast<char32_t>(u));
     tail += '\'';
   }
   long prec = 4;
@@ -1110,7 +977,7 @@ void GoFormatter::FmtQ(std::string_view s) {
 void GoFormatter::FmtC(std::uint64_t c) {
   char32_t r = c > kMaxRune ? kRuneError : static_cast<char32_t>(c);
   std::string s;
-  AppendRune(s, r);
+  AppendUtf8(&s, r);
   Pad(s);
 }
 
@@ -1634,7 +1501,7 @@ std::string QuoteChar(unsigned char c) {
   if (c == '\'') return "'\\''";
   if (c == '"') return "'\"'";
   std::string s;
-  AppendRune(s, c);
+  AppendUtf8(&s, c);
   std::string q = GoQuote(s, false);
   return "'" + q.substr(1, q.size() - 2) + "'";
 }
@@ -1884,30 +1751,7 @@ Result<std::string> Base64Decode(std::string_view src, const char* alphabet);
 // ---------------------------------------------------------------------------------------------
 // YAML, resolved as gopkg.in/yaml.v3 resolves plain scalars when decoding into interface{}.
 
-// strconv.ParseInt(s, 0, 64) / ParseUint(s, 0, 64) syntax: optional sign (signed only),
-// 0x/0o/0b prefixes, a leading 0 for octal.
-std::optional<std::uint64_t> ParseGoUint(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  int base = 10;
-  if (s.size() >= 2 && s[0] == '0') {
-    char p = static_cast<char>(s[1] | 0x20);
-    if (p == 'x') {
-      base = 16, s.remove_prefix(2);
-    } else if (p == 'o') {
-      base = 8, s.remove_prefix(2);
-    } else if (p == 'b') {
-      base = 2, s.remove_prefix(2);
-    } else {
-      base = 8, s.remove_prefix(1);
-    }
-    if (s.empty()) return std::nullopt;
-  }
-  std::uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
+// strconv.ParseInt(s, 0, 64), or ParseUint(s, 0, 64) when the value only fits that.
 std::optional<Value> ParseGoIntValue(std::string_view s) {
   bool neg = false;
   std::string_view digits = s;
@@ -1925,33 +1769,6 @@ std::optional<Value> ParseGoIntValue(std::string_view s) {
   if (*u <= static_cast<std::uint64_t>(INT64_MAX)) return Value::Int(static_cast<std::int64_t>(*u));
   if (s[0] == '+') return std::nullopt;  // ParseUint takes no sign.
   return Value::Uint(*u);
-}
-
-// ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
-bool IsYamlStyleFloat(std::string_view s) {
-  size_t i = 0;
-  auto digits = [&] {
-    size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - start;
-  };
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    if (digits() == 0) return false;
-  } else {
-    if (digits() == 0) return false;
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      digits();
-    }
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
 }
 
 std::optional<double> ParseDouble(std::string_view s) {
@@ -1978,7 +1795,7 @@ Value ResolvePlainScalar(const std::string& in) {
   if (kNegInf.count(in) != 0) return Value::Float(-std::numeric_limits<double>::infinity());
   char c = in[0];
   if (c == '.') {
-    if (std::optional<double> d = ParseDouble(in); d && IsYamlStyleFloat(in))
+    if (std::optional<double> d = ParseDouble(in); d && IsGoDecimalFloat(in))
       return Value::Float(*d);
     return Value::String(in);
   }
@@ -1988,7 +1805,7 @@ Value ResolvePlainScalar(const std::string& in) {
     if (ch != '_') plain += ch;
   }
   if (std::optional<Value> i = ParseGoIntValue(plain)) return *i;
-  if (IsYamlStyleFloat(plain)) {
+  if (IsGoDecimalFloat(plain)) {
     if (std::optional<double> d = ParseDouble(plain)) return Value::Float(*d);
   }
   return Value::String(in);
@@ -2246,22 +2063,15 @@ std::string QueryEscape(std::string_view s) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Result<std::string> QueryUnescape(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%') {
-      if (i + 2 >= s.size() || HexValue(s[i + 1]) < 0 || HexValue(s[i + 2]) < 0) {
+      if (i + 2 >= s.size() || HexDigitValue(s[i + 1]) >= 16 || HexDigitValue(s[i + 2]) >= 16) {
         std::string_view bad = s.substr(i, 3);
         return Error("invalid URL escape " + GoQuote(bad, false));
       }
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      out += static_cast<char>(HexDigitValue(s[i + 1]) * 16 + HexDigitValue(s[i + 2]));
       i += 2;
     } else if (s[i] == '+') {
       out += ' ';
@@ -2506,11 +2316,12 @@ class JpParser {
           out += '\\';
           break;
         case 'x': {
-          if (pos_ + 2 > buf_.size() || HexValue(buf_[pos_]) < 0 || HexValue(buf_[pos_ + 1]) < 0) {
+          if (pos_ + 2 > buf_.size() || HexDigitValue(buf_[pos_]) >= 16 ||
+              HexDigitValue(buf_[pos_ + 1]) >= 16) {
             Raise("invalid \\x escape");
             return out;
           }
-          out += static_cast<char>(HexValue(buf_[pos_]) * 16 + HexValue(buf_[pos_ + 1]));
+          out += static_cast<char>(HexDigitValue(buf_[pos_]) * 16 + HexDigitValue(buf_[pos_ + 1]));
           pos_ += 2;
           break;
         }
@@ -2518,13 +2329,13 @@ class JpParser {
         case 'U': {
           char32_t r = 0;
           for (int k = 0; k < 4; ++k) {
-            if (AtEnd() || HexValue(buf_[pos_]) < 0) {
+            if (AtEnd() || HexDigitValue(buf_[pos_]) >= 16) {
               Raise("invalid \\u escape");
               return out;
             }
-            r = (r << 4) | static_cast<char32_t>(HexValue(buf_[pos_++]));
+            r = (r << 4) | static_cast<char32_t>(HexDigitValue(buf_[pos_++]));
           }
-          AppendRune(out, r);
+          AppendUtf8(&out, r);
           break;
         }
         default:

@@ -2,11 +2,11 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <utility>
 
 #include "base/check.h"
+#include "syntax/go_strconv.h"
 
 namespace starling::syntax {
 namespace {
@@ -69,37 +69,6 @@ bool AllDigits(std::string_view s) {
   return true;
 }
 
-// Go's strconv.ParseFloat syntax for decimal input: [+-] digits [. digits] [e [+-] digits],
-// with at least one digit in the mantissa. Hex floats, underscores and the inf/nan words
-// are not accepted here; none of them can reach this path from River strings that also
-// contain '.', 'e' or 'E' in practice except hex floats, which River configs never use.
-bool ParseGoFloat(std::string_view s, double* out) {
-  size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  size_t mantissa_digits = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++mantissa_digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++mantissa_digits;
-  }
-  if (mantissa_digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    size_t exp_digits = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++exp_digits;
-    if (exp_digits == 0) return false;
-  }
-  if (i != s.size()) return false;
-  std::string copy(s);
-  char* end = nullptr;
-  double d = std::strtod(copy.c_str(), &end);
-  if (end != copy.c_str() + copy.size()) return false;
-  if (std::isinf(d)) return false;  // Go reports ErrRange for overflow.
-  *out = d;
-  return true;
-}
-
 // River's string -> number rules: a leading '-' means a signed integer; a '.', 'e' or 'E'
 // means a float; anything else is an unsigned integer.
 base::Result<Value> StringToNumber(const Value& v) {
@@ -116,6 +85,7 @@ base::Result<Value> StringToNumber(const Value& v) {
   }
   if (s.find_first_of(".eE") != std::string::npos) {
     double d = 0;
+    // Hex floats (which Go would also accept here) do not occur in River configs.
     if (!ParseGoFloat(s, &d)) return TypeError(v, ValueKind::kNumber);
     return Value::Float(d);
   }
