@@ -300,15 +300,10 @@ TEST(CliEvalTest, ErrorsArePositioned) {
   EXPECT_TRUE(r.err.starts_with(path + ":1:")) << r.err;
 }
 
-// A config the run command accepts today: blocks it does not know yet are fine.
+// A config the run command accepts: only config blocks, as no component is built in yet.
 constexpr char kGoodConfig[] = R"(logging {
 	level  = "info"
 	format = "logfmt"
-}
-
-prometheus.scrape "demo" {
-	targets    = [{"__address__" = "127.0.0.1:12345"}]
-	forward_to = []
 }
 )";
 
@@ -386,6 +381,55 @@ TEST(CliRunTest, RejectsBadConfigWithPositionedDiagnostics) {
   }
   EXPECT_TRUE(saw_label_error) << r.err;
   EXPECT_EQ(r.err.find("listening"), std::string::npos) << r.err;
+}
+
+TEST(CliRunTest, RejectsUnknownBlocks) {
+  TempDir dir;
+  std::string config =
+      dir.Write("unknown.river", "logging {}\n\nprometheus.scrape \"demo\" {\n  targets = []\n}\n");
+  RunResult r = RunStarling({"run", "--server.http.listen-addr=127.0.0.1:0", config});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(config +
+                       ":3:1: cannot find the definition of component name \"prometheus.scrape\""),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("could not perform the initial load successfully"), std::string::npos);
+  EXPECT_EQ(r.err.find("listening"), std::string::npos) << r.err;
+}
+
+TEST(CliRunTest, ReloadsOnRequestAndOnSighup) {
+  TempDir dir;
+  std::string config = dir.Write("config.river", kGoodConfig);
+  Process p({"run", "--server.http.listen-addr=127.0.0.1:0", config});
+  std::optional<std::string> line =
+      p.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
+  ASSERT_TRUE(line.has_value()) << p.stderr_text();
+  int port = PortFromListenLine(*line);
+  ASSERT_GT(port, 0) << *line;
+
+  HttpReply ok = HttpRequest(port, "POST", "/-/reload");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, "config reloaded\n");
+
+  dir.Write("config.river", "logging {\n  level = \"loud\"\n}\nnope.nope \"x\" {}\n");
+  HttpReply bad = HttpRequest(port, "POST", "/-/reload");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body, config + ":2:11: unrecognized log level \"loud\"\n" + config +
+                          ":4:1: cannot find the definition of component name \"nope.nope\"\n");
+  // The old config keeps running.
+  EXPECT_EQ(HttpGet(port, "/-/ready").status, 200);
+
+  p.Signal(SIGHUP);
+  EXPECT_TRUE(p.WaitForStderrLine("failed to reload config", std::chrono::seconds(30)))
+      << p.stderr_text();
+  dir.Write("config.river", kGoodConfig);
+  p.Signal(SIGHUP);
+  EXPECT_TRUE(p.WaitForStderrLine("config reloaded", std::chrono::seconds(30))) << p.stderr_text();
+
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << p.stderr_text();
 }
 
 TEST(CliRunTest, StartupFailures) {

@@ -211,7 +211,10 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
   }
 }
 
-HttpReply HttpGet(int port, const std::string& path) {
+HttpReply HttpGet(int port, const std::string& path) { return HttpRequest(port, "GET", path); }
+
+HttpReply HttpRequest(int port, const std::string& method, const std::string& path,
+                      const std::string& body) {
   HttpReply reply;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return reply;
@@ -226,8 +229,9 @@ HttpReply HttpGet(int port, const std::string& path) {
     close(fd);
     return reply;
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                    "\r\nConnection: close\r\n\r\n";
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                    "\r\nConnection: close\r\nContent-Type: text/plain\r\n" +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     close(fd);
     return reply;

@@ -65,5 +65,8 @@ struct HttpReply {
 
 // A one-shot HTTP/1.1 GET to 127.0.0.1:port (Connection: close).
 HttpReply HttpGet(int port, const std::string& path);
+// One request with any method and an optional body (sent as text/plain).
+HttpReply HttpRequest(int port, const std::string& method, const std::string& path,
+                      const std::string& body = "");
 
 }  // namespace starling::test

@@ -1,23 +1,26 @@
-// `starling run [flags] CONFIG`: loads a configuration file and serves the agent's HTTP
-// endpoints until SIGINT or SIGTERM. Flag names follow Grafana Agent Flow's `run` command.
-//
-// Today the configuration is parsed (and rejected with positioned diagnostics when invalid);
-// the component graph it describes is not run yet.
+// `starling run [flags] CONFIG`: loads a configuration file into the component runtime and
+// serves the agent's HTTP endpoints until SIGINT or SIGTERM. SIGHUP and `POST /-/reload`
+// re-read the file; a file with errors is rejected and the running graph is kept. Flag names
+// follow Grafana Agent Flow's `run` command.
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "cmd/starling/commands.h"
+#include "cmd/starling/register_components.h"
+#include "component/component.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
-#include "syntax/parser.h"
+#include "runtime/runtime.h"
 
 namespace starling::cmd {
 namespace {
@@ -29,7 +32,7 @@ struct RunOptions {
   bool disable_reporting = false;
 };
 
-// Two threads serve HTTP today; the component runtime will share them.
+// Two threads serve HTTP and signals; components run on threads of their own.
 constexpr int kIoThreads = 2;
 
 void AddHealthRoutes(net::HttpServer& server, const base::MetricsRegistry& registry) {
@@ -68,19 +71,43 @@ int RunRun(const RunOptions& opts) {
     return 1;
   }
 
+  component::Registry components;
+  if (base::Status s = RegisterAllComponents(components); !s.ok()) {
+    PrintError("registering components: " + s.message());
+    return 1;
+  }
+  runtime::Runtime::Options runtime_opts;
+  runtime_opts.registry = &components;
+  runtime_opts.storage_path = opts.storage_path;
+  runtime::Runtime graph(runtime_opts);
+
   base::Result<std::string> src = ReadInput(opts.config);
   if (!src.ok()) {
     PrintError("could not read config: " + src.error().message());
     return 1;
   }
-  syntax::ParseResult parsed = syntax::ParseFile(opts.config, *src);
-  if (!parsed.diags.empty()) PrintDiagnostics(parsed.diags, opts.config);
-  if (parsed.diags.HasErrors()) {
+  syntax::Diagnostics diags = graph.Load(opts.config, *src);
+  if (!diags.empty()) PrintDiagnostics(diags, opts.config);
+  if (diags.HasErrors()) {
     PrintError("could not perform the initial load successfully");
     return 1;
   }
-  spdlog::info("loaded config file {} ({} top-level statements)", opts.config,
-               parsed.file->body.size());
+  spdlog::info("loaded config file {} ({} components)", opts.config, graph.Components().size());
+
+  // Re-reads the config file; the error text (file read failure or diagnostics) when the new
+  // config was not applied cleanly.
+  auto reload = [&graph, &opts]() -> std::optional<std::string> {
+    base::Result<std::string> text = ReadInput(opts.config);
+    if (!text.ok()) return "could not read config: " + text.error().message();
+    syntax::Diagnostics d = graph.Load(opts.config, *text);
+    if (d.HasErrors()) {
+      std::string msg = d.Format(opts.config);
+      spdlog::error("failed to reload config: {}", msg);
+      return msg;
+    }
+    spdlog::info("config reloaded");
+    return std::nullopt;
+  };
 
   base::MetricsRegistry registry;
   RegisterBuildInfo(registry);
@@ -95,12 +122,26 @@ int RunRun(const RunOptions& opts) {
   signals.async_wait([signalled](const boost::system::error_code& ec, int signo) {
     signalled->set_value(ec ? 0 : signo);
   });
+  boost::asio::signal_set hangup(pool.context(), SIGHUP);
+  std::function<void()> wait_hangup = [&hangup, &reload, &wait_hangup] {
+    hangup.async_wait([&reload, &wait_hangup](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("received SIGHUP, reloading config");
+      (void)reload();
+      wait_hangup();
+    });
+  };
+  wait_hangup();
 
   net::HttpServer::Options server_opts;
   server_opts.host = listen->host;
   server_opts.port = listen->port;
   net::HttpServer server(pool.context(), server_opts);
   AddHealthRoutes(server, registry);
+  server.Handle("POST", "/-/reload", [&reload](const net::Request&) {
+    if (std::optional<std::string> err = reload()) return net::Response::Text(400, *err);
+    return net::Response::Text(200, "config reloaded\n");
+  });
   if (base::Status s = server.Start(); !s.ok()) {
     spdlog::error("failed to start the http server: {}", s.message());
     return 1;
@@ -110,7 +151,10 @@ int RunRun(const RunOptions& opts) {
   int signo = stop_requested.get();
   spdlog::info("received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
   server.Stop();
+  boost::system::error_code ignored;
+  hangup.cancel(ignored);
   pool.Stop();
+  graph.Stop();
   spdlog::info("shutdown complete");
   return 0;
 }
