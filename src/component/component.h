@@ -340,6 +340,8 @@ class ArgDecoder {
   // block_start/block_end: the block being decoded (for "missing" diagnostics).
   ArgDecoder(const ArgBody& body, syntax::Pos block_start, syntax::Pos block_end,
              syntax::Diagnostics* diags);
+  // The decoder keeps a reference to the body: a temporary would dangle.
+  ArgDecoder(ArgBody&&, syntax::Pos, syntax::Pos, syntax::Diagnostics*) = delete;
 
   template <typename T>
   bool Required(std::string_view name, T* out) {

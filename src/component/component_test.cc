@@ -350,7 +350,8 @@ TEST(RegistryTest, TypedDecodeRoundTrip) {
   EXPECT_EQ(ArgsAs<TestArgs>(*args).count, 7);
 
   syntax::Diagnostics bad_diags;
-  ArgDecoder bad(ArgBody{}, syntax::Pos{0, 1, 1}, syntax::Pos{}, &bad_diags);
+  const ArgBody empty;
+  ArgDecoder bad(empty, syntax::Pos{0, 1, 1}, syntax::Pos{}, &bad_diags);
   EXPECT_EQ(r.decode(bad), nullptr);
   EXPECT_TRUE(bad_diags.HasErrors());
 }
