@@ -1,10 +1,16 @@
 #include "cmd/starling/register_components.h"
 
+#include "components/discovery/file/discovery_file.h"
+#include "components/discovery/relabel/discovery_relabel.h"
+#include "components/local/file/local_file.h"
+
 namespace starling::cmd {
 
 base::Status RegisterAllComponents(component::Registry& registry) {
   // Each component adds one line here: RETURN_IF_ERROR(registry.Register(...));
-  (void)registry;
+  RETURN_IF_ERROR(registry.Register(components::DiscoveryFileRegistration()));
+  RETURN_IF_ERROR(registry.Register(components::DiscoveryRelabelRegistration()));
+  RETURN_IF_ERROR(registry.Register(components::LocalFileRegistration()));
   return base::Status::Ok();
 }
 
