@@ -150,34 +150,5 @@ TEST(LabelsBuilderTest, ResetAndBuildReuse) {
   EXPECT_EQ(b.Labels(), (Labels{{"m", "1"}}));
 }
 
-TEST(GoTextTest, DecodeRune) {
-  struct Case {
-    std::string in;
-    char32_t rune;
-    std::size_t width;
-  };
-  const std::vector<Case> cases = {
-      {"a", U'a', 1},
-      {"\xC3\xA9", 0xE9, 2},
-      {"\xE2\x82\xAC", 0x20AC, 3},
-      {"\xF0\x9F\x98\x80", 0x1F600, 4},
-      {"\xC0\x80", internal::kRuneError, 1},      // overlong
-      {"\xED\xA0\x80", internal::kRuneError, 1},  // surrogate
-      {"\xE2\x82", internal::kRuneError, 1},      // truncated
-      {"\xFF", internal::kRuneError, 1},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.in);
-    std::size_t width = 0;
-    EXPECT_EQ(internal::DecodeRune(c.in, &width), c.rune);
-    EXPECT_EQ(width, c.width);
-    if (c.rune != internal::kRuneError) {
-      std::string out;
-      internal::AppendRune(c.rune, &out);
-      EXPECT_EQ(out, c.in);
-    }
-  }
-}
-
 }  // namespace
 }  // namespace starling::model

@@ -419,57 +419,6 @@ bool IsPrintRune(char32_t r) {
   return InRanges(kPrintRanges, r);
 }
 
-char32_t DecodeRune(std::string_view s, int* width) {
-  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  *width = 1;
-  if (s.empty()) return kRuneError;
-  unsigned char c0 = b(0);
-  if (c0 < 0x80) return c0;
-  auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-  if (c0 >= 0xC2 && c0 <= 0xDF) {
-    if (!cont(1)) return kRuneError;
-    *width = 2;
-    return (static_cast<char32_t>(c0 & 0x1F) << 6) | (b(1) & 0x3F);
-  }
-  if (c0 >= 0xE0 && c0 <= 0xEF) {
-    if (!cont(1) || !cont(2)) return kRuneError;
-    // Reject overlong forms (E0 80..9F) and surrogates (ED A0..BF).
-    if (c0 == 0xE0 && b(1) < 0xA0) return kRuneError;
-    if (c0 == 0xED && b(1) > 0x9F) return kRuneError;
-    *width = 3;
-    return (static_cast<char32_t>(c0 & 0x0F) << 12) | (static_cast<char32_t>(b(1) & 0x3F) << 6) |
-           (b(2) & 0x3F);
-  }
-  if (c0 >= 0xF0 && c0 <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return kRuneError;
-    if (c0 == 0xF0 && b(1) < 0x90) return kRuneError;
-    if (c0 == 0xF4 && b(1) > 0x8F) return kRuneError;
-    *width = 4;
-    return (static_cast<char32_t>(c0 & 0x07) << 18) | (static_cast<char32_t>(b(1) & 0x3F) << 12) |
-           (static_cast<char32_t>(b(2) & 0x3F) << 6) | (b(3) & 0x3F);
-  }
-  return kRuneError;
-}
-
-void AppendUtf8(std::string* out, char32_t r) {
-  if (r > kMaxRune || (r >= 0xD800 && r < 0xE000)) r = kRuneError;
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
 std::string FormatRune(char32_t r) {
   char buf[16];
   std::snprintf(buf, sizeof(buf), "U+%04X", static_cast<unsigned>(r));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/utf8.h"
 #include "syntax/token.h"
 
 namespace starling::syntax {
@@ -105,16 +106,10 @@ std::string QuoteString(std::string_view s);
 // River's "%#U" form of a character: "U+0023 '#'", or "U+0007" when not printable.
 std::string FormatRune(char32_t r);
 
-// What an invalid UTF-8 encoding decodes to, and the largest Unicode code point.
-inline constexpr char32_t kRuneError = 0xFFFD;
-inline constexpr char32_t kMaxRune = 0x10FFFF;
-
-// Decodes one UTF-8 character from the start of s (non-empty). An invalid encoding yields
-// U+FFFD with *width 1.
-char32_t DecodeRune(std::string_view s, int* width);
-
-// Appends the UTF-8 encoding of r (U+FFFD for invalid code points).
-void AppendUtf8(std::string* out, char32_t r);
+using base::AppendUtf8;
+using base::DecodeRune;
+using base::kMaxRune;
+using base::kRuneError;
 
 bool IsUnicodeLetter(char32_t r);
 bool IsUnicodeDigit(char32_t r);

@@ -4,52 +4,6 @@
 
 namespace starling::model::internal {
 
-char32_t DecodeRune(std::string_view s, std::size_t* width) {
-  auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
-  const std::uint8_t c0 = b(0);
-  *width = 1;
-  if (c0 < 0x80) return c0;
-  std::size_t n;
-  char32_t r;
-  char32_t min;
-  if (c0 >= 0xC2 && c0 <= 0xDF) {
-    n = 2, r = c0 & 0x1F, min = 0x80;
-  } else if (c0 >= 0xE0 && c0 <= 0xEF) {
-    n = 3, r = c0 & 0x0F, min = 0x800;
-  } else if (c0 >= 0xF0 && c0 <= 0xF4) {
-    n = 4, r = c0 & 0x07, min = 0x10000;
-  } else {
-    return kRuneError;
-  }
-  if (s.size() < n) return kRuneError;
-  for (std::size_t i = 1; i < n; ++i) {
-    if ((b(i) & 0xC0) != 0x80) return kRuneError;
-    r = (r << 6) | (b(i) & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return kRuneError;
-  *width = n;
-  return r;
-}
-
-void AppendRune(char32_t r, std::string* out) {
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = kRuneError;
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
 namespace {
 
 // Non-ASCII code points Go's unicode.IsPrint rejects that occur in practice: C1 controls,
@@ -76,7 +30,7 @@ void AppendGoQuote(std::string_view s, std::string* out) {
   out->push_back('"');
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t width;
+    int width;
     const char32_t r = DecodeRune(s.substr(i), &width);
     if (width == 1 && r == kRuneError) {
       out->append("\\x");
@@ -130,7 +84,7 @@ void AppendGoQuote(std::string_view s, std::string* out) {
       out->append("\\U");
       AppendHex(r, 8, out);
     }
-    i += width;
+    i += static_cast<std::size_t>(width);
   }
   out->push_back('"');
 }

@@ -8,14 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
+
 namespace starling::model::internal {
 
-inline constexpr char32_t kRuneError = 0xFFFD;
-
-// Decodes the rune at the start of s (non-empty); an invalid or truncated sequence gives
-// kRuneError with *width 1, as Go's utf8.DecodeRuneInString.
-char32_t DecodeRune(std::string_view s, std::size_t* width);
-void AppendRune(char32_t r, std::string* out);
+using base::AppendUtf8;
+using base::DecodeRune;
+using base::kRuneError;
 
 // Double-quoted with Go's escapes; valid UTF-8 is kept except non-printable code points
 // (controls, spaces other than U+0020, format characters, private use), which are escaped;

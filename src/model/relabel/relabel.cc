@@ -49,7 +49,7 @@ void MapCase(std::string_view s, bool upper, std::string* out) {
   const locale_t loc = Utf8Locale();
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t width;
+    int width;
     char32_t r = internal::DecodeRune(s.substr(i), &width);
     if (r < 0x80) {
       r = upper ? static_cast<char32_t>(std::toupper(static_cast<int>(r)))
@@ -58,8 +58,8 @@ void MapCase(std::string_view s, bool upper, std::string* out) {
       const auto w = static_cast<wint_t>(r);
       r = static_cast<char32_t>(upper ? towupper_l(w, loc) : towlower_l(w, loc));
     }
-    internal::AppendRune(r, out);
-    i += width;
+    internal::AppendUtf8(out, r);
+    i += static_cast<std::size_t>(width);
   }
 }
 
@@ -73,14 +73,14 @@ std::size_t NameLength(std::string_view s) {
       ++i;
       continue;
     }
-    std::size_t width;
+    int width;
     const char32_t r = internal::DecodeRune(s.substr(i), &width);
     const locale_t loc = Utf8Locale();
     if (r == internal::kRuneError || loc == static_cast<locale_t>(0) ||
         !iswalnum_l(static_cast<wint_t>(r), loc)) {
       break;
     }
-    i += width;
+    i += static_cast<std::size_t>(width);
   }
   return i;
 }
