@@ -21,6 +21,7 @@
 #include "net/http_server.h"
 #include "net/io_pool.h"
 #include "runtime/runtime.h"
+#include "service/web_api.h"
 
 namespace starling::cmd {
 namespace {
@@ -138,6 +139,7 @@ int RunRun(const RunOptions& opts) {
   server_opts.port = listen->port;
   net::HttpServer server(pool.context(), server_opts);
   AddHealthRoutes(server, registry);
+  service::RegisterWebApi(server, graph);
   server.Handle("POST", "/-/reload", [&reload](const net::Request&) {
     if (std::optional<std::string> err = reload()) return net::Response::Text(400, *err);
     return net::Response::Text(200, "config reloaded\n");

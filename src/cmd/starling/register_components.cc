@@ -1,6 +1,8 @@
 #include "cmd/starling/register_components.h"
 
+#include "components/discovery/dns/discovery_dns.h"
 #include "components/discovery/file/discovery_file.h"
+#include "components/discovery/http/discovery_http.h"
 #include "components/discovery/relabel/discovery_relabel.h"
 #include "components/local/file/local_file.h"
 
@@ -8,7 +10,9 @@ namespace starling::cmd {
 
 base::Status RegisterAllComponents(component::Registry& registry) {
   // Each component adds one line here: RETURN_IF_ERROR(registry.Register(...));
+  RETURN_IF_ERROR(registry.Register(components::DiscoveryDnsRegistration()));
   RETURN_IF_ERROR(registry.Register(components::DiscoveryFileRegistration()));
+  RETURN_IF_ERROR(registry.Register(components::DiscoveryHttpRegistration()));
   RETURN_IF_ERROR(registry.Register(components::DiscoveryRelabelRegistration()));
   RETURN_IF_ERROR(registry.Register(components::LocalFileRegistration()));
   return base::Status::Ok();

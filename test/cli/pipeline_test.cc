@@ -1,0 +1,199 @@
+// End-to-end test of a component pipeline in the starling binary: discovery.file feeding
+// discovery.relabel, observed through the component web API while files and the config change.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "process.h"
+
+namespace starling::test {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// A fresh directory, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::path(::testing::TempDir()) / "starling_pipeline_XXXXXX").string();
+    char* made = mkdtemp(tmpl.data());
+    EXPECT_NE(made, nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  // Writes atomically (temp file, then rename), so a watcher never sees half a file.
+  std::string Write(const std::string& name, const std::string& content) const {
+    fs::path final_path = path_ / name;
+    fs::path tmp = path_ / (name + ".tmp");
+    std::ofstream(tmp, std::ios::binary) << content;
+    fs::rename(tmp, final_path);
+    return final_path.string();
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+int PortFromListenLine(const std::string& line) {
+  const std::string marker = "listening for http traffic on 127.0.0.1:";
+  std::size_t at = line.find(marker);
+  if (at == std::string::npos) return 0;
+  return std::atoi(line.c_str() + at + marker.size());
+}
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;  // (__address__, environment)
+
+// The (address, environment) of each target in discovery.relabel.r's `output`, sorted; nullopt
+// when the component cannot be read.
+std::optional<Pairs> RelabelOutput(int port) {
+  HttpReply r = HttpGet(port, "/api/v0/web/components/discovery.relabel.r");
+  if (r.status != 200) return std::nullopt;
+  json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("exports") || !j["exports"].is_object()) return std::nullopt;
+  const json& out = j["exports"]["output"];
+  if (!out.is_array()) return std::nullopt;
+  Pairs pairs;
+  for (const json& t : out) {
+    if (!t.is_object()) return std::nullopt;
+    pairs.emplace_back(t.value("__address__", ""), t.value("environment", ""));
+  }
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
+// Polls the relabel output until it equals `want` or 20 s pass; returns the last output seen.
+std::optional<Pairs> WaitForOutput(int port, const Pairs& want) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  std::optional<Pairs> got;
+  while (true) {
+    got = RelabelOutput(port);
+    if (got == want || std::chrono::steady_clock::now() >= deadline) return got;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+std::string Printed(const std::optional<Pairs>& p) {
+  if (!p) return "(unreadable)";
+  std::string s;
+  for (const auto& [a, e] : *p) s += a + "=" + e + " ";
+  return s;
+}
+
+std::string Config(const std::string& targets_path, const std::string& extra) {
+  return "discovery.file \"f\" {\n"
+         "  files            = [\"" +
+         targets_path +
+         "\"]\n"
+         "  refresh_interval = \"1s\"\n"
+         "}\n"
+         "\n"
+         "discovery.relabel \"r\" {\n"
+         "  targets = discovery.file.f.targets\n" +
+         extra +
+         "  rule {\n"
+         "    source_labels = [\"env\"]\n"
+         "    target_label  = \"environment\"\n"
+         "  }\n"
+         "  rule {\n"
+         "    source_labels = [\"env\"]\n"
+         "    regex         = \"dev\"\n"
+         "    action        = \"drop\"\n"
+         "  }\n"
+         "}\n";
+}
+
+std::string TargetsJson(const std::vector<std::pair<std::string, std::string>>& groups) {
+  json out = json::array();
+  for (const auto& [address, env] : groups) {
+    out.push_back({{"targets", {address}}, {"labels", {{"env", env}}}});
+  }
+  return out.dump();
+}
+
+TEST(PipelineTest, DiscoveryFileThroughRelabelFollowsFilesAndSurvivesBadReloads) {
+  TempDir dir;
+  std::string targets = dir.Write("targets.json", TargetsJson({{"a:1", "prod"}, {"b:2", "dev"}}));
+  std::string config = dir.Write("config.river", Config(targets, ""));
+  Process p({"run", "--server.http.listen-addr=127.0.0.1:0", "--storage.path",
+             (dir.path() / "data").string(), config});
+  std::optional<std::string> line = p.WaitForStderrLine("listening for http traffic", 60s);
+  ASSERT_TRUE(line.has_value()) << p.stderr_text();
+  int port = PortFromListenLine(*line);
+  ASSERT_GT(port, 0) << *line;
+
+  // The list endpoint shows both components and the edge between them.
+  HttpReply list = HttpGet(port, "/api/v0/web/components");
+  ASSERT_EQ(list.status, 200) << list.body;
+  json components = json::parse(list.body);
+  ASSERT_TRUE(components.is_array()) << list.body;
+  ASSERT_EQ(components.size(), 2u) << list.body;
+  EXPECT_EQ(components[0]["localID"], "discovery.file.f");
+  EXPECT_EQ(components[0]["referencedBy"], json::parse(R"(["discovery.relabel.r"])"));
+  EXPECT_EQ(components[1]["localID"], "discovery.relabel.r");
+  EXPECT_EQ(components[1]["name"], "discovery.relabel");
+  EXPECT_EQ(components[1]["label"], "r");
+  EXPECT_EQ(components[1]["referencesTo"], json::parse(R"(["discovery.file.f"])"));
+  EXPECT_EQ(HttpGet(port, "/api/v0/web/components/discovery.relabel.nope").status, 404);
+
+  std::optional<Pairs> got = WaitForOutput(port, {{"a:1", "prod"}});
+  EXPECT_EQ(got, (Pairs{{"a:1", "prod"}})) << Printed(got);
+
+  dir.Write("targets.json", TargetsJson({{"c:3", "staging"}, {"d:4", "dev"}, {"e:5", "prod"}}));
+  got = WaitForOutput(port, {{"c:3", "staging"}, {"e:5", "prod"}});
+  EXPECT_EQ(got, (Pairs{{"c:3", "staging"}, {"e:5", "prod"}})) << Printed(got);
+
+  struct BadConfig {
+    std::string name;
+    std::string text;
+    std::string want;  // a line of the reply
+  };
+  const BadConfig bad_configs[] = {
+      {"syntax error", Config(targets, "  bogus = = 1\n"),
+       config + ":8:11: expected expression, got ="},
+      {"unknown attribute", Config(targets, "  bogus = 1\n"),
+       config + ":8:3: unrecognized attribute name \"bogus\""},
+  };
+  int generation = 0;
+  for (const BadConfig& b : bad_configs) {
+    SCOPED_TRACE(b.name);
+    dir.Write("config.river", b.text);
+    HttpReply reply = HttpRequest(port, "POST", "/-/reload");
+    EXPECT_EQ(reply.status, 400);
+    EXPECT_NE(reply.body.find(b.want), std::string::npos) << reply.body;
+
+    // The old graph keeps running and following its files.
+    EXPECT_EQ(HttpGet(port, "/api/v0/web/components/discovery.relabel.r").status, 200);
+    std::string address = "f:" + std::to_string(++generation);
+    dir.Write("targets.json", TargetsJson({{address, "qa"}, {"g:1", "dev"}}));
+    got = WaitForOutput(port, {{address, "qa"}});
+    EXPECT_EQ(got, (Pairs{{address, "qa"}})) << Printed(got);
+  }
+
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(30s);
+  ASSERT_TRUE(code.has_value()) << "did not exit after SIGTERM";
+  EXPECT_EQ(*code, 0) << p.stderr_text();
+}
+
+}  // namespace
+}  // namespace starling::test
