@@ -239,7 +239,7 @@ struct Runtime::Node {
 
 Runtime::Runtime(Options options) : options_(std::move(options)) {
   CHECK(options_.registry != nullptr) << "Runtime needs a component registry";
-  worker_ = std::jthread([this](std::stop_token st) { WorkerLoop(std::move(st)); });
+  worker_ = std::jthread([this](const std::stop_token& st) { WorkerLoop(st); });
 }
 
 Runtime::~Runtime() { Stop(); }
@@ -315,7 +315,7 @@ void Runtime::StartComponent(const std::shared_ptr<Node>& node,
     node->args_value = std::move(args_value);
     node->health = {HealthState::kHealthy, "started component", options_.clock->Now()};
   }
-  node->thread = std::jthread([this, comp, weak](std::stop_token st) {
+  node->thread = std::jthread([this, comp, weak](const std::stop_token& st) {
     base::Status s = comp->Run(st);
     std::shared_ptr<Node> n = weak.lock();
     if (n == nullptr) return;
@@ -711,7 +711,7 @@ void Runtime::ReevaluateDependants(const std::set<std::string>& changed) {
   }
 }
 
-void Runtime::WorkerLoop(std::stop_token stop) {
+void Runtime::WorkerLoop(const std::stop_token& stop) {
   while (true) {
     std::set<std::string> changed;
     {

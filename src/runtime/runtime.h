@@ -94,7 +94,7 @@ class Runtime {
 
   syntax::Diagnostics LoadLocked(const std::string& filename, std::string source);
   void OnExports(const std::shared_ptr<Node>& node, syntax::Value exports);
-  void WorkerLoop(std::stop_token stop);
+  void WorkerLoop(const std::stop_token& stop);
   // Evaluates and decodes node's body with the exports currently published. On success
   // stores *args and *args_value.
   syntax::Diagnostics EvaluateNode(Node& node, std::unique_ptr<component::Arguments>* args,

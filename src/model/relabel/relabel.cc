@@ -25,8 +25,8 @@ constexpr std::string_view kDefaultSeparator = ";";
 // The C.UTF-8 locale for Unicode letter tests and case mapping, or null when the system lacks
 // it (then only ASCII is mapped).
 locale_t Utf8Locale() {
-  static const locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
-  return loc;
+  static const locale_t kLocale = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  return kLocale;
 }
 
 bool IsAsciiWord(char c) {
@@ -155,9 +155,9 @@ RE2::Options MatchOptions() {
 // Prometheus's relabelTarget: what a target_label with '$' (or a labelmap replacement) must
 // look like.
 bool IsValidTargetTemplate(std::string_view s) {
-  static const RE2* const re =
+  static const RE2* const kTemplate =
       new RE2(R"(^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$)", MatchOptions());
-  return RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *re);
+  return RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *kTemplate);
 }
 
 }  // namespace
