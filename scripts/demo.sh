@@ -17,8 +17,9 @@ BIN="$BUILD/src/cmd/starling/starling"
 "$BIN" --version
 echo
 echo "Starting: starling run ${*:+$* }examples/demo.river"
-echo "It logs the address it listens on (default 127.0.0.1:12345); try /-/ready, /-/healthy"
-echo "and /metrics there. Ctrl-C stops it."
+echo "It logs the address it listens on (default 127.0.0.1:12345); try /-/ready, /metrics and"
+echo "/api/v0/web/components/discovery.relabel.demo there (edit examples/demo-targets.json and"
+echo "watch it change). Ctrl-C stops it."
 echo
 cd "$ROOT"
 exec "$BIN" run "$@" examples/demo.river
