@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "base/testing.h"
 #include "syntax/parser.h"
 
 namespace starling::syntax {
@@ -28,24 +29,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using base::testing::ReadFile;
 
-// STARLING_SHARED_DIR, or else the repository's sibling `shared` (what STARLING_SHARED_DIR
-// names in CI). Empty when neither variable is set: the tests then fail rather than skip.
-fs::path SharedDir() {
-  if (const char* env = std::getenv("STARLING_SHARED_DIR"); env != nullptr && *env != '\0') {
-    return fs::path(env);
-  }
-  if (const char* src = std::getenv("STARLING_SOURCE_DIR"); src != nullptr && *src != '\0') {
-    return fs::path(src) / ".." / "shared";
-  }
-  return fs::path();
-}
+using base::testing::SharedDir;
 
 fs::path ParserTestdata() { return SharedDir() / "conformance" / "river" / "parser" / "testdata"; }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/testing.h"
 #include "syntax/parser.h"
 #include "syntax/printer.h"
 
@@ -21,12 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using base::testing::ReadFile;
 
 std::vector<std::string> SplitLines(std::string_view s) {
   std::vector<std::string> lines;
@@ -97,16 +93,9 @@ std::string TrimRightSpace(std::string s) {
   return s;
 }
 
-// STARLING_SHARED_DIR, or else the `shared` folder beside the repository (what it names).
 fs::path TestdataDir() {
-  fs::path shared;
-  if (const char* env = std::getenv("STARLING_SHARED_DIR"); env != nullptr && *env != '\0') {
-    shared = env;
-  } else if (const char* src = std::getenv("STARLING_SOURCE_DIR"); src != nullptr && *src != '\0') {
-    shared = fs::path(src) / ".." / "shared";
-  } else {
-    return {};
-  }
+  fs::path shared = base::testing::SharedDir();
+  if (shared.empty()) return {};
   return shared / "conformance" / "river" / "printer" / "testdata";
 }
 

@@ -1,0 +1,226 @@
+#include "model/textparse/internal/base.h"
+
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "base/utf8.h"
+#include "model/internal/go_text.h"
+
+namespace starling::model::textparse::internal {
+
+std::string UnescapeLabelValue(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '\\' && i + 1 < raw.size()) {
+      char n = raw[i + 1];
+      if (n == '\\' || n == '"') {
+        out.push_back(n);
+        ++i;
+        continue;
+      }
+      if (n == 'n') {
+        out.push_back('\n');
+        ++i;
+        continue;
+      }
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+void UnescapeHelp(std::string_view raw, bool quote_escapes, std::string* out) {
+  out->clear();
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '\\' && i + 1 < raw.size()) {
+      char n = raw[i + 1];
+      if (n == '\\' || (quote_escapes && n == '"')) {
+        out->push_back(n);
+        ++i;
+        continue;
+      }
+      if (n == 'n') {
+        out->push_back('\n');
+        ++i;
+        continue;
+      }
+    }
+    out->push_back(c);
+  }
+}
+
+bool ValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    int width = 0;
+    char32_t rune = base::DecodeRune(s.substr(i), &width);
+    if (rune == base::kRuneError && width <= 1) return false;
+    i += static_cast<std::size_t>(width);
+  }
+  return true;
+}
+
+std::size_t CountRunes(std::string_view s) {
+  std::size_t n = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+    } else {
+      int width = 0;
+      base::DecodeRune(s.substr(i), &width);
+      i += width <= 0 ? 1 : static_cast<std::size_t>(width);
+    }
+    ++n;
+  }
+  return n;
+}
+
+std::int64_t SecondsToMillis(double seconds) {
+  double ms = seconds * 1000;
+  // int64 conversion of an out-of-range double is undefined in C++; Go saturates in practice.
+  if (ms >= 9.2233720368547758e18) return std::numeric_limits<std::int64_t>::max();
+  if (ms <= -9.2233720368547758e18) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(ms);
+}
+
+Status ParseError(std::string_view msg, std::string_view got, std::string_view line) {
+  std::string m(msg);
+  m += ", got ";
+  model::internal::AppendGoQuote(got, &m);
+  m += " while parsing: ";
+  model::internal::AppendGoQuote(line, &m);
+  return Status::InvalidArgument(std::move(m));
+}
+
+Status ParserBase::Fail(Status s) {
+  error_ = s;
+  return s;
+}
+
+SeriesView ParserBase::Series() const { return SeriesView{series_, ts_, value_}; }
+
+MetadataView ParserBase::Help() {
+  if (text_.find('\\') == std::string_view::npos) return MetadataView{meta_name_, text_};
+  UnescapeHelp(text_, help_quote_escapes_, &help_buf_);
+  return MetadataView{meta_name_, help_buf_};
+}
+
+TypeView ParserBase::Type() const { return TypeView{meta_name_, type_}; }
+
+MetadataView ParserBase::Unit() const { return MetadataView{meta_name_, text_}; }
+
+std::string_view ParserBase::Comment() const { return text_; }
+
+void ParserBase::Labels(model::LabelsBuilder* b) const {
+  b->Reset(model::Labels());
+  b->Set("__name__", name_);
+  for (const LabelSpan& l : labels_) {
+    if (l.raw_value.find('\\') == std::string_view::npos) {
+      b->Set(l.name, l.raw_value);
+    } else {
+      b->Set(l.name, UnescapeLabelValue(l.raw_value));
+    }
+  }
+}
+
+void ParserBase::Metric(model::Labels* out) const {
+  std::vector<model::Label> v;
+  v.reserve(labels_.size() + 1);
+  v.emplace_back("__name__", std::string(name_));
+  for (const LabelSpan& l : labels_) {
+    v.emplace_back(std::string(l.name), UnescapeLabelValue(l.raw_value));
+  }
+  *out = model::Labels(std::move(v));
+}
+
+bool ParserBase::Exemplar(textparse::Exemplar* /*e*/) const { return false; }
+
+std::optional<std::int64_t> ParserBase::CreatedTimestamp() const { return std::nullopt; }
+
+std::string_view ParserBase::ScanMetricName() {
+  std::size_t start = pos_;
+  if (pos_ < body_.size() && IsMetricNameStart(body_[pos_])) {
+    ++pos_;
+    while (pos_ < body_.size() && IsMetricNameChar(body_[pos_])) ++pos_;
+  }
+  return body_.substr(start, pos_ - start);
+}
+
+Status ParserBase::ScanLabels(bool allow_blanks, bool trailing_comma, std::vector<LabelSpan>* out) {
+  auto skip = [&] {
+    if (!allow_blanks) return;
+    while (pos_ < body_.size() && (body_[pos_] == ' ' || body_[pos_] == '\t')) ++pos_;
+  };
+  auto got = [&] { return body_.substr(pos_, pos_ < body_.size() ? 1 : 0); };
+  bool first = true;
+  for (;;) {
+    skip();
+    if (Peek() == '}' && (first || trailing_comma)) {
+      ++pos_;
+      return Status::Ok();
+    }
+    std::size_t name_start = pos_;
+    if (!IsNameStart(Peek())) return ParseError("expected label name", got(), LineSoFar());
+    ++pos_;
+    while (pos_ < body_.size() && IsNameChar(body_[pos_])) ++pos_;
+    std::string_view name = body_.substr(name_start, pos_ - name_start);
+    skip();
+    if (Peek() != '=') return ParseError("expected equal", got(), LineSoFar());
+    ++pos_;
+    skip();
+    if (Peek() != '"') return ParseError("expected label value", got(), LineSoFar());
+    ++pos_;
+    std::size_t value_start = pos_;
+    for (;;) {
+      if (pos_ >= body_.size() || body_[pos_] == '\n') {
+        return ParseError("unterminated label value",
+                          body_.substr(value_start - 1, pos_ - value_start + 1), LineSoFar());
+      }
+      char c = body_[pos_];
+      if (c == '\\') {
+        if (pos_ + 1 >= body_.size() || body_[pos_ + 1] == '\n') {
+          pos_ = pos_ + 1;
+          continue;
+        }
+        pos_ += 2;
+        continue;
+      }
+      if (c == '"') break;
+      ++pos_;
+    }
+    std::string_view raw = body_.substr(value_start, pos_ - value_start);
+    ++pos_;  // closing quote
+    if (!ValidUtf8(raw)) {
+      std::string m = "invalid UTF-8 label value: ";
+      model::internal::AppendGoQuote(raw, &m);
+      return Status::InvalidArgument(std::move(m));
+    }
+    out->push_back(LabelSpan{name, raw});
+    first = false;
+    skip();
+    if (Peek() == ',') {
+      ++pos_;
+      skip();
+      if (Peek() == '}' && !trailing_comma) {
+        return ParseError("expected label name", got(), LineSoFar());
+      }
+      continue;
+    }
+    if (Peek() == '}') {
+      ++pos_;
+      return Status::Ok();
+    }
+    return ParseError("expected comma or brace close", got(), LineSoFar());
+  }
+}
+
+}  // namespace starling::model::textparse::internal

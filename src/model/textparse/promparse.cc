@@ -1,0 +1,153 @@
+#include "model/textparse/promparse.h"
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <string>
+#include <system_error>
+
+#include "model/internal/go_text.h"
+
+namespace starling::model::textparse {
+namespace {
+
+// Prometheus stores every NaN sample as this one bit pattern (value.NormalNaN).
+constexpr std::uint64_t kNormalNaN = 0x7ff8000000000001ULL;
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
+
+PromParser::PromParser(std::string_view body) : ParserBase(body, /*help_quote_escapes=*/false) {}
+
+void PromParser::SkipBlanks() {
+  while (pos_ < body_.size() && IsBlank(body_[pos_])) ++pos_;
+}
+
+Result<Entry> PromParser::Next() {
+  if (!error_.ok()) return error_;
+  labels_.clear();
+  ts_.reset();
+  for (;;) {
+    line_start_ = pos_;
+    SkipBlanks();
+    if (AtEnd()) return Entry::kEof;
+    if (Peek() == '\n') {  // blank lines are allowed
+      ++pos_;
+      continue;
+    }
+    break;
+  }
+  if (Peek() == '#') return ParseComment();
+  if (internal::IsMetricNameStart(Peek())) return ParseSeries();
+  std::size_t end = body_.find('\n', pos_);
+  std::string_view got = body_.substr(pos_, end == std::string_view::npos ? end : end - pos_);
+  ++pos_;
+  return Fail(internal::ParseError("expected a valid start token", got, LineSoFar()));
+}
+
+Result<Entry> PromParser::ParseComment() {
+  std::size_t hash = pos_;
+  ++pos_;
+  SkipBlanks();
+  std::string_view rest = body_.substr(pos_);
+  bool help = rest.substr(0, 4) == "HELP";
+  bool type = rest.substr(0, 4) == "TYPE";
+  if ((help || type) && rest.size() > 4 && IsBlank(rest[4])) {
+    pos_ += 4;
+    SkipBlanks();
+    meta_name_ = ScanMetricName();
+    if (meta_name_.empty()) {
+      return Fail(internal::ParseError(
+          help ? "expected metric name after HELP" : "expected metric name after TYPE",
+          body_.substr(pos_, AtEnd() ? 0 : 1), LineSoFar()));
+    }
+    if (!AtEnd() && Peek() != '\n' && !IsBlank(Peek())) {
+      return Fail(internal::ParseError("expected text after metric name", body_.substr(pos_, 1),
+                                       LineSoFar()));
+    }
+    if (!AtEnd() && IsBlank(Peek())) ++pos_;
+    std::size_t end = body_.find('\n', pos_);
+    if (end == std::string_view::npos) end = body_.size();
+    text_ = body_.substr(pos_, end - pos_);
+    pos_ = end < body_.size() ? end + 1 : end;
+    if (type) {
+      if (text_ == "counter") {
+        type_ = MetricType::kCounter;
+      } else if (text_ == "gauge") {
+        type_ = MetricType::kGauge;
+      } else if (text_ == "histogram") {
+        type_ = MetricType::kHistogram;
+      } else if (text_ == "summary") {
+        type_ = MetricType::kSummary;
+      } else if (text_ == "untyped") {
+        type_ = MetricType::kUnknown;
+      } else {
+        return Fail(
+            Status::InvalidArgument("invalid metric type " + model::internal::GoQuote(text_)));
+      }
+      return Entry::kType;
+    }
+    if (!internal::ValidUtf8(text_)) {
+      return Fail(Status::InvalidArgument("help text " + model::internal::GoQuote(text_) +
+                                          " is not a valid utf8 string"));
+    }
+    return Entry::kHelp;
+  }
+  std::size_t end = body_.find('\n', hash);
+  if (end == std::string_view::npos) end = body_.size();
+  text_ = body_.substr(hash, end - hash);
+  pos_ = end < body_.size() ? end + 1 : end;
+  return Entry::kComment;
+}
+
+Result<Entry> PromParser::ParseSeries() {
+  std::size_t start = pos_;
+  name_ = ScanMetricName();
+  SkipBlanks();
+  if (Peek() == '{') {
+    ++pos_;
+    if (Status s = ScanLabels(/*allow_blanks=*/true, /*trailing_comma=*/true, &labels_); !s.ok()) {
+      return Fail(std::move(s));
+    }
+  }
+  series_ = body_.substr(start, pos_ - start);
+  while (!series_.empty() && IsBlank(series_.back())) series_.remove_suffix(1);
+  SkipBlanks();
+  std::size_t value_start = pos_;
+  while (pos_ < body_.size() && !IsBlank(body_[pos_]) && body_[pos_] != '\n') ++pos_;
+  std::string_view value = body_.substr(value_start, pos_ - value_start);
+  if (value.empty()) {
+    return Fail(internal::ParseError("expected value after metric",
+                                     body_.substr(pos_, AtEnd() ? 0 : 1), LineSoFar()));
+  }
+  if (!ParseGoFloat(value, &value_)) {
+    return Fail(Status::InvalidArgument(
+        "strconv.ParseFloat: parsing " + model::internal::GoQuote(value) +
+        ": invalid syntax while parsing: " + model::internal::GoQuote(LineSoFar())));
+  }
+  if (std::isnan(value_)) value_ = std::bit_cast<double>(kNormalNaN);
+  SkipBlanks();
+  if (!AtEnd() && Peek() != '\n') {
+    std::size_t ts_start = pos_;
+    while (pos_ < body_.size() && !IsBlank(body_[pos_]) && body_[pos_] != '\n') ++pos_;
+    std::string_view ts = body_.substr(ts_start, pos_ - ts_start);
+    std::int64_t v = 0;
+    bool digits = !ts.empty();
+    for (char c : ts) digits = digits && internal::IsDigit(c);
+    auto [ptr, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), v);
+    if (!digits || ec != std::errc() || ptr != ts.data() + ts.size()) {
+      return Fail(internal::ParseError("expected timestamp or new record", ts, LineSoFar()));
+    }
+    ts_ = v;
+    SkipBlanks();
+    if (!AtEnd() && Peek() != '\n') {
+      return Fail(internal::ParseError("expected next entry after timestamp", body_.substr(pos_, 1),
+                                       LineSoFar()));
+    }
+  }
+  if (!AtEnd()) ++pos_;
+  return Entry::kSeries;
+}
+
+}  // namespace starling::model::textparse
