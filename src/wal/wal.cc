@@ -1,0 +1,224 @@
+#include "wal/wal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "wal/internal/crc32c.h"
+#include "wal/internal/format.h"
+#include "wal/reader.h"
+
+namespace starling::wal {
+namespace {
+
+static_assert(internal::kRecordHeaderSize == 7);
+
+base::Status Closed() { return base::Status::FailedPrecondition("wal is closed"); }
+
+// Cuts the last segment at the first damaged record and zero-fills the rest of that page, which
+// leaves exactly the intact records followed by page padding, as the writer would have left it.
+base::Status RepairLastSegment(const std::string& dir, int last) {
+  Reader reader(dir, ReaderOptions{.first_segment = last, .offset = 0, .last_segment = last});
+  for (;;) {
+    base::Result<bool> more = reader.Next();
+    if (more.ok()) {
+      if (!*more) return base::Status::Ok();
+      continue;
+    }
+    if (!reader.corruption().has_value()) return more.status();
+    break;
+  }
+  const std::int64_t cut = reader.corruption()->offset;
+  const std::int64_t padded = (cut + kPageSize - 1) / kPageSize * kPageSize;
+  const std::string path = SegmentPath(dir, last);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return internal::ErrnoStatus("open segment", path, errno);
+  base::Status status;
+  if (::ftruncate(fd, cut) != 0 || ::ftruncate(fd, padded) != 0) {
+    status = internal::ErrnoStatus("truncate", path, errno);
+  } else if (::fsync(fd) != 0) {
+    status = internal::ErrnoStatus("fsync", path, errno);
+  }
+  ::close(fd);
+  return status;
+}
+
+}  // namespace
+
+Wal::Wal(std::string dir, std::int64_t segment_size, SyncPolicy sync)
+    : dir_(std::move(dir)), segment_size_(segment_size), sync_(sync), page_(new char[kPageSize]) {
+  std::memset(page_.get(), 0, kPageSize);
+}
+
+Wal::~Wal() { static_cast<void>(Close()); }
+
+base::Result<std::unique_ptr<Wal>> Wal::Open(std::string dir, std::int64_t segment_size,
+                                             SyncPolicy sync) {
+  if (segment_size <= 0 || segment_size % kPageSize != 0) {
+    return base::Status::InvalidArgument("invalid segment size " + std::to_string(segment_size) +
+                                         ": must be a positive multiple of " +
+                                         std::to_string(kPageSize));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return internal::ErrnoStatus("create directory", dir, ec.value());
+  ASSIGN_OR_RETURN(SegmentRange range, wal::Segments(dir));
+  if (range.last >= 0) RETURN_IF_ERROR(RepairLastSegment(dir, range.last));
+  std::unique_ptr<Wal> wal(new Wal(std::move(dir), segment_size, sync));
+  std::lock_guard lock(wal->mu_);
+  RETURN_IF_ERROR(wal->CreateSegment(range.last + 1));
+  return wal;
+}
+
+base::Status Wal::CreateSegment(int index) {
+  std::string path = SegmentPath(dir_, index);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return internal::ErrnoStatus("create segment", path, errno);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  segment_ = index;
+  path_ = std::move(path);
+  done_pages_ = 0;
+  if (sync_ == SyncPolicy::kOnSegmentRoll) return internal::SyncDir(dir_);
+  return base::Status::Ok();
+}
+
+base::Status Wal::FlushPage(bool clear) {
+  // Padding is already zero: the page is zeroed whenever it is started anew.
+  if (clear || PageFull()) page_alloc_ = kPageSize;
+  std::size_t written = 0;
+  base::Status status =
+      internal::WriteAll(fd_, page_.get() + page_flushed_,
+                         static_cast<std::size_t>(page_alloc_ - page_flushed_), path_, &written);
+  page_flushed_ += static_cast<std::int64_t>(written);
+  RETURN_IF_ERROR(status);
+  if (page_alloc_ == kPageSize) {
+    std::memset(page_.get(), 0, kPageSize);
+    page_alloc_ = 0;
+    page_flushed_ = 0;
+    ++done_pages_;
+  }
+  return base::Status::Ok();
+}
+
+base::Result<int> Wal::NextSegmentLocked() {
+  if (closed_) return Closed();
+  if (page_alloc_ > 0) RETURN_IF_ERROR(FlushPage(true));
+  if (sync_ == SyncPolicy::kOnSegmentRoll && ::fsync(fd_) != 0) {
+    return internal::ErrnoStatus("fsync", path_, errno);
+  }
+  RETURN_IF_ERROR(CreateSegment(segment_ + 1));
+  return segment_;
+}
+
+base::Status Wal::LogOne(std::string_view record, bool final) {
+  if (PageFull()) RETURN_IF_ERROR(FlushPage(true));
+  // Room left in this segment for fragment data: the rest of this page and the untouched pages.
+  const std::int64_t pages_per_segment = segment_size_ / kPageSize;
+  const std::int64_t left = (kPageSize - page_alloc_ - kHeaderSize) +
+                            (kPageSize - kHeaderSize) * (pages_per_segment - done_pages_ - 1);
+  const bool segment_empty = done_pages_ == 0 && page_alloc_ == 0;
+  // Keep records within one segment. One larger than a whole segment gets a segment of its own.
+  if (static_cast<std::int64_t>(record.size()) > left && !segment_empty) {
+    RETURN_IF_ERROR(NextSegmentLocked().status());
+  }
+  bool first = true;
+  while (first || !record.empty()) {
+    const auto room = static_cast<std::size_t>(kPageSize - page_alloc_ - kHeaderSize);
+    const std::size_t n = std::min(record.size(), room);
+    const bool last = n == record.size();
+    internal::RecordType type = first && last ? internal::kFull
+                                : last        ? internal::kLast
+                                : first       ? internal::kFirst
+                                              : internal::kMiddle;
+    const std::uint32_t crc = internal::Crc32c(record.data(), n);
+    auto* h = reinterpret_cast<unsigned char*>(page_.get() + page_alloc_);
+    h[0] = type;
+    h[1] = static_cast<unsigned char>(n >> 8);
+    h[2] = static_cast<unsigned char>(n);
+    h[3] = static_cast<unsigned char>(crc >> 24);
+    h[4] = static_cast<unsigned char>(crc >> 16);
+    h[5] = static_cast<unsigned char>(crc >> 8);
+    h[6] = static_cast<unsigned char>(crc);
+    if (n > 0) std::memcpy(h + kHeaderSize, record.data(), n);
+    page_alloc_ += kHeaderSize + static_cast<std::int64_t>(n);
+    record.remove_prefix(n);
+    first = false;
+    if (PageFull()) RETURN_IF_ERROR(FlushPage(true));
+  }
+  if (final && page_alloc_ > page_flushed_) RETURN_IF_ERROR(FlushPage(false));
+  return base::Status::Ok();
+}
+
+base::Status Wal::Log(std::span<const std::string_view> records) {
+  std::lock_guard lock(mu_);
+  if (closed_) return Closed();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    RETURN_IF_ERROR(LogOne(records[i], i + 1 == records.size()));
+  }
+  return base::Status::Ok();
+}
+
+base::Result<int> Wal::NextSegment() {
+  std::lock_guard lock(mu_);
+  return NextSegmentLocked();
+}
+
+base::Result<SegmentRange> Wal::Segments() const { return wal::Segments(dir_); }
+
+base::Status Wal::Truncate(int index) {
+  {
+    std::lock_guard lock(mu_);
+    if (!closed_ && index > segment_) {
+      return base::Status::InvalidArgument("cannot truncate segment " + std::to_string(segment_) +
+                                           " while it is being written");
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<int> indexes, ListSegments(dir_));
+  bool removed = false;
+  // Oldest first, so a failure part way leaves a contiguous range.
+  for (int i : indexes) {
+    if (i >= index) break;
+    const std::string path = SegmentPath(dir_, i);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return internal::ErrnoStatus("delete segment", path, errno);
+    }
+    removed = true;
+  }
+  if (removed && sync_ == SyncPolicy::kOnSegmentRoll) return internal::SyncDir(dir_);
+  return base::Status::Ok();
+}
+
+base::Status Wal::Sync() {
+  std::lock_guard lock(mu_);
+  if (closed_) return Closed();
+  if (::fdatasync(fd_) != 0) return internal::ErrnoStatus("fsync", path_, errno);
+  return base::Status::Ok();
+}
+
+base::Status Wal::Close() {
+  std::lock_guard lock(mu_);
+  if (closed_) return Closed();
+  closed_ = true;
+  if (fd_ < 0) return base::Status::Ok();
+  base::Status status;
+  // An empty page is not padded: a reader must not mistake the segment for a finished page.
+  if (page_alloc_ > 0) status = FlushPage(true);
+  if (::fsync(fd_) != 0 && status.ok()) status = internal::ErrnoStatus("fsync", path_, errno);
+  ::close(fd_);
+  fd_ = -1;
+  return status;
+}
+
+Position Wal::End() const {
+  std::lock_guard lock(mu_);
+  return {segment_, done_pages_ * kPageSize + page_alloc_};
+}
+
+}  // namespace starling::wal

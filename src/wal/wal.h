@@ -1,0 +1,99 @@
+#pragma once
+
+// The write-ahead log: an append-only sequence of opaque records in numbered segment files,
+// laid out as Prometheus's WAL (which reuses LevelDB's log framing): 32 KiB pages, records split
+// into FULL / FIRST / MIDDLE / LAST fragments with a 7-byte header and a CRC-32C each (see
+// internal/format.h), zero padding at page ends, and segments of 128 MiB by default. A record
+// never spans segments, so older segments can be deleted once their contents are checkpointed
+// (Truncate). Reading is done by wal::Reader, possibly while the log is being written.
+//
+// Opening a WAL repairs a torn tail in its last segment (records cut short by a crash, or a bad
+// checksum) by cutting the segment at the first damaged record, then starts a new segment.
+// Logged records reach the operating system before Log returns; they are durable after Sync(),
+// Close(), or (with SyncPolicy::kOnSegmentRoll) once their segment is complete.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "wal/segment.h"
+
+namespace starling::wal {
+
+enum class SyncPolicy {
+  // fsync a segment (and the directory) when the writer moves on to the next one.
+  kOnSegmentRoll,
+  // Only Sync() and Close() fsync.
+  kExplicitOnly,
+};
+
+// Wal is thread-safe: all methods may be called concurrently; Log calls are serialized.
+class Wal {
+ public:
+  // Opens or creates the WAL in `dir` (created if missing). segment_size must be a positive
+  // multiple of kPageSize.
+  static base::Result<std::unique_ptr<Wal>> Open(std::string dir,
+                                                 std::int64_t segment_size = kDefaultSegmentSize,
+                                                 SyncPolicy sync = SyncPolicy::kOnSegmentRoll);
+  // Closes the WAL if Close() was not called, ignoring errors.
+  ~Wal();
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+
+  // Appends the records in order and writes them out in as few writes as the pages allow.
+  base::Status Log(std::span<const std::string_view> records);
+  base::Status Log(std::string_view record) { return Log(std::span(&record, 1)); }
+
+  // Pads the current page, finishes the current segment and starts the next; returns its index.
+  base::Result<int> NextSegment();
+
+  // The range of segment files present.
+  base::Result<SegmentRange> Segments() const;
+
+  // Deletes the segments below `index`. The segment being written cannot be deleted.
+  base::Status Truncate(int index);
+
+  // fsyncs the segment being written.
+  base::Status Sync();
+
+  // Pads and syncs the current segment and closes it; later calls fail.
+  base::Status Close();
+
+  // Where the next record will start (segment being written, bytes in it).
+  Position End() const;
+
+  const std::string& dir() const { return dir_; }
+  std::int64_t segment_size() const { return segment_size_; }
+
+ private:
+  Wal(std::string dir, std::int64_t segment_size, SyncPolicy sync);
+
+  // All below need mu_ held.
+  base::Status CreateSegment(int index);
+  base::Status LogOne(std::string_view record, bool final);
+  base::Status FlushPage(bool clear);
+  base::Result<int> NextSegmentLocked();
+  bool PageFull() const { return kPageSize - page_alloc_ < kHeaderSize; }
+
+  static constexpr std::int64_t kHeaderSize = 7;
+
+  const std::string dir_;
+  const std::int64_t segment_size_;
+  const SyncPolicy sync_;
+
+  mutable std::mutex mu_;
+  int fd_ = -1;                    // GUARDED_BY(mu_)
+  int segment_ = -1;               // GUARDED_BY(mu_)
+  std::string path_;               // GUARDED_BY(mu_)
+  std::int64_t done_pages_ = 0;    // GUARDED_BY(mu_) complete pages in the segment
+  std::unique_ptr<char[]> page_;   // GUARDED_BY(mu_) the page being filled
+  std::int64_t page_alloc_ = 0;    // GUARDED_BY(mu_) bytes of page_ in use
+  std::int64_t page_flushed_ = 0;  // GUARDED_BY(mu_) bytes of page_ written out
+  bool closed_ = false;            // GUARDED_BY(mu_)
+};
+
+}  // namespace starling::wal
