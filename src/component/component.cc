@@ -121,7 +121,9 @@ Value ArgBodyToValue(const ArgBody& body) {
   std::map<std::string, syntax::ValueArray> blocks;
   for (const ArgStmt& s : body) {
     if (!s.is_block) {
-      obj[s.name] = s.value;
+      obj[s.name] = s.sensitive && s.value.kind() == syntax::ValueKind::kString
+                        ? Value::Secret(s.value.AsString())
+                        : s.value;
       continue;
     }
     Value inner = ArgBodyToValue(s.body);

@@ -154,6 +154,9 @@ struct ArgStmt {
   syntax::Pos value_start, value_end;
   std::string value_text;
   std::vector<ArgStmt> body;  // blocks
+  // Set by ArgDecoder when the attribute was decoded into a Secret: ArgBodyToValue then
+  // shows it as a secret, even when it was written as a plain string.
+  mutable bool sensitive = false;
 };
 using ArgBody = std::vector<ArgStmt>;
 
@@ -166,7 +169,8 @@ std::variant<ArgBody, syntax::Diagnostics> EvaluateArgs(const syntax::Body& body
 
 // The body as one object value: attributes as fields, blocks as arrays of objects under their
 // name (a label, when present, as the field "label"). What the runtime compares on reload to
-// decide whether a component's arguments changed, and what the debug API shows.
+// decide whether a component's arguments changed, and what the debug API shows; attributes
+// decoded as secrets are secret values here, so the API never shows their text.
 syntax::Value ArgBodyToValue(const ArgBody& body);
 
 // ---------------------------------------------------------------------------------------------
@@ -410,6 +414,9 @@ class ArgDecoder {
     if (!s.ok()) {
       TypeError(*a, s);
       return false;
+    }
+    if constexpr (std::is_same_v<T, Secret> || std::is_same_v<T, std::optional<Secret>>) {
+      a->sensitive = true;
     }
     return true;
   }

@@ -252,6 +252,26 @@ TEST(ArgBodyToValueTest, BlocksBecomeArraysOfObjects) {
   EXPECT_EQ(v, want);
 }
 
+TEST(ArgBodyToValueTest, SecretAttributesAreSecretValues) {
+  std::string src = "token = \"s3cret\"\nuser = \"admin\"\n";
+  syntax::ParseResult parsed = syntax::ParseFile("t", src);
+  auto evaluated = EvaluateArgs(parsed.file->body, syntax::Scope(syntax::ValueObject{}), src);
+  const ArgBody& body = std::get<ArgBody>(evaluated);
+  syntax::Diagnostics diags;
+  ArgDecoder d(body, syntax::Pos{0, 1, 1}, syntax::Pos{}, &diags);
+  Secret token;
+  std::string user;
+  EXPECT_TRUE(d.Required("token", &token));
+  EXPECT_TRUE(d.Required("user", &user));
+  EXPECT_TRUE(d.Finish());
+  EXPECT_EQ(token.text, "s3cret");
+  Value v = ArgBodyToValue(body);
+  const Value& shown = v.AsObject().at("token");
+  EXPECT_TRUE(shown.IsSecret());
+  EXPECT_EQ(shown, Value::Secret("s3cret"));  // reloads still compare by text
+  EXPECT_EQ(v.AsObject().at("user"), Value::String("admin"));
+}
+
 TEST(GoDurationTest, Parse) {
   struct Case {
     std::string in;
