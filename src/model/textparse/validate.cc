@@ -270,6 +270,7 @@ Status Validator::Sample(const OpenMetricsParser& p) {
 
   // The metric: the labels without the ones that tell a family's samples apart.
   std::vector<std::pair<std::string_view, std::string_view>> sorted;
+  sorted.reserve(labels.size());
   for (const auto& l : labels) sorted.emplace_back(l.name, l.raw_value);
   std::sort(sorted.begin(), sorted.end());
   std::string metric;
