@@ -8,14 +8,12 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <utility>
 
-#include "components/common/file_watcher.h"
+#include "components/common/refresh.h"
 
 namespace starling::components {
 namespace {
@@ -81,67 +79,18 @@ base::Result<std::vector<DnsRecord>> QueryRecords(const std::string& name, int q
   return ParseDnsAnswer(buf.data(), static_cast<std::size_t>(n));
 }
 
-// Refreshes on its own thread (Run) every refresh_interval on the injected clock, and at once
-// after Update. Thread-safe: state is guarded by mu_; lookups run without the lock.
-class DiscoveryDns final : public component::Component {
+// Looks up every name each refresh; a name whose lookup fails keeps its previous targets.
+class DiscoveryDns final : public RefreshingDiscovery<DiscoveryDnsArgs> {
  public:
-  DiscoveryDns(component::Options opts, DiscoveryDnsArgs args)
-      : opts_(std::move(opts)), args_(std::move(args)) {
-    if (opts_.on_state_change) {
-      opts_.on_state_change(syntax::Value::Object({{"targets", TargetsToValue({})}}));
-    }
-  }
-
-  base::Status Run(std::stop_token stop) override {
-    std::stop_callback on_stop(stop, [this] {
-      std::lock_guard<std::mutex> lock(mu_);
-      cv_.notify_all();
-    });
-    while (true) {
-      DiscoveryDnsArgs args;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        while (!stop.stop_requested() && !refresh_now_ &&
-               opts_.clock->Monotonic() < next_refresh_) {
-          cv_.wait_for(lock, WaitBudget(*opts_.clock, next_refresh_));
-        }
-        if (stop.stop_requested()) break;
-        refresh_now_ = false;
-        next_refresh_ = opts_.clock->Monotonic() + args_.refresh_interval;
-        args = args_;
-      }
-      std::map<std::string, base::Result<std::vector<DnsRecord>>> found;
-      for (const std::string& name : args.names) {
-        if (stop.stop_requested()) break;
-        found.emplace(name, LookupDns(name, args.type));
-      }
-      if (stop.stop_requested()) break;
-      std::lock_guard<std::mutex> lock(mu_);
-      Apply(args, found);
-    }
-    return base::Status::Ok();
-  }
-
-  base::Status Update(const component::Arguments& args) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    args_ = component::ArgsAs<DiscoveryDnsArgs>(args);
-    refresh_now_ = true;
-    cv_.notify_all();
-    return base::Status::Ok();
-  }
-
-  component::Health CurrentHealth() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return health_;
-  }
+  using RefreshingDiscovery::RefreshingDiscovery;
 
  private:
-  // Called with mu_ held.
-  void Apply(const DiscoveryDnsArgs& args,
-             const std::map<std::string, base::Result<std::vector<DnsRecord>>>& found) {
+  void Refresh(const DiscoveryDnsArgs& args, const std::stop_token& stop) override {
     std::map<std::string, std::vector<Target>> next;
     std::string errors;
-    for (const auto& [name, records] : found) {
+    for (const std::string& name : args.names) {
+      if (stop.stop_requested()) return;
+      base::Result<std::vector<DnsRecord>> records = LookupDns(name, args.type);
       if (records.ok()) {
         next[name] = DnsRecordsToTargets(name, *records, args.port);
         continue;
@@ -153,31 +102,15 @@ class DiscoveryDns final : public component::Component {
       if (auto it = by_name_.find(name); it != by_name_.end()) next[name] = it->second;
     }
     by_name_ = std::move(next);
-    health_ =
-        errors.empty()
-            ? component::Health{component::HealthState::kHealthy, "", opts_.clock->Now()}
-            : component::Health{component::HealthState::kUnhealthy, errors, opts_.clock->Now()};
     std::vector<Target> all;
     for (const std::string& name : args.names) {
       auto it = by_name_.find(name);
       if (it != by_name_.end()) all.insert(all.end(), it->second.begin(), it->second.end());
     }
-    if (published_ && *published_ == all) return;
-    published_ = all;
-    if (opts_.on_state_change) {
-      opts_.on_state_change(syntax::Value::Object({{"targets", TargetsToValue(all)}}));
-    }
+    Publish(all, errors);
   }
 
-  const component::Options opts_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  DiscoveryDnsArgs args_;                               // guarded by mu_
-  bool refresh_now_ = true;                             // guarded by mu_
-  base::Clock::Duration next_refresh_{};                // guarded by mu_
-  std::map<std::string, std::vector<Target>> by_name_;  // guarded by mu_
-  component::Health health_;                            // guarded by mu_
-  std::optional<std::vector<Target>> published_;        // guarded by mu_
+  std::map<std::string, std::vector<Target>> by_name_;  // only touched by Refresh
 };
 
 }  // namespace

@@ -3,16 +3,14 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <utility>
 
-#include "components/common/file_watcher.h"
+#include "components/common/refresh.h"
 #include "model/labels.h"
 
 namespace starling::components {
@@ -82,76 +80,22 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
-// Refreshes on its own thread (Run) every refresh_interval on the injected clock, and at once
-// after Update. Thread-safe: state is guarded by mu_; fetches run without the lock.
-class DiscoveryHttp final : public component::Component {
+// Fetches the endpoint each refresh; a failed fetch keeps the last targets.
+class DiscoveryHttp final : public RefreshingDiscovery<DiscoveryHttpArgs> {
  public:
-  DiscoveryHttp(component::Options opts, DiscoveryHttpArgs args)
-      : opts_(std::move(opts)), args_(std::move(args)) {
-    if (opts_.on_state_change) {
-      opts_.on_state_change(syntax::Value::Object({{"targets", TargetsToValue({})}}));
-    }
-  }
-
-  base::Status Run(std::stop_token stop) override {
-    std::stop_callback on_stop(stop, [this] {
-      std::lock_guard<std::mutex> lock(mu_);
-      cv_.notify_all();
-    });
-    while (true) {
-      DiscoveryHttpArgs args;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        while (!stop.stop_requested() && !refresh_now_ &&
-               opts_.clock->Monotonic() < next_refresh_) {
-          cv_.wait_for(lock, WaitBudget(*opts_.clock, next_refresh_));
-        }
-        if (stop.stop_requested()) break;
-        refresh_now_ = false;
-        next_refresh_ = opts_.clock->Monotonic() + args_.refresh_interval;
-        args = args_;
-      }
-      base::Result<std::vector<Target>> got = FetchHttpSd(args, stop);
-      if (stop.stop_requested()) break;
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!got.ok()) {
-        opts_.logger.Error("Unable to refresh targets from {}: {}", args.url,
-                           got.error().message());
-        health_ = {component::HealthState::kUnhealthy, got.error().message(), opts_.clock->Now()};
-        continue;
-      }
-      health_ = {component::HealthState::kHealthy, "", opts_.clock->Now()};
-      if (published_ && *published_ == *got) continue;
-      published_ = *got;
-      if (opts_.on_state_change) {
-        opts_.on_state_change(syntax::Value::Object({{"targets", TargetsToValue(*got)}}));
-      }
-    }
-    return base::Status::Ok();
-  }
-
-  base::Status Update(const component::Arguments& args) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    args_ = component::ArgsAs<DiscoveryHttpArgs>(args);
-    refresh_now_ = true;
-    cv_.notify_all();
-    return base::Status::Ok();
-  }
-
-  component::Health CurrentHealth() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return health_;
-  }
+  using RefreshingDiscovery::RefreshingDiscovery;
 
  private:
-  const component::Options opts_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  DiscoveryHttpArgs args_;                        // guarded by mu_
-  bool refresh_now_ = true;                       // guarded by mu_
-  base::Clock::Duration next_refresh_{};          // guarded by mu_
-  component::Health health_;                      // guarded by mu_
-  std::optional<std::vector<Target>> published_;  // guarded by mu_
+  void Refresh(const DiscoveryHttpArgs& args, const std::stop_token& stop) override {
+    base::Result<std::vector<Target>> got = FetchHttpSd(args, stop);
+    if (stop.stop_requested()) return;
+    if (!got.ok()) {
+      opts_.logger.Error("Unable to refresh targets from {}: {}", args.url, got.error().message());
+      Publish(std::nullopt, got.error().message());
+      return;
+    }
+    Publish(*got, "");
+  }
 };
 
 void DecodeClient(component::ArgDecoder& d, HttpClientArgs* c) {
