@@ -1,12 +1,17 @@
 #pragma once
 
-// Helpers for tests only: where the shared conformance suites are and reading test files.
+// Helpers for tests only: where the shared conformance suites are, temporary directories and
+// reading test files.
+
+#include <stdlib.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "base/check.h"
 
 namespace starling::base::testing {
 
@@ -29,5 +34,40 @@ inline std::string ReadFile(const std::filesystem::path& p) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// A fresh directory under the system temp dir, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "starling_test_XXXXXX").string();
+    CHECK(::mkdtemp(tmpl.data()) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The path of `name` inside the directory.
+  std::string Path(const std::string& name) const { return path_ + "/" + name; }
+  // Writes `name` atomically (a temporary file, then rename), so a watcher never sees half a
+  // file; returns its path.
+  std::string Write(const std::string& name, const std::string& content) const {
+    const std::string final_path = Path(name);
+    const std::string tmp = final_path + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      f << content;
+    }
+    std::filesystem::rename(tmp, final_path);
+    return final_path;
+  }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace starling::base::testing

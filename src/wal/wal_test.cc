@@ -293,12 +293,12 @@ TEST(WalTest, Errors) {
   EXPECT_EQ(Wal::Open(dir.path(), 1000).status().code(), base::StatusCode::kInvalidArgument);
   EXPECT_EQ(Wal::Open(dir.path(), 0).status().code(), base::StatusCode::kInvalidArgument);
 
-  WriteFile(dir.Sub("file"), "x");
-  auto under_file = Wal::Open(dir.Sub("file") + "/wal");
+  WriteFile(dir.Path("file"), "x");
+  auto under_file = Wal::Open(dir.Path("file") + "/wal");
   ASSERT_FALSE(under_file.ok());
   EXPECT_THAT(under_file.status().message(), HasSubstr("Not a directory"));
 
-  auto wal = MustOpen(dir.Sub("wal"), kDefaultSegmentSize);
+  auto wal = MustOpen(dir.Path("wal"), kDefaultSegmentSize);
   ASSERT_TRUE(wal->Close().ok());
   EXPECT_EQ(wal->Log("x").code(), base::StatusCode::kFailedPrecondition);
   EXPECT_EQ(wal->NextSegment().status().code(), base::StatusCode::kFailedPrecondition);
@@ -306,8 +306,8 @@ TEST(WalTest, Errors) {
   EXPECT_EQ(wal->Close().code(), base::StatusCode::kFailedPrecondition);
 
   // A gap in the segment sequence is reported, not skipped over.
-  WriteFile(dir.Sub("wal/00000003"), "");
-  EXPECT_EQ(Wal::Open(dir.Sub("wal")).status().code(), base::StatusCode::kDataLoss);
+  WriteFile(dir.Path("wal/00000003"), "");
+  EXPECT_EQ(Wal::Open(dir.Path("wal")).status().code(), base::StatusCode::kDataLoss);
 }
 
 }  // namespace

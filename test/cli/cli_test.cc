@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/testing.h"
 #include "process.h"
 
 namespace starling::test {
@@ -23,36 +24,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using std::chrono::seconds;
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "starling_cli_XXXXXX").string();
-    char* made = mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string Write(const std::string& name, const std::string& content) const {
-    std::string p = (path_ / name).string();
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-  const fs::path& path() const { return path_; }
+using base::testing::TempDir;
 
- private:
-  fs::path path_;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using base::testing::ReadFile;
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -328,7 +302,7 @@ TEST(CliRunTest, ServesHealthAndMetricsUntilSignalled) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    std::string storage = (dir.path() / "data").string();
+    std::string storage = dir.Path("data");
     Process p({"run", c.listen_flag, "--storage.path", storage, config});
     std::optional<std::string> line =
         p.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
@@ -441,7 +415,7 @@ TEST(CliRunTest, StartupFailures) {
     std::string want_in_err;
   };
   const Case cases[] = {
-      {"missing config", {"run", (dir.path() / "missing.river").string()}, "could not read config"},
+      {"missing config", {"run", dir.Path("missing.river")}, "could not read config"},
       {"bad listen address",
        {"run", "--server.http.listen-addr=localhost", config},
        "invalid --server.http.listen-addr"},

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/testing.h"
 #include "process.h"
 
 namespace starling::test {
@@ -27,32 +28,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// A fresh directory, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "starling_pipeline_XXXXXX").string();
-    char* made = mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  // Writes atomically (temp file, then rename), so a watcher never sees half a file.
-  std::string Write(const std::string& name, const std::string& content) const {
-    fs::path final_path = path_ / name;
-    fs::path tmp = path_ / (name + ".tmp");
-    std::ofstream(tmp, std::ios::binary) << content;
-    fs::rename(tmp, final_path);
-    return final_path.string();
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using base::testing::TempDir;
 
 int PortFromListenLine(const std::string& line) {
   const std::string marker = "listening for http traffic on 127.0.0.1:";
@@ -134,8 +110,8 @@ TEST(PipelineTest, DiscoveryFileThroughRelabelFollowsFilesAndSurvivesBadReloads)
   TempDir dir;
   std::string targets = dir.Write("targets.json", TargetsJson({{"a:1", "prod"}, {"b:2", "dev"}}));
   std::string config = dir.Write("config.river", Config(targets, ""));
-  Process p({"run", "--server.http.listen-addr=127.0.0.1:0", "--storage.path",
-             (dir.path() / "data").string(), config});
+  Process p(
+      {"run", "--server.http.listen-addr=127.0.0.1:0", "--storage.path", dir.Path("data"), config});
   std::optional<std::string> line = p.WaitForStderrLine("listening for http traffic", 60s);
   ASSERT_TRUE(line.has_value()) << p.stderr_text();
   int port = PortFromListenLine(*line);

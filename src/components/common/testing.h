@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/testing.h"
 #include "component/component.h"
 #include "syntax/parser.h"
 
@@ -72,34 +73,7 @@ class ExportSink {
   int count_ = 0;
 };
 
-// A fresh temporary directory removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("starling-components-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string Path(const std::string& name) const { return (path_ / name).string(); }
-  std::string path() const { return path_.string(); }
-  // Writes atomically (a rename), as config management tools do.
-  void Write(const std::string& name, const std::string& content) const {
-    std::string tmp = Path(name) + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      f << content;
-    }
-    std::filesystem::rename(tmp, Path(name));
-  }
-
- private:
-  std::filesystem::path path_;
-};
+using base::testing::TempDir;
 
 // Runs a component's Run on a thread; stops and joins on destruction.
 class Runner {

@@ -10,31 +10,12 @@
 
 #include "base/check.h"
 #include "base/status.h"
+#include "base/testing.h"
 #include "wal/reader.h"
 
 namespace starling::wal::internal {
 
-// A fresh directory under the system temp dir, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "wal_test.XXXXXX").string();
-    CHECK(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using base::testing::TempDir;
 
 // Every record a non-live reader returns, or its error.
 inline base::Result<std::vector<std::string>> ReadAll(const std::string& dir,
