@@ -32,6 +32,7 @@
 
 #include "base/clock.h"
 #include "base/logging.h"
+#include "base/metrics.h"
 #include "base/status.h"
 #include "syntax/ast.h"
 #include "syntax/diag.h"
@@ -132,6 +133,10 @@ struct Options {
   std::string data_path;  // <--storage.path>/<id>; created by the component when needed
   Logger logger;
   base::Clock* clock = &base::Clock::Real();
+  // The process's self metrics (served at /metrics). Components register their metrics here
+  // under the names Prometheus uses; families are shared between instances, so series carry
+  // the component id in a label where several instances could collide. Never null.
+  base::MetricsRegistry* metrics = nullptr;
   // Publishes new exports: an object value (immutable once published) whose fields are what
   // other components read as `<id>.<field>`. Thread-safe; may be called from the factory,
   // Run or Update. Dependants are re-evaluated asynchronously; bursts are coalesced.

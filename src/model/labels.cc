@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "model/internal/go_text.h"
 
 namespace starling::model {
@@ -66,6 +69,20 @@ bool Labels::Has(std::string_view name) const {
   auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
                              [](const Label& l, std::string_view n) { return l.first < n; });
   return it != labels_.end() && it->first == name;
+}
+
+std::uint64_t Labels::Hash() const {
+  // 0xff cannot occur in UTF-8, so it separates names and values unambiguously.
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  static constexpr char kSep = '\xff';
+  for (const Label& l : labels_) {
+    XXH3_64bits_update(&state, l.first.data(), l.first.size());
+    XXH3_64bits_update(&state, &kSep, 1);
+    XXH3_64bits_update(&state, l.second.data(), l.second.size());
+    XXH3_64bits_update(&state, &kSep, 1);
+  }
+  return XXH3_64bits_digest(&state);
 }
 
 std::string Labels::String() const {

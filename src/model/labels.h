@@ -8,6 +8,7 @@
 
 #include <compare>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -47,6 +48,9 @@ class Labels {
   const_iterator end() const { return labels_.end(); }
   const Label& operator[](std::size_t i) const { return labels_[i]; }
   const std::vector<Label>& Items() const { return labels_; }
+
+  // A 64-bit hash of the names and values (XXH3), for hash tables; equal sets hash equal.
+  std::uint64_t Hash() const;
 
   // Prometheus's form: {a="b", c="d"} with values quoted as Go's strconv.Quote does.
   std::string String() const;

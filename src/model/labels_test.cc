@@ -152,3 +152,17 @@ TEST(LabelsBuilderTest, ResetAndBuildReuse) {
 
 }  // namespace
 }  // namespace starling::model
+
+namespace starling::model {
+namespace {
+
+TEST(LabelsTest, HashSeparatesNamesAndValues) {
+  EXPECT_EQ((Labels{{"a", "1"}, {"b", "2"}}).Hash(), (Labels{{"b", "2"}, {"a", "1"}}).Hash());
+  EXPECT_NE((Labels{{"a", "1"}}).Hash(), (Labels{{"a", "2"}}).Hash());
+  EXPECT_NE((Labels{{"ab", "c"}}).Hash(), (Labels{{"a", "bc"}}).Hash());
+  EXPECT_NE((Labels{{"a", ""}, {"b", "c"}}).Hash(), (Labels{{"a", "b"}, {"c", ""}}).Hash());
+  EXPECT_NE(Labels().Hash(), (Labels{{"a", "1"}}).Hash());
+}
+
+}  // namespace
+}  // namespace starling::model

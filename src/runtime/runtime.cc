@@ -239,6 +239,10 @@ struct Runtime::Node {
 
 Runtime::Runtime(Options options) : options_(std::move(options)) {
   CHECK(options_.registry != nullptr) << "Runtime needs a component registry";
+  if (options_.metrics == nullptr) {
+    own_metrics_ = std::make_unique<base::MetricsRegistry>();
+    options_.metrics = own_metrics_.get();
+  }
   worker_ = std::jthread([this](const std::stop_token& st) { WorkerLoop(st); });
 }
 
@@ -297,6 +301,7 @@ void Runtime::StartComponent(const std::shared_ptr<Node>& node,
   o.data_path = DataPath(options_.storage_path, node->id);
   o.logger = component::Logger(node->id);
   o.clock = options_.clock;
+  o.metrics = options_.metrics;
   std::weak_ptr<Node> weak = node;
   o.on_state_change = [this, weak](Value v) {
     if (auto n = weak.lock()) OnExports(n, std::move(v));

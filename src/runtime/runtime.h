@@ -61,6 +61,8 @@ class Runtime {
     const component::Registry* registry = nullptr;  // required; outlives the runtime
     std::string storage_path = "data-agent/";       // components get <storage_path>/<id>
     base::Clock* clock = &base::Clock::Real();
+    // Where components register self metrics; null: a registry of the runtime's own.
+    base::MetricsRegistry* metrics = nullptr;
     // Whether a `logging` block reconfigures the process's logging (off in tests).
     bool apply_logging = true;
   };
@@ -108,6 +110,7 @@ class Runtime {
   ComponentInfo Snapshot(const Node& node) const;
 
   Options options_;
+  std::unique_ptr<base::MetricsRegistry> own_metrics_;  // when options_.metrics was null
 
   std::mutex load_mu_;  // serializes Load, propagation and Stop (the "graph writer" lock)
 

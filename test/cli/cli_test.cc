@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "base/testing.h"
-#include "process.h"
+#include "common/process.h"
 
 namespace starling::test {
 namespace {
@@ -359,12 +359,12 @@ TEST(CliRunTest, RejectsBadConfigWithPositionedDiagnostics) {
 
 TEST(CliRunTest, RejectsUnknownBlocks) {
   TempDir dir;
-  std::string config =
-      dir.Write("unknown.river", "logging {}\n\nprometheus.scrape \"demo\" {\n  targets = []\n}\n");
+  std::string config = dir.Write(
+      "unknown.river", "logging {}\n\nprometheus.scrapez \"demo\" {\n  targets = []\n}\n");
   RunResult r = RunStarling({"run", "--server.http.listen-addr=127.0.0.1:0", config});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(config +
-                       ":3:1: cannot find the definition of component name \"prometheus.scrape\""),
+                       ":3:1: cannot find the definition of component name \"prometheus.scrapez\""),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("could not perform the initial load successfully"), std::string::npos);

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "base/testing.h"
-#include "process.h"
+#include "common/process.h"
 
 namespace starling::test {
 namespace {

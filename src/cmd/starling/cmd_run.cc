@@ -77,9 +77,14 @@ int RunRun(const RunOptions& opts) {
     PrintError("registering components: " + s.message());
     return 1;
   }
+  base::MetricsRegistry registry;
+  RegisterBuildInfo(registry);
+  base::RegisterProcessMetrics(registry);
+
   runtime::Runtime::Options runtime_opts;
   runtime_opts.registry = &components;
   runtime_opts.storage_path = opts.storage_path;
+  runtime_opts.metrics = &registry;
   runtime::Runtime graph(runtime_opts);
 
   base::Result<std::string> src = ReadInput(opts.config);
@@ -109,10 +114,6 @@ int RunRun(const RunOptions& opts) {
     spdlog::info("config reloaded");
     return std::nullopt;
   };
-
-  base::MetricsRegistry registry;
-  RegisterBuildInfo(registry);
-  base::RegisterProcessMetrics(registry);
 
   net::IoThreadPool pool(kIoThreads);
   // Watch for signals before announcing the address, so whoever waits for the announcement

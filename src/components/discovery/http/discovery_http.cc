@@ -1,9 +1,6 @@
 #include "components/discovery/http/discovery_http.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -16,19 +13,6 @@
 namespace starling::components {
 namespace {
 
-// Reads a credentials file, trimming surrounding whitespace as Prometheus does.
-base::Result<std::string> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return base::Status::NotFound("unable to read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  const char* ws = " \t\r\n";
-  std::size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return std::string();
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
 // Go's seconds formatting of a duration ('f', -1): "60", "0.5".
 std::string FormatSeconds(std::chrono::nanoseconds d) {
   std::ostringstream ss;
@@ -37,49 +21,6 @@ std::string FormatSeconds(std::chrono::nanoseconds d) {
   return ss.str();
 }
 
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct Transfer {
-  std::string body;
-  std::string status_line;  // of the last response
-  std::stop_token stop;
-};
-
-std::size_t OnBody(char* data, std::size_t size, std::size_t n, void* user) {
-  static_cast<Transfer*>(user)->body.append(data, size * n);
-  return size * n;
-}
-
-std::size_t OnHeader(char* data, std::size_t size, std::size_t n, void* user) {
-  std::string_view line(data, size * n);
-  if (line.substr(0, 5) == "HTTP/") {
-    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
-    static_cast<Transfer*>(user)->status_line = std::string(line);
-  }
-  return size * n;
-}
-
-int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<Transfer*>(user)->stop.stop_requested() ? 1 : 0;
-}
-
-// "404 Not Found" from "HTTP/1.1 404 Not Found", as Go's resp.Status reads.
-std::string StatusText(const std::string& status_line, long code) {
-  std::size_t sp = status_line.find(' ');
-  if (sp == std::string::npos) return std::to_string(code);
-  return status_line.substr(sp + 1);
-}
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 // Fetches the endpoint each refresh; a failed fetch keeps the last targets.
 class DiscoveryHttp final : public RefreshingDiscovery<DiscoveryHttpArgs> {
  public:
@@ -87,7 +28,7 @@ class DiscoveryHttp final : public RefreshingDiscovery<DiscoveryHttpArgs> {
 
  private:
   void Refresh(const DiscoveryHttpArgs& args, const std::stop_token& stop) override {
-    base::Result<std::vector<Target>> got = FetchHttpSd(args, stop);
+    base::Result<std::vector<Target>> got = FetchHttpSd(client_, args, stop);
     if (stop.stop_requested()) return;
     if (!got.ok()) {
       opts_.logger.Error("Unable to refresh targets from {}: {}", args.url, got.error().message());
@@ -96,77 +37,9 @@ class DiscoveryHttp final : public RefreshingDiscovery<DiscoveryHttpArgs> {
     }
     Publish(*got, "");
   }
-};
 
-void DecodeClient(component::ArgDecoder& d, HttpClientArgs* c) {
-  d.Optional("bearer_token", &c->bearer_token);
-  d.Optional("bearer_token_file", &c->bearer_token_file);
-  d.Optional("follow_redirects", &c->follow_redirects);
-  d.Optional("enable_http2", &c->enable_http2);
-  d.Optional("proxy_url", &c->proxy_url);
-  bool has_basic = false, has_authz = false, has_tls = false;
-  HttpClientArgs::BasicAuth basic;
-  d.Block<HttpClientArgs::BasicAuth>(
-      "basic_auth", &basic,
-      [](component::ArgDecoder& bd, HttpClientArgs::BasicAuth* b) {
-        bd.Optional("username", &b->username);
-        bd.Optional("password", &b->password);
-        bd.Optional("password_file", &b->password_file);
-        if (!b->password.text.empty() && !b->password_file.empty()) {
-          bd.AddError("password_file",
-                      "at most one of basic_auth password & password_file must be configured");
-        }
-      },
-      false, &has_basic);
-  if (has_basic) c->basic_auth = basic;
-  HttpClientArgs::Authorization authz;
-  d.Block<HttpClientArgs::Authorization>(
-      "authorization", &authz,
-      [](component::ArgDecoder& ad, HttpClientArgs::Authorization* a) {
-        ad.Optional("type", &a->type);
-        ad.Optional("credentials", &a->credentials);
-        ad.Optional("credentials_file", &a->credentials_file);
-        std::string lower = a->type;
-        std::transform(lower.begin(), lower.end(), lower.begin(),
-                       [](unsigned char ch) { return std::tolower(ch); });
-        if (lower == "basic") {
-          ad.AddError("type",
-                      "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
-        }
-        if (!a->credentials.text.empty() && !a->credentials_file.empty()) {
-          ad.AddError("credentials_file",
-                      "at most one of authorization credentials & credentials_file must be "
-                      "configured");
-        }
-        if (a->type.empty()) a->type = "Bearer";
-      },
-      false, &has_authz);
-  if (has_authz) c->authorization = authz;
-  HttpClientArgs::Tls tls;
-  d.Block<HttpClientArgs::Tls>(
-      "tls_config", &tls,
-      [](component::ArgDecoder& td, HttpClientArgs::Tls* t) {
-        td.Optional("ca_file", &t->ca_file);
-        td.Optional("cert_file", &t->cert_file);
-        td.Optional("key_file", &t->key_file);
-        td.Optional("insecure_skip_verify", &t->insecure_skip_verify);
-        if (t->cert_file.empty() != t->key_file.empty()) {
-          td.AddError(t->cert_file.empty() ? "key_file" : "cert_file",
-                      "exactly one of key_file or cert_file must be configured when a client "
-                      "certificate is configured");
-        }
-      },
-      false, &has_tls);
-  if (has_tls) c->tls_config = tls;
-  int auth_methods = (has_basic ? 1 : 0) + (has_authz ? 1 : 0) +
-                     (!c->bearer_token.text.empty() ? 1 : 0) +
-                     (!c->bearer_token_file.empty() ? 1 : 0);
-  if (auth_methods > 1) {
-    d.AddError("",
-               "at most one of basic_auth, authorization, oauth2, bearer_token & "
-               "bearer_token_file must be configured");
-  }
-}
+  net::HttpClient client_;
+};
 
 }  // namespace
 
@@ -188,7 +61,7 @@ void DecodeDiscoveryHttpArgs(component::ArgDecoder& d, DiscoveryHttpArgs* args) 
       args->refresh_interval <= std::chrono::nanoseconds::zero()) {
     d.AddError("refresh_interval", "refresh_interval must be greater than 0");
   }
-  DecodeClient(d, &args->client);
+  DecodeHttpClientArgs(d, &args->client);
 }
 
 base::Result<std::vector<Target>> ParseHttpSd(const std::string& url,
@@ -236,100 +109,23 @@ base::Result<std::vector<Target>> ParseHttpSd(const std::string& url,
   return out;
 }
 
-base::Result<std::vector<Target>> FetchHttpSd(const DiscoveryHttpArgs& args, std::stop_token stop) {
-  GlobalInit();
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return base::Status::Internal("cannot create an HTTP client");
-  CURL* h = curl.get();
-  Transfer xfer;
-  xfer.stop = std::move(stop);
-  const HttpClientArgs& c = args.client;
-
-  curl_slist* raw_headers = nullptr;
-  raw_headers = curl_slist_append(raw_headers, "Accept: application/json");
-  raw_headers = curl_slist_append(
-      raw_headers,
-      ("X-Prometheus-Refresh-Interval-Seconds: " + FormatSeconds(args.refresh_interval)).c_str());
-  std::unique_ptr<curl_slist, SlistDeleter> headers(raw_headers);
-  auto add_authorization = [&](const std::string& type, const std::string& credentials) {
-    headers.reset(curl_slist_append(headers.release(),
-                                    ("Authorization: " + type + " " + credentials).c_str()));
-  };
-  if (!c.bearer_token.text.empty()) add_authorization("Bearer", c.bearer_token.text);
-  if (!c.bearer_token_file.empty()) {
-    ASSIGN_OR_RETURN(std::string token, ReadSecretFile(c.bearer_token_file));
-    add_authorization("Bearer", token);
+base::Result<std::vector<Target>> FetchHttpSd(net::HttpClient& client,
+                                              const DiscoveryHttpArgs& args,
+                                              const std::stop_token& stop) {
+  net::ClientRequest req;
+  req.url = args.url;
+  req.headers = {{"Accept", "application/json"},
+                 {"X-Prometheus-Refresh-Interval-Seconds", FormatSeconds(args.refresh_interval)}};
+  req.timeout =
+      std::max(std::chrono::milliseconds(1),
+               std::chrono::duration_cast<std::chrono::milliseconds>(args.refresh_interval));
+  ASSIGN_OR_RETURN(req.config, BuildClientConfig(args.client));
+  ASSIGN_OR_RETURN(net::ClientResponse resp, client.DoSync(std::move(req), stop));
+  if (resp.status != 200) {
+    return base::Status::Unavailable("server returned HTTP status " + resp.status_text);
   }
-  if (c.authorization) {
-    std::string credentials = c.authorization->credentials.text;
-    if (!c.authorization->credentials_file.empty()) {
-      ASSIGN_OR_RETURN(credentials, ReadSecretFile(c.authorization->credentials_file));
-    }
-    add_authorization(c.authorization->type, credentials);
-  }
-  std::string password;
-  if (c.basic_auth) {
-    password = c.basic_auth->password.text;
-    if (!c.basic_auth->password_file.empty()) {
-      ASSIGN_OR_RETURN(password, ReadSecretFile(c.basic_auth->password_file));
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-    curl_easy_setopt(h, CURLOPT_USERNAME, c.basic_auth->username.c_str());
-    curl_easy_setopt(h, CURLOPT_PASSWORD, password.c_str());
-  }
-
-  curl_easy_setopt(h, CURLOPT_URL, args.url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "Starling");
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(
-      h, CURLOPT_TIMEOUT_MS,
-      static_cast<long>(std::max<std::int64_t>(
-          1,
-          std::chrono::duration_cast<std::chrono::milliseconds>(args.refresh_interval).count())));
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, c.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
-                   c.enable_http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
-                                  : static_cast<long>(CURL_HTTP_VERSION_1_1));
-  // An empty proxy disables environment proxies, as an unset proxy_url does in Alloy.
-  curl_easy_setopt(h, CURLOPT_PROXY, c.proxy_url.c_str());
-  if (c.tls_config) {
-    if (!c.tls_config->ca_file.empty()) {
-      curl_easy_setopt(h, CURLOPT_CAINFO, c.tls_config->ca_file.c_str());
-    }
-    if (!c.tls_config->cert_file.empty()) {
-      curl_easy_setopt(h, CURLOPT_SSLCERT, c.tls_config->cert_file.c_str());
-      curl_easy_setopt(h, CURLOPT_SSLKEY, c.tls_config->key_file.c_str());
-    }
-    if (c.tls_config->insecure_skip_verify) {
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-  }
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &xfer);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &xfer);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &xfer);
-
-  CURLcode rc = curl_easy_perform(h);
-  if (rc == CURLE_ABORTED_BY_CALLBACK) return base::Status::Cancelled("stopped");
-  if (rc != CURLE_OK) {
-    return base::Status::Unavailable("Get \"" + args.url + "\": " + curl_easy_strerror(rc));
-  }
-  long code = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-  if (code != 200) {
-    return base::Status::Unavailable("server returned HTTP status " +
-                                     StatusText(xfer.status_line, code));
-  }
-  char* ct = nullptr;
-  curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-  return ParseHttpSd(args.url, ct == nullptr ? "" : ct, xfer.body);
+  return ParseHttpSd(args.url, std::string(resp.HeaderValue("Content-Type").value_or("")),
+                     resp.body);
 }
 
 component::Registration DiscoveryHttpRegistration() {

@@ -117,7 +117,8 @@ TEST(DiscoveryHttpTest, Decode) {
        "url = \"http://h\"\nbasic_auth {\n  password = \"p\"\n  password_file = \"/f\"\n}",
        "t:4:19: at most one of basic_auth password & password_file must be configured\n"},
       {"basic authorization type", "url = \"http://h\"\nauthorization {\n  type = \"Basic\"\n}",
-       "t:3:10: authorization type cannot be set to \"basic\", use \"basic_auth\" instead\n"},
+       "t:3:10: authorization type cannot be set to \"basic\", use \"basic_auth\" block "
+       "instead\n"},
       {"unknown attribute", "url = \"http://h\"\nbogus = 1",
        "t:2:1: unrecognized attribute name \"bogus\"\n"},
   };
@@ -190,10 +191,11 @@ bool Eventually(const std::function<bool()>& pred) {
 TEST(DiscoveryHttpTest, FetchSendsHeadersAndAuth) {
   FakeEndpoint ep;
   ep.Set(net::Response::Json(200, R"([{"targets": ["a:1"], "labels": {"l": "v"}}])"));
+  net::HttpClient client;
   DiscoveryHttpArgs args;
   args.url = ep.Url();
   args.client.basic_auth = HttpClientArgs::BasicAuth{"user", {"pass"}, ""};
-  auto r = FetchHttpSd(args);
+  auto r = FetchHttpSd(client, args);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0], (Target{{"__address__", "a:1"}, {"__meta_url", args.url}, {"l", "v"}}));
@@ -203,15 +205,15 @@ TEST(DiscoveryHttpTest, FetchSendsHeadersAndAuth) {
 
   args.client.basic_auth.reset();
   args.client.bearer_token.text = "tok";
-  ASSERT_TRUE(FetchHttpSd(args).ok());
+  ASSERT_TRUE(FetchHttpSd(client, args).ok());
   EXPECT_EQ(ep.LastHeader("Authorization"), "Bearer tok");
 
   ep.Set(net::Response::Text(404, "nope"));
-  r = FetchHttpSd(args);
+  r = FetchHttpSd(client, args);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(), "server returned HTTP status 404 Not Found");
   ep.Set(net::Response::Text(200, "[]"));
-  r = FetchHttpSd(args);
+  r = FetchHttpSd(client, args);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(), "unsupported content type \"text/plain; charset=utf-8\"");
 }

@@ -1,7 +1,7 @@
 #pragma once
 
-// Test helpers that run the starling binary as a child process and talk HTTP to it over
-// loopback. Not thread-safe; one Process per thread.
+// Test helpers that run the starling binary (or another server a test needs) as a child
+// process and talk HTTP to it over loopback. Not thread-safe; one Process per thread.
 
 #include <sys/types.h>
 
@@ -30,7 +30,10 @@ RunResult RunStarling(const std::vector<std::string>& args, const std::string& s
 // A long-running child whose stderr is read line by line.
 class Process {
  public:
+  // Runs the starling binary with args.
   explicit Process(const std::vector<std::string>& args);
+  // Runs `binary` (a path) with args.
+  Process(const std::string& binary, const std::vector<std::string>& args);
   ~Process();  // kills the child if it still runs
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -62,6 +65,9 @@ struct HttpReply {
   std::string headers;
   std::string body;
 };
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+int FreePort();
 
 // A one-shot HTTP/1.1 GET to 127.0.0.1:port (Connection: close).
 HttpReply HttpGet(int port, const std::string& path);

@@ -1,4 +1,4 @@
-#include "process.h"
+#include "common/process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -29,8 +29,8 @@ int RemainingMs(Clock::time_point deadline) {
 }
 
 // Spawns the binary with the given pipe ends as its stdin/stdout/stderr (-1: inherit).
-pid_t Spawn(const std::vector<std::string>& args, int in_fd, int out_fd, int err_fd) {
-  std::string bin = StarlingBinary();
+pid_t Spawn(std::string bin, const std::vector<std::string>& args, int in_fd, int out_fd,
+            int err_fd) {
   std::vector<char*> argv;
   argv.push_back(bin.data());
   std::vector<std::string> copy = args;
@@ -80,7 +80,7 @@ RunResult RunStarling(const std::vector<std::string>& args, const std::string& s
   MakePipe(in);
   MakePipe(out);
   MakePipe(err);
-  pid_t pid = Spawn(args, in[0], out[1], err[1]);
+  pid_t pid = Spawn(StarlingBinary(), args, in[0], out[1], err[1]);
   close(in[0]);
   close(out[1]);
   close(err[1]);
@@ -141,11 +141,13 @@ RunResult RunStarling(const std::vector<std::string>& args, const std::string& s
   return result;
 }
 
-Process::Process(const std::vector<std::string>& args) {
+Process::Process(const std::vector<std::string>& args) : Process(StarlingBinary(), args) {}
+
+Process::Process(const std::string& binary, const std::vector<std::string>& args) {
   int err[2];
   MakePipe(err);
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  pid_ = Spawn(args, devnull, devnull, err[1]);
+  pid_ = Spawn(binary, args, devnull, devnull, err[1]);
   close(devnull);
   close(err[1]);
   err_fd_ = err[0];
@@ -209,6 +211,23 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
     if (Clock::now() >= deadline) return std::nullopt;
     if (eof_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
 }
 
 HttpReply HttpGet(int port, const std::string& path) { return HttpRequest(port, "GET", path); }

@@ -1,0 +1,200 @@
+#include "components/common/http_client.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace starling::components {
+namespace {
+
+std::string TrimSpace(const std::string& s) {
+  const char* ws = " \t\r\n\v\f";
+  std::size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+std::string ToLower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return s;
+}
+
+// The whole file, or the reason it cannot be read as Go's os.ReadFile puts it.
+base::Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return base::Status::NotFound("open " + path + ": " + std::strerror(errno));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return base::Status::Internal("read " + path + ": I/O error");
+  return ss.str();
+}
+
+// A secret file's content as Prometheus uses it: surrounding whitespace trimmed.
+base::Result<std::string> ReadSecret(const std::string& path, const std::string& what) {
+  base::Result<std::string> got = ReadFile(path);
+  if (!got.ok()) {
+    return base::Status::InvalidArgument("unable to read " + what + " " + path + ": " +
+                                         got.error().message());
+  }
+  return TrimSpace(*got);
+}
+
+void DecodeBasicAuth(component::ArgDecoder& d, HttpClientArgs::BasicAuth* b) {
+  d.Optional("username", &b->username);
+  d.Optional("password", &b->password);
+  d.Optional("password_file", &b->password_file);
+  if (!b->password.text.empty() && !b->password_file.empty()) {
+    d.AddError("password_file",
+               "at most one of basic_auth password & password_file must be configured");
+  }
+}
+
+void DecodeAuthorization(component::ArgDecoder& d, HttpClientArgs::Authorization* a) {
+  d.Optional("type", &a->type);
+  d.Optional("credentials", &a->credentials);
+  d.Optional("credentials_file", &a->credentials_file);
+  if (!a->credentials.text.empty() && !a->credentials_file.empty()) {
+    d.AddError("credentials_file",
+               "at most one of authorization credentials & credentials_file must be configured");
+    return;
+  }
+  a->type = TrimSpace(a->type);
+  if (a->type.empty()) a->type = "Bearer";
+  if (ToLower(a->type) == "basic") {
+    d.AddError("type",
+               "authorization type cannot be set to \"basic\", use \"basic_auth\" block instead");
+  }
+}
+
+void DecodeTls(component::ArgDecoder& d, HttpClientArgs::Tls* t) {
+  d.Optional("ca_pem", &t->ca_pem);
+  d.Optional("ca_file", &t->ca_file);
+  d.Optional("cert_pem", &t->cert_pem);
+  d.Optional("cert_file", &t->cert_file);
+  d.Optional("key_pem", &t->key_pem);
+  d.Optional("key_file", &t->key_file);
+  d.Optional("server_name", &t->server_name);
+  d.Optional("insecure_skip_verify", &t->insecure_skip_verify);
+  if (!t->ca_pem.empty() && !t->ca_file.empty()) {
+    d.AddError("ca_file", "at most one of ca_pem and ca_file must be configured");
+    return;
+  }
+  if (!t->cert_pem.empty() && !t->cert_file.empty()) {
+    d.AddError("cert_file", "at most one of cert_pem and cert_file must be configured");
+    return;
+  }
+  if (!t->key_pem.text.empty() && !t->key_file.empty()) {
+    d.AddError("key_file", "at most one of key_pem and key_file must be configured");
+    return;
+  }
+  bool has_cert = !t->cert_pem.empty() || !t->cert_file.empty();
+  bool has_key = !t->key_pem.text.empty() || !t->key_file.empty();
+  if (has_cert && !has_key) {
+    d.AddError(t->cert_file.empty() ? "cert_pem" : "cert_file",
+               "exactly one of key_pem or key_file must be configured when a client "
+               "certificate is configured");
+  } else if (has_key && !has_cert) {
+    d.AddError(t->key_file.empty() ? "key_pem" : "key_file",
+               "exactly one of cert_pem or cert_file must be configured when a client key is "
+               "configured");
+  }
+}
+
+}  // namespace
+
+void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
+  d.Optional("bearer_token", &args->bearer_token);
+  d.Optional("bearer_token_file", &args->bearer_token_file);
+  d.Optional("proxy_url", &args->proxy_url);
+  d.Optional("follow_redirects", &args->follow_redirects);
+  d.Optional("enable_http2", &args->enable_http2);
+
+  bool has_basic = false;
+  HttpClientArgs::BasicAuth basic;
+  d.Block<HttpClientArgs::BasicAuth>("basic_auth", &basic, DecodeBasicAuth, false, &has_basic);
+  if (has_basic) args->basic_auth = std::move(basic);
+
+  bool has_authz = false;
+  HttpClientArgs::Authorization authz;
+  d.Block<HttpClientArgs::Authorization>("authorization", &authz, DecodeAuthorization, false,
+                                         &has_authz);
+  if (has_authz) args->authorization = std::move(authz);
+
+  bool has_tls = false;
+  HttpClientArgs::Tls tls;
+  d.Block<HttpClientArgs::Tls>("tls_config", &tls, DecodeTls, false, &has_tls);
+  if (has_tls) args->tls_config = std::move(tls);
+
+  int auth_methods = (args->basic_auth ? 1 : 0) + (args->authorization ? 1 : 0) +
+                     (!args->bearer_token.text.empty() ? 1 : 0) +
+                     (!args->bearer_token_file.empty() ? 1 : 0);
+  if (auth_methods > 1) {
+    d.AddError("",
+               "at most one of basic_auth, authorization, oauth2, bearer_token & "
+               "bearer_token_file must be configured");
+  }
+}
+
+base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
+    const HttpClientArgs& args) {
+  auto cfg = std::make_shared<net::ClientConfig>();
+  if (args.basic_auth) {
+    net::ClientConfig::BasicAuth basic{args.basic_auth->username, args.basic_auth->password.text};
+    if (!args.basic_auth->password_file.empty()) {
+      ASSIGN_OR_RETURN(basic.password,
+                       ReadSecret(args.basic_auth->password_file, "basic auth password file"));
+    }
+    cfg->basic_auth = std::move(basic);
+  }
+  if (args.authorization) {
+    std::string credentials = args.authorization->credentials.text;
+    if (!args.authorization->credentials_file.empty()) {
+      ASSIGN_OR_RETURN(credentials, ReadSecret(args.authorization->credentials_file,
+                                               "authorization credentials file"));
+    }
+    cfg->authorization = args.authorization->type + " " + credentials;
+  } else if (!args.bearer_token_file.empty()) {
+    ASSIGN_OR_RETURN(std::string token,
+                     ReadSecret(args.bearer_token_file, "authorization credentials file"));
+    cfg->authorization = "Bearer " + token;
+  } else if (!args.bearer_token.text.empty()) {
+    cfg->authorization = "Bearer " + args.bearer_token.text;
+  }
+  if (args.tls_config) {
+    const HttpClientArgs::Tls& t = *args.tls_config;
+    // The files are read again by the TLS library when a connection is made; reading them
+    // here turns a wrong path into an error that names it.
+    if (!t.ca_file.empty()) {
+      base::Result<std::string> ca = ReadFile(t.ca_file);
+      if (!ca.ok()) {
+        return base::Status::InvalidArgument("unable to load specified CA cert " + t.ca_file +
+                                             ": " + ca.error().message());
+      }
+    }
+    for (const std::string* f : {&t.cert_file, &t.key_file}) {
+      if (f->empty()) continue;
+      base::Result<std::string> got = ReadFile(*f);
+      if (!got.ok()) {
+        return base::Status::InvalidArgument("unable to read specified client cert (" +
+                                             t.cert_file + ") & key (" + t.key_file +
+                                             "): " + got.error().message());
+      }
+    }
+    cfg->tls = net::ClientConfig::Tls{
+        t.ca_file, t.cert_file, t.key_file,    t.server_name, t.insecure_skip_verify,
+        t.ca_pem,  t.cert_pem,  t.key_pem.text};
+  }
+  cfg->follow_redirects = args.follow_redirects;
+  cfg->enable_http2 = args.enable_http2;
+  cfg->proxy_url = args.proxy_url;
+  return std::shared_ptr<const net::ClientConfig>(std::move(cfg));
+}
+
+}  // namespace starling::components

@@ -1,0 +1,61 @@
+#pragma once
+
+// The HTTP client arguments components share (prometheus.scrape, prometheus.remote_write's
+// `endpoint`, discovery.http): Alloy's http client config as it appears directly in a
+// component body, its decoder with Alloy's checks, and the conversion to a net::ClientConfig.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "component/component.h"
+#include "net/http_client.h"
+
+namespace starling::components {
+
+// Decoded, not yet resolved: secret files are named here and read by BuildClientConfig.
+struct HttpClientArgs {
+  struct BasicAuth {
+    std::string username;
+    component::Secret password;
+    std::string password_file;
+  };
+  struct Authorization {
+    std::string type = "Bearer";
+    component::Secret credentials;
+    std::string credentials_file;
+  };
+  struct Tls {
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    std::string server_name;
+    bool insecure_skip_verify = false;
+    std::string ca_pem;
+    std::string cert_pem;
+    component::Secret key_pem;
+  };
+  component::Secret bearer_token;
+  std::string bearer_token_file;
+  std::optional<BasicAuth> basic_auth;
+  std::optional<Authorization> authorization;
+  std::optional<Tls> tls_config;
+  bool follow_redirects = true;
+  bool enable_http2 = true;
+  std::string proxy_url;
+};
+
+// Decodes the client attributes and blocks (bearer_token, bearer_token_file, basic_auth,
+// authorization, tls_config, proxy_url, follow_redirects, enable_http2) from `d`, leaving the
+// others to the caller, and reports Alloy's validation errors at the offending attribute or
+// block. Fields not present keep their values in *args.
+void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args);
+
+// The client config for `args`, with password, credential and token files read now (their
+// content trimmed of surrounding whitespace) and TLS files checked for readability. An error
+// names the file that could not be read.
+base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
+    const HttpClientArgs& args);
+
+}  // namespace starling::components

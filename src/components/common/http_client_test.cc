@@ -1,0 +1,209 @@
+#include "components/common/http_client.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "components/common/testing.h"
+
+namespace starling::components {
+namespace {
+
+// A registration whose body is only the client arguments, to decode them from source.
+component::Registration ClientRegistration() {
+  return component::MakeRegistration<HttpClientArgs>(
+      "test.client", DecodeHttpClientArgs,
+      [](const component::Options&,
+         const HttpClientArgs&) -> base::Result<std::unique_ptr<component::Component>> {
+        return base::Status::Unimplemented("decode only");
+      });
+}
+
+TEST(HttpClientArgsTest, DecodeDefaultsAndValues) {
+  auto reg = ClientRegistration();
+  std::unique_ptr<component::Arguments> args;
+  ASSERT_EQ(testing::DecodeBody(reg, "", &args), "");
+  const auto& d = component::ArgsAs<HttpClientArgs>(*args);
+  EXPECT_TRUE(d.follow_redirects);
+  EXPECT_TRUE(d.enable_http2);
+  EXPECT_FALSE(d.basic_auth.has_value());
+  EXPECT_FALSE(d.authorization.has_value());
+  EXPECT_FALSE(d.tls_config.has_value());
+
+  ASSERT_EQ(testing::DecodeBody(reg,
+                                "proxy_url = \"http://proxy:3128\"\n"
+                                "follow_redirects = false\n"
+                                "enable_http2 = false\n"
+                                "authorization {\n  type = \"  \"\n  credentials = \"c\"\n}\n"
+                                "tls_config {\n  ca_file = \"/ca\"\n  cert_pem = \"C\"\n"
+                                "  key_file = \"/k\"\n  server_name = \"s\"\n"
+                                "  insecure_skip_verify = true\n}\n",
+                                &args),
+            "");
+  const auto& v = component::ArgsAs<HttpClientArgs>(*args);
+  EXPECT_EQ(v.proxy_url, "http://proxy:3128");
+  EXPECT_FALSE(v.follow_redirects);
+  EXPECT_FALSE(v.enable_http2);
+  ASSERT_TRUE(v.authorization.has_value());
+  EXPECT_EQ(v.authorization->type, "Bearer");
+  EXPECT_EQ(v.authorization->credentials.text, "c");
+  ASSERT_TRUE(v.tls_config.has_value());
+  EXPECT_EQ(v.tls_config->ca_file, "/ca");
+  EXPECT_EQ(v.tls_config->cert_pem, "C");
+  EXPECT_EQ(v.tls_config->key_file, "/k");
+  EXPECT_EQ(v.tls_config->server_name, "s");
+  EXPECT_TRUE(v.tls_config->insecure_skip_verify);
+}
+
+struct DecodeCase {
+  std::string name;
+  std::string src;
+  std::string want_diags;
+};
+
+TEST(HttpClientArgsTest, DecodeErrors) {
+  auto reg = ClientRegistration();
+  const std::string two_auth =
+      "t:1:1: at most one of basic_auth, authorization, oauth2, bearer_token & "
+      "bearer_token_file must be configured\n";
+  const std::vector<DecodeCase> cases = {
+      {"bearer token and file", "bearer_token = \"a\"\nbearer_token_file = \"/f\"", two_auth},
+      {"basic and bearer", "bearer_token = \"t\"\nbasic_auth {\n}", two_auth},
+      {"basic and authorization", "basic_auth {\n}\nauthorization {\n}", two_auth},
+      {"authorization and bearer file", "bearer_token_file = \"/f\"\nauthorization {\n}", two_auth},
+      {"password twice", "basic_auth {\n  password = \"p\"\n  password_file = \"/f\"\n}",
+       "t:3:19: at most one of basic_auth password & password_file must be configured\n"},
+      {"credentials twice",
+       "authorization {\n  credentials = \"c\"\n  credentials_file = \"/f\"\n}",
+       "t:3:22: at most one of authorization credentials & credentials_file must be "
+       "configured\n"},
+      {"basic authorization type", "authorization {\n  type = \" Basic \"\n}",
+       "t:2:10: authorization type cannot be set to \"basic\", use \"basic_auth\" block "
+       "instead\n"},
+      {"ca twice", "tls_config {\n  ca_pem = \"x\"\n  ca_file = \"/ca\"\n}",
+       "t:3:13: at most one of ca_pem and ca_file must be configured\n"},
+      {"cert twice",
+       "tls_config {\n  cert_pem = \"x\"\n  cert_file = \"/c\"\n  key_file = \"/k\"\n}",
+       "t:3:15: at most one of cert_pem and cert_file must be configured\n"},
+      {"key twice", "tls_config {\n  cert_file = \"/c\"\n  key_pem = \"x\"\n  key_file = \"/k\"\n}",
+       "t:4:14: at most one of key_pem and key_file must be configured\n"},
+      {"cert without key", "tls_config {\n  cert_file = \"/c\"\n}",
+       "t:2:15: exactly one of key_pem or key_file must be configured when a client "
+       "certificate is configured\n"},
+      {"key without cert", "tls_config {\n  key_pem = \"k\"\n}",
+       "t:2:13: exactly one of cert_pem or cert_file must be configured when a client key is "
+       "configured\n"},
+      {"wrong type", "follow_redirects = \"yes\"", "t:1:20: \"yes\" should be bool, got string\n"},
+      {"two tls blocks", "tls_config {\n}\ntls_config {\n}",
+       "t:3:1: block \"tls_config\" may only be specified once\n"},
+      {"unknown tls attribute", "tls_config {\n  bogus = 1\n}",
+       "t:2:3: unrecognized attribute name \"bogus\"\n"},
+  };
+  for (const DecodeCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::unique_ptr<component::Arguments> args;
+    EXPECT_EQ(testing::DecodeBody(reg, c.src, &args), c.want_diags);
+  }
+}
+
+TEST(HttpClientArgsTest, BuildClientConfig) {
+  base::testing::TempDir dir;
+  const std::string password_file = dir.Write("password", "  s3cret\n");
+  const std::string token_file = dir.Write("token", "tok\n");
+  const std::string ca_file = dir.Write("ca.pem", "CA");
+  const std::string missing = dir.Path("missing");
+
+  HttpClientArgs none;
+  auto cfg = BuildClientConfig(none);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_FALSE((*cfg)->basic_auth.has_value());
+  EXPECT_EQ((*cfg)->authorization, "");
+  EXPECT_TRUE((*cfg)->follow_redirects);
+  EXPECT_TRUE((*cfg)->enable_http2);
+  EXPECT_EQ((*cfg)->proxy_url, "");
+
+  HttpClientArgs basic;
+  basic.basic_auth = HttpClientArgs::BasicAuth{"u", {}, password_file};
+  basic.follow_redirects = false;
+  basic.enable_http2 = false;
+  basic.proxy_url = "http://p:1";
+  cfg = BuildClientConfig(basic);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  ASSERT_TRUE((*cfg)->basic_auth.has_value());
+  EXPECT_EQ((*cfg)->basic_auth->username, "u");
+  EXPECT_EQ((*cfg)->basic_auth->password, "s3cret");
+  EXPECT_FALSE((*cfg)->follow_redirects);
+  EXPECT_FALSE((*cfg)->enable_http2);
+  EXPECT_EQ((*cfg)->proxy_url, "http://p:1");
+
+  struct AuthCase {
+    std::string name;
+    HttpClientArgs args;
+    std::string want;
+  };
+  HttpClientArgs bearer;
+  bearer.bearer_token.text = "abc";
+  HttpClientArgs bearer_file;
+  bearer_file.bearer_token_file = token_file;
+  HttpClientArgs custom;
+  custom.authorization = HttpClientArgs::Authorization{"Token", {"xyz"}, ""};
+  HttpClientArgs custom_file;
+  custom_file.authorization = HttpClientArgs::Authorization{"Bearer", {}, token_file};
+  for (const AuthCase& c : std::vector<AuthCase>{{"bearer", bearer, "Bearer abc"},
+                                                 {"bearer file", bearer_file, "Bearer tok"},
+                                                 {"authorization", custom, "Token xyz"},
+                                                 {"credentials file", custom_file, "Bearer tok"}}) {
+    SCOPED_TRACE(c.name);
+    cfg = BuildClientConfig(c.args);
+    ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+    EXPECT_EQ((*cfg)->authorization, c.want);
+  }
+
+  HttpClientArgs tls;
+  tls.tls_config = HttpClientArgs::Tls{ca_file, "", "", "name", true, "", "", {}};
+  cfg = BuildClientConfig(tls);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_EQ((*cfg)->tls.ca_file, ca_file);
+  EXPECT_EQ((*cfg)->tls.server_name, "name");
+  EXPECT_TRUE((*cfg)->tls.insecure_skip_verify);
+}
+
+TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {
+  base::testing::TempDir dir;
+  const std::string missing = dir.Path("missing");
+  HttpClientArgs password;
+  password.basic_auth = HttpClientArgs::BasicAuth{"u", {}, missing};
+  HttpClientArgs token;
+  token.bearer_token_file = missing;
+  HttpClientArgs credentials;
+  credentials.authorization = HttpClientArgs::Authorization{"Bearer", {}, missing};
+  HttpClientArgs ca;
+  ca.tls_config = HttpClientArgs::Tls{missing, "", "", "", false, "", "", {}};
+  HttpClientArgs key;
+  key.tls_config = HttpClientArgs::Tls{"", "", missing, "", false, "", "C", {}};
+  struct Case {
+    std::string name;
+    HttpClientArgs args;
+    std::string want_prefix;
+  };
+  const std::vector<Case> cases = {
+      {"password", password, "unable to read basic auth password file " + missing + ": open "},
+      {"token", token, "unable to read authorization credentials file " + missing + ": open "},
+      {"credentials", credentials,
+       "unable to read authorization credentials file " + missing + ": open "},
+      {"ca", ca, "unable to load specified CA cert " + missing + ": open "},
+      {"key", key, "unable to read specified client cert () & key (" + missing + "): open "},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto cfg = BuildClientConfig(c.args);
+    ASSERT_FALSE(cfg.ok());
+    EXPECT_EQ(cfg.error().message().rfind(c.want_prefix, 0), 0u) << cfg.error().message();
+    EXPECT_NE(cfg.error().message().find("No such file or directory"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace starling::components

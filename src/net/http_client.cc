@@ -1,0 +1,586 @@
+#include "net/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+namespace starling::net {
+namespace {
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  std::size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+bool HasHeader(const std::vector<Header>& headers, std::string_view name) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const Header& h) { return EqualsIgnoreCase(h.name, name); });
+}
+
+// Go's http.StatusText for the codes a server is likely to send.
+std::string_view StandardStatusText(int code) {
+  switch (code) {
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 413:
+      return "Request Entity Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
+  }
+}
+
+// "Get", "Post": the method as Go's url.Error prints it.
+std::string GoOp(std::string_view method) {
+  std::string op;
+  op.reserve(method.size());
+  for (std::size_t i = 0; i < method.size(); ++i) {
+    op.push_back(i == 0 ? method[i] : Lower(method[i]));
+  }
+  return op;
+}
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+void Append(Slist& list, const std::string& line) {
+  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  if (grown != nullptr) {
+    static_cast<void>(list.release());
+    list.reset(grown);
+  }
+}
+
+// Largest body buffer reserved up front from a Content-Length header.
+constexpr std::int64_t kMaxReserve = std::int64_t{16} << 20;
+
+}  // namespace
+
+std::optional<std::string_view> ClientResponse::HeaderValue(std::string_view name) const {
+  for (const Header& h : headers) {
+    if (EqualsIgnoreCase(h.name, name)) return h.value;
+  }
+  return std::nullopt;
+}
+
+// The multi handle and everything attached to it belong to the client's thread; other threads
+// only touch the command queue (under mu_) and wake the thread with curl_multi_wakeup.
+class HttpClient::Impl {
+ public:
+  explicit Impl(Options options) : options_(std::move(options)) {
+    GlobalInit();
+    multi_ = curl_multi_init();
+    if (options_.max_idle_connections > 0) {
+      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                        static_cast<long>(options_.max_idle_connections));
+    }
+    thread_ = std::thread([this] { Loop(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    curl_multi_wakeup(multi_);
+    thread_.join();
+    for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi_);
+  }
+
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  // Queues the request; returns its id for Cancel.
+  std::uint64_t Submit(ClientRequest request, Callback done) {
+    std::uint64_t id = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      id = ++last_id_;
+      queue_.push_back(Command{id, std::move(request), std::move(done), false});
+    }
+    curl_multi_wakeup(multi_);
+    return id;
+  }
+
+  // Fails the request with kCancelled unless it has already finished.
+  void Cancel(std::uint64_t id) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(Command{id, {}, nullptr, true});
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+ private:
+  struct Command {
+    std::uint64_t id = 0;
+    ClientRequest request;
+    Callback done;
+    bool cancel = false;
+  };
+
+  // One request in flight; its address is the easy handle's CURLOPT_PRIVATE.
+  struct Transfer {
+    std::uint64_t id = 0;
+    CURL* easy = nullptr;
+    ClientRequest request;
+    Callback done;
+    Slist headers;
+    Slist connect_to;
+    std::string rewritten_url;  // the URL naming the TLS server name, if it differs
+    ClientResponse response;
+    std::string reason;  // of the last status line
+    bool too_large = false;
+    std::array<char, CURL_ERROR_SIZE> error{};
+  };
+
+  static std::size_t OnBody(char* data, std::size_t size, std::size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    std::size_t bytes = size * n;
+    std::int64_t limit = t->request.body_size_limit;
+    if (limit > 0 && static_cast<std::int64_t>(t->response.body.size() + bytes) > limit) {
+      t->too_large = true;
+      return 0;  // anything but `bytes` aborts the transfer
+    }
+    t->response.body.append(data, bytes);
+    return bytes;
+  }
+
+  static std::size_t OnHeader(char* data, std::size_t size, std::size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    std::size_t bytes = size * n;
+    std::string_view line(data, bytes);
+    if (line.substr(0, 5) == "HTTP/") {
+      // A new response (after a redirect or an interim 1xx): forget the previous one's headers.
+      t->response.headers.clear();
+      t->reason.clear();
+      std::size_t sp = line.find(' ');
+      if (sp != std::string_view::npos) {
+        std::string_view rest = line.substr(sp + 1);
+        std::size_t sp2 = rest.find(' ');
+        t->reason = sp2 == std::string_view::npos ? "" : std::string(Trim(rest.substr(sp2 + 1)));
+      }
+      return bytes;
+    }
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return bytes;  // the blank line ending the headers
+    Header h{std::string(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1)))};
+    if (EqualsIgnoreCase(h.name, "Content-Length")) {
+      std::int64_t length = 0;
+      auto [ptr, ec] = std::from_chars(h.value.data(), h.value.data() + h.value.size(), length);
+      if (ec == std::errc() && length > 0) {
+        std::int64_t cap = kMaxReserve;
+        if (t->request.body_size_limit > 0) cap = std::min(cap, t->request.body_size_limit);
+        t->response.body.reserve(static_cast<std::size_t>(std::min(length, cap)));
+      }
+    }
+    t->response.headers.push_back(std::move(h));
+    return bytes;
+  }
+
+  void Loop() {
+    while (true) {
+      std::deque<Command> commands;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) break;
+        commands.swap(queue_);
+      }
+      for (Command& c : commands) {
+        if (c.cancel) {
+          CancelTransfer(c.id);
+        } else {
+          Start(std::move(c));
+        }
+      }
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      ReapFinished();
+      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    }
+    Shutdown();
+  }
+
+  void Shutdown() {
+    std::vector<std::unique_ptr<Transfer>> active;
+    active.reserve(active_.size());
+    for (auto& [id, t] : active_) active.push_back(std::move(t));
+    active_.clear();
+    for (std::unique_ptr<Transfer>& t : active) {
+      curl_multi_remove_handle(multi_, t->easy);
+      curl_easy_cleanup(t->easy);
+      t->easy = nullptr;
+      Callback done = std::move(t->done);
+      t.reset();
+      done(base::Status::Cancelled("HTTP client shut down"));
+    }
+    // Callbacks may have queued more requests: fail those too, until none are left.
+    while (true) {
+      std::deque<Command> commands;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        commands.swap(queue_);
+      }
+      if (commands.empty()) break;
+      for (Command& c : commands) {
+        if (!c.cancel) c.done(base::Status::Cancelled("HTTP client shut down"));
+      }
+    }
+  }
+
+  CURL* TakeEasy() {
+    if (idle_easy_.empty()) return curl_easy_init();
+    CURL* easy = idle_easy_.back();
+    idle_easy_.pop_back();
+    return easy;
+  }
+
+  void ReturnEasy(CURL* easy) {
+    if (static_cast<int>(idle_easy_.size()) < std::max(options_.max_idle_connections, 1)) {
+      curl_easy_reset(easy);
+      idle_easy_.push_back(easy);
+    } else {
+      curl_easy_cleanup(easy);
+    }
+  }
+
+  void Start(Command c) {
+    auto t = std::make_unique<Transfer>();
+    t->id = c.id;
+    t->request = std::move(c.request);
+    t->done = std::move(c.done);
+    t->easy = TakeEasy();
+    if (t->easy == nullptr) {
+      t->done(base::Status::Internal("cannot create an HTTP transfer"));
+      return;
+    }
+    base::Status st = Configure(*t);
+    if (st.ok() && curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
+      st = base::Status::Internal("cannot start an HTTP transfer");
+    }
+    if (!st.ok()) {
+      ReturnEasy(t->easy);
+      t->done(std::move(st));
+      return;
+    }
+    active_.emplace(t->id, std::move(t));
+  }
+
+  base::Status Configure(Transfer& t) {
+    static const ClientConfig kDefaultConfig;
+    const ClientRequest& r = t.request;
+    const ClientConfig& cfg = r.config ? *r.config : kDefaultConfig;
+    CURL* h = t.easy;
+    const std::string op = GoOp(r.method);
+
+    curl_easy_setopt(h, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t.error.data());
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (curl_easy_setopt(h, CURLOPT_URL, r.url.c_str()) != CURLE_OK) {
+      return base::Status::InvalidArgument(op + " \"" + r.url + "\": invalid URL");
+    }
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::OnBody);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    if (r.timeout.count() > 0) {
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+    }
+    if (r.accept_gzip) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+
+    if (r.method == "GET" && r.body.empty()) {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (r.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (!r.body.empty() || r.method == "POST" || r.method == "PUT" || r.method == "PATCH") {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.data());
+      if (r.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    } else {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+    }
+
+    // Headers: the request's own, the configured credentials unless the request carries an
+    // Authorization header, and no headers curl would add on its own initiative.
+    for (const Header& hd : r.headers) {
+      Append(t.headers, hd.value.empty() ? hd.name + ";" : hd.name + ": " + hd.value);
+    }
+    if (!HasHeader(r.headers, "Accept")) Append(t.headers, "Accept:");
+    if (!HasHeader(r.headers, "Expect")) Append(t.headers, "Expect:");
+    if (!HasHeader(r.headers, "Content-Type")) Append(t.headers, "Content-Type:");
+    if (!HasHeader(r.headers, "Authorization")) {
+      if (!cfg.authorization.empty()) {
+        Append(t.headers, "Authorization: " + cfg.authorization);
+      } else if (cfg.basic_auth) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        curl_easy_setopt(h, CURLOPT_USERNAME, cfg.basic_auth->username.c_str());
+        curl_easy_setopt(h, CURLOPT_PASSWORD, cfg.basic_auth->password.c_str());
+      }
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t.headers.get());
+
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, cfg.follow_redirects ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);  // Go's limit
+    // Without HTTP/2 support in libcurl the option fails and HTTP/1.1 is used.
+    static_cast<void>(curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                                       cfg.enable_http2
+                                           ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
+                                           : static_cast<long>(CURL_HTTP_VERSION_1_1)));
+    // An empty proxy also disables the http_proxy/https_proxy environment variables.
+    curl_easy_setopt(h, CURLOPT_PROXY, cfg.proxy_url.c_str());
+
+    const ClientConfig::Tls& tls = cfg.tls;
+    if (!tls.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());
+    if (!tls.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, tls.cert_file.c_str());
+    if (!tls.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, tls.key_file.c_str());
+    auto blob = [&](CURLoption option, const std::string& pem) {
+      curl_blob b{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+      curl_easy_setopt(h, option, &b);
+    };
+    if (!tls.ca_pem.empty()) blob(CURLOPT_CAINFO_BLOB, tls.ca_pem);
+    if (!tls.cert_pem.empty()) blob(CURLOPT_SSLCERT_BLOB, tls.cert_pem);
+    if (!tls.key_pem.empty()) blob(CURLOPT_SSLKEY_BLOB, tls.key_pem);
+    if (tls.insecure_skip_verify) {
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!tls.server_name.empty()) return ApplyServerName(t, tls.server_name);
+    return base::Status::Ok();
+  }
+
+  // curl takes the TLS server name from the URL, so for another name the URL names it and
+  // CURLOPT_CONNECT_TO sends the connection to the real host, whose name stays in Host.
+  static base::Status ApplyServerName(Transfer& t, const std::string& server_name) {
+    struct UrlDeleter {
+      void operator()(CURLU* u) const { curl_url_cleanup(u); }
+    };
+    struct CharDeleter {
+      void operator()(char* p) const { curl_free(p); }
+    };
+    std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+    if (!url || curl_url_set(url.get(), CURLUPART_URL, t.request.url.c_str(), 0) != CURLUE_OK) {
+      return base::Status::InvalidArgument(GoOp(t.request.method) + " \"" + t.request.url +
+                                           "\": invalid URL");
+    }
+    auto get = [&](CURLUPart part, unsigned flags) {
+      char* raw = nullptr;
+      if (curl_url_get(url.get(), part, &raw, flags) != CURLUE_OK) return std::string();
+      std::unique_ptr<char, CharDeleter> owned(raw);
+      return std::string(raw);
+    };
+    std::string scheme = get(CURLUPART_SCHEME, 0);
+    std::string host = get(CURLUPART_HOST, 0);
+    std::string port = get(CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    std::string explicit_port = get(CURLUPART_PORT, 0);
+    if (!EqualsIgnoreCase(scheme, "https") || EqualsIgnoreCase(host, server_name)) {
+      return base::Status::Ok();
+    }
+    if (curl_url_set(url.get(), CURLUPART_HOST, server_name.c_str(), 0) != CURLUE_OK) {
+      return base::Status::InvalidArgument("invalid TLS server name \"" + server_name + "\"");
+    }
+    std::string rewritten = get(CURLUPART_URL, 0);
+    Append(t.connect_to, server_name + ":" + port + ":" + host + ":" + port);
+    if (!HasHeader(t.request.headers, "Host")) {
+      Append(t.headers, "Host: " + (explicit_port.empty() ? host : host + ":" + explicit_port));
+    }
+    t.rewritten_url = std::move(rewritten);
+    curl_easy_setopt(t.easy, CURLOPT_URL, t.rewritten_url.c_str());
+    curl_easy_setopt(t.easy, CURLOPT_CONNECT_TO, t.connect_to.get());
+    curl_easy_setopt(t.easy, CURLOPT_HTTPHEADER, t.headers.get());
+    return base::Status::Ok();
+  }
+
+  void CancelTransfer(std::uint64_t id) {
+    auto it = active_.find(id);
+    if (it == active_.end()) return;  // finished already
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    active_.erase(it);
+    curl_multi_remove_handle(multi_, t->easy);
+    // A transfer stopped midway leaves its connection unusable; curl closes it.
+    ReturnEasy(t->easy);
+    Callback done = std::move(t->done);
+    t.reset();
+    done(base::Status::Cancelled("request cancelled"));
+  }
+
+  void ReapFinished() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* easy = msg->easy_handle;
+      CURLcode code = msg->data.result;
+      char* priv = nullptr;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+      if (priv == nullptr) continue;
+      auto it = active_.find(reinterpret_cast<Transfer*>(priv)->id);
+      if (it == active_.end()) continue;
+      std::unique_ptr<Transfer> t = std::move(it->second);
+      active_.erase(it);
+      curl_multi_remove_handle(multi_, easy);
+      base::Result<ClientResponse> result = Finish(*t, code);
+      ReturnEasy(easy);
+      Callback done = std::move(t->done);
+      t.reset();
+      done(std::move(result));
+    }
+  }
+
+  static base::Result<ClientResponse> Finish(Transfer& t, CURLcode code) {
+    const std::string prefix = GoOp(t.request.method) + " \"" + t.request.url + "\": ";
+    if (t.too_large) return base::Status::ResourceExhausted("body size limit exceeded");
+    switch (code) {
+      case CURLE_OK:
+        break;
+      case CURLE_OPERATION_TIMEDOUT:
+        return base::Status::DeadlineExceeded(prefix + "context deadline exceeded");
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        return base::Status::InvalidArgument(
+            prefix + (t.error[0] != '\0' ? t.error.data() : curl_easy_strerror(code)));
+      default:
+        return base::Status::Unavailable(
+            prefix + (t.error[0] != '\0' ? t.error.data() : curl_easy_strerror(code)));
+    }
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    ClientResponse response = std::move(t.response);
+    response.status = static_cast<int>(status);
+    std::string reason =
+        t.reason.empty() ? std::string(StandardStatusText(response.status)) : std::move(t.reason);
+    response.status_text =
+        reason.empty() ? std::to_string(response.status) : std::to_string(status) + " " + reason;
+    return response;
+  }
+
+  const Options options_;
+  CURLM* multi_ = nullptr;
+  std::thread thread_;
+
+  std::mutex mu_;
+  std::deque<Command> queue_;  // guarded by mu_
+  bool stopping_ = false;      // guarded by mu_
+  std::uint64_t last_id_ = 0;  // guarded by mu_
+
+  // The client thread's own.
+  std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> active_;
+  std::vector<CURL*> idle_easy_;
+};
+
+HttpClient::HttpClient() : HttpClient(Options{}) {}
+
+HttpClient::HttpClient(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpClient::~HttpClient() = default;
+
+void HttpClient::Do(ClientRequest request, Callback done) {
+  impl_->Submit(std::move(request), std::move(done));
+}
+
+base::Result<ClientResponse> HttpClient::DoSync(ClientRequest request,
+                                                const std::stop_token& stop) {
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<base::Result<ClientResponse>> result;
+  };
+  auto state = std::make_shared<State>();
+  std::uint64_t id = impl_->Submit(std::move(request), [state](base::Result<ClientResponse> r) {
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->result.emplace(std::move(r));
+    state->cv.notify_all();
+  });
+  // Cancelling makes the client thread answer promptly with kCancelled.
+  std::stop_callback on_stop(stop, [this, id] { impl_->Cancel(id); });
+  std::unique_lock<std::mutex> lock(state->mu);
+  state->cv.wait(lock, [&] { return state->result.has_value(); });
+  return std::move(*state->result);
+}
+
+}  // namespace starling::net

@@ -1,0 +1,108 @@
+#pragma once
+
+// Outbound HTTP: an asynchronous client over libcurl's multi interface, driven by one thread of
+// its own. Scrapes of many targets, remote-write sends and discovery fetches share the same
+// machinery: connections are kept alive and reused per host, responses may be gzip-encoded
+// (decoded transparently when asked for), and every request has a timeout and an optional body
+// size limit.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "net/http.h"
+
+namespace starling::net {
+
+// How to reach and authenticate to a server: Prometheus's HTTP client config with secrets
+// already resolved (files read by the caller). Immutable once built; share it between requests.
+struct ClientConfig {
+  struct Tls {
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
+    std::string server_name;
+    bool insecure_skip_verify = false;
+    // PEM text given inline, used in place of the matching file when not empty.
+    std::string ca_pem;
+    std::string cert_pem;
+    std::string key_pem;
+  };
+  struct BasicAuth {
+    std::string username;
+    std::string password;
+  };
+  std::optional<BasicAuth> basic_auth;
+  // The whole Authorization header value ("Bearer <token>"), empty for none.
+  std::string authorization;
+  Tls tls;
+  bool follow_redirects = true;
+  bool enable_http2 = true;
+  std::string proxy_url;  // empty: no proxy (environment proxies are ignored)
+};
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<Header> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{10000};
+  // Fail with kResourceExhausted once the (decoded) body exceeds this many bytes; 0: no limit.
+  std::int64_t body_size_limit = 0;
+  // Send Accept-Encoding: gzip and decode a gzip response body.
+  bool accept_gzip = false;
+  std::shared_ptr<const ClientConfig> config;  // null: defaults
+};
+
+struct ClientResponse {
+  int status = 0;
+  // As Go's http.Response.Status: "404 Not Found" (the server's reason phrase; the standard
+  // text for the code when it sent none, as with HTTP/2).
+  std::string status_text;
+  std::vector<Header> headers;
+  std::string body;
+  // The first header with this name (case-insensitive), if any.
+  std::optional<std::string_view> HeaderValue(std::string_view name) const;
+};
+
+// Thread-safe. Callbacks run on the client's thread: they must be quick and must not block on
+// other requests of the same client.
+class HttpClient {
+ public:
+  struct Options {
+    // Idle connections kept for reuse, across all hosts (curl's CURLMOPT_MAXCONNECTS; the
+    // least recently used is closed when the cache is full). Connections per host are not
+    // limited. Raise it above the number of hosts polled regularly to keep them all alive.
+    int max_idle_connections = 256;
+    std::string user_agent = "Starling";
+  };
+  using Callback = std::function<void(base::Result<ClientResponse>)>;
+
+  HttpClient();
+  explicit HttpClient(Options options);
+  // Fails outstanding requests with kCancelled (their callbacks run) and joins the thread.
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Starts the request; `done` runs exactly once, on the client's thread. Transport errors
+  // (connect, TLS, timeout: kDeadlineExceeded, body too large: kResourceExhausted) are errors;
+  // any HTTP status is a response.
+  void Do(ClientRequest request, Callback done);
+
+  // Do, waiting for the result. Returns kCancelled early once `stop` is requested.
+  base::Result<ClientResponse> DoSync(ClientRequest request, const std::stop_token& stop = {});
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace starling::net

@@ -1,0 +1,645 @@
+#include "net/http_client.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/http_server.h"
+#include "net/io_pool.h"
+
+namespace starling::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A gate handlers wait on, so that tests can hold requests in flight without sleeping.
+class Gate {
+ public:
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++waiting_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+  }
+  // Blocks until `n` handlers are waiting at the gate.
+  void AwaitWaiting(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return waiting_ >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  int waiting_ = 0;
+};
+
+std::string Gzip(const std::string& in) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
+            Z_OK);
+  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+// A Beast server on 127.0.0.1 with the routes the tests use. Handlers that hold requests wait
+// on gate_, which the destructor opens before stopping the server.
+class TestServer {
+ public:
+  TestServer() : server_(pool_.context(), HttpServer::Options{}) {
+    server_.Handle("", "/echo", [this](const Request& r) {
+      Record(r);
+      Response resp = Response::Text(200, r.method + " " + r.body);
+      for (const Header& h : r.headers) {
+        if (h.name.rfind("X-", 0) == 0)
+          resp.headers.push_back({"X-Echo-" + h.name.substr(2), h.value});
+      }
+      return resp;
+    });
+    server_.Handle("GET", "/gzip", [this](const Request& r) {
+      Record(r);
+      Response resp = Response::Text(200, Gzip(GzipPlain()));
+      resp.headers.push_back({"Content-Encoding", "gzip"});
+      return resp;
+    });
+    server_.Handle("GET", "/big",
+                   [](const Request&) { return Response::Text(200, std::string(100000, 'x')); });
+    server_.Handle("GET", "/slow", [this](const Request&) {
+      gate_.Wait();
+      return Response::Text(200, "late");
+    });
+    server_.Handle("GET", "/redirect", [](const Request&) {
+      Response resp = Response::Text(302, "");
+      resp.headers.push_back({"Location", "/echo"});
+      return resp;
+    });
+    server_.HandlePrefix(
+        "GET", "/n/", [](const Request& r) { return Response::Text(200, "n=" + r.path_suffix); });
+    EXPECT_TRUE(server_.Start().ok());
+  }
+  ~TestServer() {
+    gate_.Open();
+    server_.Stop();
+    pool_.Stop();
+  }
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  static std::string GzipPlain() {
+    std::string s;
+    for (int i = 0; i < 1000; ++i) s += "metric_" + std::to_string(i) + " 1\n";
+    return s;
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server_.port()) + path;
+  }
+  Request Last() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_;
+  }
+  std::set<std::string> RemoteAddresses() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return remotes_;
+  }
+  Gate& gate() { return gate_; }
+
+ private:
+  void Record(const Request& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_ = r;
+    remotes_.insert(r.remote_address);
+  }
+
+  IoThreadPool pool_{8};  // room for handlers held at the gate
+  HttpServer server_;
+  Gate gate_;
+  std::mutex mu_;
+  Request last_;
+  std::set<std::string> remotes_;
+};
+
+std::string Header(const Request& r, const std::string& name) {
+  auto v = r.HeaderValue(name);
+  return v ? std::string(*v) : "<none>";
+}
+
+TEST(HttpClientTest, GetAndPostRoundTrip) {
+  TestServer server;
+  HttpClient client(HttpClient::Options{.max_idle_connections = 8, .user_agent = "Test/1.0"});
+
+  ClientRequest get;
+  get.url = server.Url("/echo");
+  get.headers = {{"X-One", "1"}};
+  auto r = client.DoSync(get);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->status_text, "200 OK");
+  EXPECT_EQ(r->body, "GET ");
+  EXPECT_EQ(r->HeaderValue("x-echo-one").value_or("<none>"), "1");
+  EXPECT_EQ(r->HeaderValue("Content-Type").value_or("<none>"), "text/plain; charset=utf-8");
+  EXPECT_FALSE(r->HeaderValue("X-Missing").has_value());
+  EXPECT_EQ(Header(server.Last(), "User-Agent"), "Test/1.0");
+  EXPECT_EQ(Header(server.Last(), "Accept-Encoding"), "<none>");
+
+  ClientRequest post;
+  post.method = "POST";
+  post.url = server.Url("/echo");
+  post.headers = {{"Content-Type", "application/x-protobuf"}, {"User-Agent", "Mine"}};
+  post.body = std::string(5000, 'b');  // large enough that curl would otherwise ask to continue
+  r = client.DoSync(post);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->body, "POST " + post.body);
+  Request seen = server.Last();
+  EXPECT_EQ(Header(seen, "Content-Type"), "application/x-protobuf");
+  EXPECT_EQ(Header(seen, "User-Agent"), "Mine");
+  EXPECT_EQ(Header(seen, "Expect"), "<none>");
+
+  // Both requests went over one kept-alive connection.
+  EXPECT_EQ(server.RemoteAddresses().size(), 1u);
+
+  ClientRequest missing;
+  missing.url = server.Url("/nothing");
+  r = client.DoSync(missing);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->status_text, "404 Not Found");
+}
+
+TEST(HttpClientTest, GzipResponseDecoded) {
+  TestServer server;
+  HttpClient client;
+  ClientRequest req;
+  req.url = server.Url("/gzip");
+  req.accept_gzip = true;
+  auto r = client.DoSync(req);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, TestServer::GzipPlain());
+  EXPECT_EQ(Header(server.Last(), "Accept-Encoding"), "gzip");
+
+  // The decoded size counts against the limit.
+  req.body_size_limit = static_cast<std::int64_t>(TestServer::GzipPlain().size()) - 1;
+  r = client.DoSync(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kResourceExhausted);
+}
+
+TEST(HttpClientTest, BodySizeLimit) {
+  TestServer server;
+  HttpClient client;
+  struct Case {
+    std::int64_t limit;
+    bool want_ok;
+  };
+  for (const Case& c : std::vector<Case>{{0, true}, {100000, true}, {99999, false}, {10, false}}) {
+    SCOPED_TRACE(c.limit);
+    ClientRequest req;
+    req.url = server.Url("/big");
+    req.body_size_limit = c.limit;
+    auto r = client.DoSync(req);
+    if (c.want_ok) {
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      EXPECT_EQ(r->body.size(), 100000u);
+    } else {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code(), base::StatusCode::kResourceExhausted);
+      EXPECT_EQ(r.error().message(), "body size limit exceeded");
+    }
+  }
+}
+
+TEST(HttpClientTest, Timeout) {
+  TestServer server;
+  HttpClient client;
+  ClientRequest req;
+  req.url = server.Url("/slow");
+  req.timeout = 50ms;
+  auto r = client.DoSync(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(r.error().message(), "Get \"" + req.url + "\": context deadline exceeded");
+}
+
+TEST(HttpClientTest, ConnectionRefused) {
+  // A bound socket that does not listen: connecting to its port is refused.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  HttpClient client;
+  ClientRequest req;
+  req.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
+  auto r = client.DoSync(req);
+  close(fd);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kUnavailable);
+  EXPECT_EQ(r.error().message().rfind("Get \"" + req.url + "\": ", 0), 0u) << r.error().message();
+
+  req.url = "ftp://127.0.0.1/";
+  r = client.DoSync(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kInvalidArgument) << r.error().ToString();
+}
+
+TEST(HttpClientTest, ConfigCredentials) {
+  TestServer server;
+  HttpClient client;
+  auto basic = std::make_shared<ClientConfig>();
+  basic->basic_auth = ClientConfig::BasicAuth{"user", "pass"};
+  auto bearer = std::make_shared<ClientConfig>();
+  bearer->authorization = "Bearer tok";
+  struct Case {
+    std::string name;
+    std::shared_ptr<const ClientConfig> config;
+    std::vector<net::Header> headers;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {"none", nullptr, {}, "<none>"},
+      {"basic", basic, {}, "Basic dXNlcjpwYXNz"},
+      {"authorization", bearer, {}, "Bearer tok"},
+      {"request header wins", bearer, {{"Authorization", "Custom x"}}, "Custom x"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ClientRequest req;
+    req.url = server.Url("/echo");
+    req.config = c.config;
+    req.headers = c.headers;
+    auto r = client.DoSync(req);
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(Header(server.Last(), "Authorization"), c.want);
+  }
+}
+
+TEST(HttpClientTest, Redirects) {
+  TestServer server;
+  HttpClient client;
+  auto no_follow = std::make_shared<ClientConfig>();
+  no_follow->follow_redirects = false;
+  ClientRequest req;
+  req.url = server.Url("/redirect");
+  auto r = client.DoSync(req);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "GET ");
+  EXPECT_FALSE(r->HeaderValue("Location").has_value());
+
+  req.config = no_follow;
+  r = client.DoSync(req);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status, 302);
+  EXPECT_EQ(r->HeaderValue("Location").value_or("<none>"), "/echo");
+}
+
+TEST(HttpClientTest, EnvironmentProxyIgnored) {
+  TestServer server;
+  const char* old = std::getenv("http_proxy");
+  std::string saved = old == nullptr ? "" : old;
+  setenv("http_proxy", "http://127.0.0.1:1", 1);
+  HttpClient client;
+  ClientRequest req;
+  req.url = server.Url("/echo");
+  auto r = client.DoSync(req);
+  if (old == nullptr) {
+    unsetenv("http_proxy");
+  } else {
+    setenv("http_proxy", saved.c_str(), 1);
+  }
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST(HttpClientTest, ManyConcurrentRequests) {
+  TestServer server;
+  HttpClient client;
+  constexpr int kRequests = 200;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  std::vector<std::string> bodies(kRequests);
+  std::vector<int> statuses(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    ClientRequest req;
+    req.url = server.Url("/n/" + std::to_string(i));
+    client.Do(std::move(req), [&, i](base::Result<ClientResponse> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (r.ok()) {
+        statuses[i] = r->status;
+        bodies[i] = r->body;
+      } else {
+        bodies[i] = r.error().ToString();
+      }
+      ++done;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done == kRequests; });
+  for (int i = 0; i < kRequests; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(statuses[i], 200);
+    EXPECT_EQ(bodies[i], "n=" + std::to_string(i));
+  }
+}
+
+TEST(HttpClientTest, DestructorCancelsOutstanding) {
+  TestServer server;
+  constexpr int kRequests = 5;
+  std::atomic<int> cancelled{0};
+  std::atomic<int> other{0};
+  {
+    HttpClient client;
+    for (int i = 0; i < kRequests; ++i) {
+      ClientRequest req;
+      req.url = server.Url("/slow");
+      req.timeout = 0ms;  // none
+      client.Do(std::move(req), [&](const base::Result<ClientResponse>& r) {
+        if (!r.ok() && r.error().code() == base::StatusCode::kCancelled) {
+          ++cancelled;
+        } else {
+          ++other;
+        }
+      });
+    }
+    server.gate().AwaitWaiting(kRequests);
+  }
+  EXPECT_EQ(cancelled.load(), kRequests);
+  EXPECT_EQ(other.load(), 0);
+}
+
+TEST(HttpClientTest, DoSyncStops) {
+  TestServer server;
+  HttpClient client;
+  ClientRequest req;
+  req.url = server.Url("/slow");
+  req.timeout = 0ms;
+
+  std::stop_source already;
+  already.request_stop();
+  auto r = client.DoSync(req, already.get_token());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kCancelled);
+
+  std::stop_source stop;
+  std::thread stopper([&] {
+    server.gate().AwaitWaiting(1);
+    stop.request_stop();
+  });
+  r = client.DoSync(req, stop.get_token());
+  stopper.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kCancelled);
+}
+
+// A self-signed certificate for the DNS name "tls.test" only, with its key, as PEM text.
+struct TestCert {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+std::string BioText(BIO* bio) {
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+TestCert MakeCert() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("tls.test"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  X509_set_pubkey(x, key);
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
+  X509_EXTENSION* san =
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, const_cast<char*>("DNS:tls.test"));
+  X509_add_ext(x, san, -1);
+  X509_EXTENSION_free(san);
+  X509_sign(x, key, EVP_sha256());
+  TestCert out;
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, x);
+  out.cert_pem = BioText(bio);
+  BIO_free(bio);
+  bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  out.key_pem = BioText(bio);
+  BIO_free(bio);
+  X509_free(x);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+// A minimal HTTPS/1.1 server on 127.0.0.1: one connection at a time, one request each,
+// answered "200 ok". It records the SNI name and Host header it saw, and may require a client
+// certificate signed by (equal to) its own.
+class TlsServer {
+ public:
+  TlsServer(const TestCert& cert, bool require_client_cert) {
+    // OpenSSL writes to sockets the client may have closed after rejecting the handshake.
+    std::signal(SIGPIPE, SIG_IGN);
+    ctx_ = SSL_CTX_new(TLS_server_method());
+    BIO* bio = BIO_new_mem_buf(cert.cert_pem.data(), static_cast<int>(cert.cert_pem.size()));
+    X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    bio = BIO_new_mem_buf(cert.key_pem.data(), static_cast<int>(cert.key_pem.size()));
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    EXPECT_EQ(SSL_CTX_use_certificate(ctx_, x), 1);
+    EXPECT_EQ(SSL_CTX_use_PrivateKey(ctx_, key), 1);
+    if (require_client_cert) {
+      X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_), x);
+      SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
+    X509_free(x);
+    EVP_PKEY_free(key);
+
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(listen_fd_, 16), 0);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TlsServer() {
+    shutdown(listen_fd_, SHUT_RDWR);  // wakes the blocked accept
+    thread_.join();
+    close(listen_fd_);
+    SSL_CTX_free(ctx_);
+  }
+  TlsServer(const TlsServer&) = delete;
+  TlsServer& operator=(const TlsServer&) = delete;
+
+  int port() const { return port_; }
+  std::string LastSni() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sni_;
+  }
+  std::string LastRequest() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return request_;
+  }
+
+ private:
+  void Serve() {
+    while (true) {
+      int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      SSL* ssl = SSL_new(ctx_);
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) == 1) {
+        std::string request;
+        char buf[4096];
+        while (request.find("\r\n\r\n") == std::string::npos) {
+          int n = SSL_read(ssl, buf, sizeof(buf));
+          if (n <= 0) break;
+          request.append(buf, static_cast<std::size_t>(n));
+        }
+        const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          sni_ = sni == nullptr ? "" : sni;
+          request_ = request;
+        }
+        const std::string resp =
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+        SSL_write(ssl, resp.data(), static_cast<int>(resp.size()));
+        SSL_shutdown(ssl);
+      }
+      ERR_clear_error();
+      SSL_free(ssl);
+      close(fd);
+    }
+  }
+
+  SSL_CTX* ctx_ = nullptr;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::string sni_;
+  std::string request_;
+};
+
+TEST(HttpClientTest, Tls) {
+  const TestCert cert = MakeCert();
+  TlsServer server(cert, /*require_client_cert=*/false);
+  HttpClient client;
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/x";
+  auto config = [&](auto&& fill) {
+    auto c = std::make_shared<ClientConfig>();
+    c->tls.ca_pem = cert.cert_pem;
+    fill(*c);
+    return std::shared_ptr<const ClientConfig>(std::move(c));
+  };
+  struct Case {
+    std::string name;
+    std::shared_ptr<const ClientConfig> config;
+    bool want_ok;
+    std::string want_sni;
+  };
+  const std::vector<Case> cases = {
+      // The certificate is for tls.test, not 127.0.0.1.
+      {"name mismatch", config([](ClientConfig&) {}), false, ""},
+      {"server name", config([](ClientConfig& c) { c.tls.server_name = "tls.test"; }), true,
+       "tls.test"},
+      {"server name over HTTP/1.1", config([](ClientConfig& c) {
+         c.tls.server_name = "tls.test";
+         c.enable_http2 = false;
+       }),
+       true, "tls.test"},
+      {"insecure", config([](ClientConfig& c) { c.tls.insecure_skip_verify = true; }), true, ""},
+      {"unknown CA", std::make_shared<ClientConfig>(), false, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ClientRequest req;
+    req.url = url;
+    req.config = c.config;
+    auto r = client.DoSync(req);
+    if (!c.want_ok) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code(), base::StatusCode::kUnavailable) << r.error().ToString();
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->body, "ok");
+    EXPECT_EQ(server.LastSni(), c.want_sni);
+    // The Host header still names the address of the URL.
+    EXPECT_NE(
+        server.LastRequest().find("\r\nHost: 127.0.0.1:" + std::to_string(server.port()) + "\r\n"),
+        std::string::npos)
+        << server.LastRequest();
+  }
+}
+
+TEST(HttpClientTest, TlsClientCertificate) {
+  const TestCert cert = MakeCert();
+  TlsServer server(cert, /*require_client_cert=*/true);
+  HttpClient client;
+  ClientRequest req;
+  req.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/x";
+  auto without = std::make_shared<ClientConfig>();
+  without->tls.ca_pem = cert.cert_pem;
+  without->tls.server_name = "tls.test";
+  req.config = without;
+  auto r = client.DoSync(req);
+  EXPECT_FALSE(r.ok());
+
+  auto with = std::make_shared<ClientConfig>(*without);
+  with->tls.cert_pem = cert.cert_pem;
+  with->tls.key_pem = cert.key_pem;
+  req.config = with;
+  r = client.DoSync(req);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->body, "ok");
+}
+
+}  // namespace
+}  // namespace starling::net

@@ -1,0 +1,500 @@
+#include "wal/internal/series_set.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "base/check.h"
+#include "wal/record.h"
+
+namespace starling::wal::storage_internal {
+namespace {
+
+void PutPacked(std::uint32_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+std::uint64_t HashString(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+
+}  // namespace
+
+std::uint64_t HashLabels(const model::Labels& labels) {
+  // Hashed as one buffer, as Prometheus does; a stack buffer covers almost every series.
+  char stack[1024];
+  std::size_t need = 0;
+  for (const model::Label& l : labels) need += l.first.size() + l.second.size() + 2;
+  std::string heap;
+  char* buf = stack;
+  if (need > sizeof(stack)) {
+    heap.resize(need);
+    buf = heap.data();
+  }
+  char* p = buf;
+  for (const model::Label& l : labels) {
+    p = std::copy(l.first.begin(), l.first.end(), p);
+    *p++ = '\xff';
+    p = std::copy(l.second.begin(), l.second.end(), p);
+    *p++ = '\xff';
+  }
+  return XXH64(buf, need, 0);
+}
+
+// ---- SymbolTable ----
+
+SymbolTable::SymbolTable() : pages_(std::make_unique<std::atomic<const char**>[]>(kMaxPages)) {}
+
+SymbolTable::~SymbolTable() {
+  for (std::size_t i = 0; i < kMaxPages; ++i) {
+    delete[] pages_[i].load(std::memory_order_relaxed);
+  }
+}
+
+std::size_t SymbolTable::size() const {
+  std::lock_guard lock(mu_);
+  return next_id_;
+}
+
+std::string_view SymbolTable::Get(std::uint32_t id) const {
+  const char** page = pages_[id >> kPageBits].load(std::memory_order_acquire);
+  const auto* p = reinterpret_cast<const std::uint8_t*>(page[id & (kPageSize - 1)]);
+  std::uint32_t len = 0;
+  p = detail::ReadPacked(p, &len);
+  return {reinterpret_cast<const char*>(p), len};
+}
+
+const char* SymbolTable::Store(std::string_view s) {
+  std::string packed;
+  PutPacked(static_cast<std::uint32_t>(s.size()), &packed);
+  const std::size_t need = packed.size() + s.size();
+  char* dst = nullptr;
+  if (need > kChunkSize / 4) {
+    chunks_.push_back(std::make_unique<char[]>(need));
+    dst = chunks_.back().get();
+  } else {
+    if (need > chunk_left_) {
+      chunks_.push_back(std::make_unique<char[]>(kChunkSize));
+      chunk_pos_ = chunks_.back().get();
+      chunk_left_ = kChunkSize;
+    }
+    dst = chunk_pos_;
+    chunk_pos_ += need;
+    chunk_left_ -= need;
+  }
+  std::copy(s.begin(), s.end(), std::copy(packed.begin(), packed.end(), dst));
+  return dst;
+}
+
+void SymbolTable::Grow() {
+  const std::size_t size = index_.empty() ? 256 : index_.size() * 2;
+  std::vector<std::uint32_t> index(size, 0);
+  const std::size_t mask = size - 1;
+  for (std::uint32_t id = 0; id < next_id_; ++id) {
+    std::size_t i = HashString(Get(id)) & mask;
+    while (index[i] != 0) i = (i + 1) & mask;
+    index[i] = id + 1;
+  }
+  index_ = std::move(index);
+}
+
+std::uint32_t SymbolTable::Intern(std::string_view s) {
+  std::lock_guard lock(mu_);
+  if (index_.empty()) Grow();
+  const std::uint64_t h = HashString(s);
+  std::size_t mask = index_.size() - 1;
+  std::size_t i = h & mask;
+  while (index_[i] != 0) {
+    if (Get(index_[i] - 1) == s) return index_[i] - 1;
+    i = (i + 1) & mask;
+  }
+  const std::uint32_t id = next_id_;
+  CHECK(id < kMaxPages * kPageSize) << "symbol table full";
+  std::atomic<const char**>& page = pages_[id >> kPageBits];
+  const char** entries = page.load(std::memory_order_relaxed);
+  if (entries == nullptr) {
+    entries = new const char*[kPageSize];
+    page.store(entries, std::memory_order_release);
+  }
+  entries[id & (kPageSize - 1)] = Store(s);
+  ++next_id_;
+  index_[i] = id + 1;
+  if (std::size_t{next_id_} * 4 > index_.size() * 3) Grow();
+  return id;
+}
+
+// ---- SeriesSet ----
+
+SeriesSet::SeriesSet() = default;
+SeriesSet::~SeriesSet() = default;
+
+SeriesSet::Entry* SeriesSet::FindEntry(RefStripe& rs, storage::SeriesRef ref) const {
+  const storage::SeriesRef idx = ref >> kStripeBits;
+  const storage::SeriesRef page = idx >> kPageBits;
+  if (page >= rs.pages.size() || rs.pages[page] == nullptr) return nullptr;
+  Entry* e = &rs.pages[page][idx & (kPageEntries - 1)];
+  return e->blob == nullptr ? nullptr : e;
+}
+
+SeriesSet::Entry* SeriesSet::MakeEntry(RefStripe& rs, storage::SeriesRef ref) {
+  const storage::SeriesRef idx = ref >> kStripeBits;
+  const storage::SeriesRef page = idx >> kPageBits;
+  if (page >= rs.pages.size()) {
+    rs.pages.resize(page + 1);
+    rs.page_live.resize(page + 1, 0);
+  }
+  if (rs.pages[page] == nullptr) rs.pages[page] = std::make_unique<Entry[]>(kPageEntries);
+  ++rs.page_live[page];
+  live_.fetch_add(1, std::memory_order_relaxed);
+  return &rs.pages[page][idx & (kPageEntries - 1)];
+}
+
+void SeriesSet::FreeEntry(RefStripe& rs, storage::SeriesRef ref, Entry* e) {
+  const std::size_t size = BlobSize(e->blob);
+  rs.arena.live_bytes -= size;
+  rs.arena.dead_bytes += size;
+  *e = Entry{};
+  const storage::SeriesRef page = (ref >> kStripeBits) >> kPageBits;
+  if (--rs.page_live[page] == 0) rs.pages[page].reset();
+  live_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+const std::uint8_t* SeriesSet::StoreBlob(Arena& arena, std::string_view blob) {
+  static constexpr std::size_t kChunk = 16 * 1024;
+  std::uint8_t* dst = nullptr;
+  if (blob.size() > kChunk / 8) {
+    arena.chunks.push_back(std::make_unique<std::uint8_t[]>(blob.size()));
+    dst = arena.chunks.back().get();
+  } else {
+    if (blob.size() > arena.left) {
+      arena.chunks.push_back(std::make_unique<std::uint8_t[]>(kChunk));
+      arena.pos = arena.chunks.back().get();
+      arena.left = kChunk;
+    }
+    dst = arena.pos;
+    arena.pos += blob.size();
+    arena.left -= blob.size();
+  }
+  std::memcpy(dst, blob.data(), blob.size());
+  arena.live_bytes += blob.size();
+  return dst;
+}
+
+std::size_t SeriesSet::BlobSize(const std::uint8_t* blob) {
+  std::uint32_t n = 0;
+  const std::uint8_t* p = detail::ReadPacked(blob, &n);
+  std::uint32_t ignored = 0;
+  for (std::uint32_t i = 0; i < 2 * n; ++i) p = detail::ReadPacked(p, &ignored);
+  return static_cast<std::size_t>(p - blob);
+}
+
+void SeriesSet::PackLabels(const model::Labels& labels, std::string* out) {
+  out->clear();
+  PutPacked(static_cast<std::uint32_t>(labels.Size()), out);
+  for (const model::Label& l : labels) {
+    PutPacked(symbols_.Intern(l.first), out);
+    PutPacked(symbols_.Intern(l.second), out);
+  }
+}
+
+bool SeriesSet::BlobEquals(const std::uint8_t* blob, const model::Labels& labels) const {
+  std::uint32_t n = 0;
+  const std::uint8_t* p = detail::ReadPacked(blob, &n);
+  if (n != labels.Size()) return false;
+  for (const model::Label& l : labels) {
+    std::uint32_t name = 0;
+    std::uint32_t value = 0;
+    p = detail::ReadPacked(p, &name);
+    p = detail::ReadPacked(p, &value);
+    if (symbols_.Get(name) != l.first || symbols_.Get(value) != l.second) return false;
+  }
+  return true;
+}
+
+model::Labels SeriesSet::Unpack(const std::uint8_t* blob) const {
+  std::vector<model::Label> labels;
+  ForEachPacked(blob, [&](std::uint32_t name, std::uint32_t value) {
+    labels.emplace_back(symbols_.Get(name), symbols_.Get(value));
+  });
+  return model::Labels(std::move(labels));
+}
+
+Acquire SeriesSet::Register(Entry* e, std::int64_t t, bool* unlogged) {
+  if (t < e->last_ts) return Acquire::kOutOfOrder;
+  CHECK((e->state & kPendingMask) != kPendingMask) << "too many pending samples";
+  ++e->state;
+  *unlogged = (e->state & kLogged) == 0;
+  return Acquire::kAccepted;
+}
+
+void SeriesSet::InsertSlot(HashStripe& hs, std::uint64_t hash, storage::SeriesRef ref) {
+  if ((hs.used + 1) * 4 > hs.slots.size() * 3) {
+    std::vector<Slot> old = std::move(hs.slots);
+    CHECK(old.size() * 2 <= kTagMask + 1) << "hash stripe full";
+    hs.slots.assign(old.empty() ? 16 : old.size() * 2, Slot{0});
+    hs.used = 0;
+    for (const Slot& s : old) {
+      if (s.ref() != 0) InsertSlot(hs, s.tag(), s.ref());
+    }
+  }
+  const std::size_t mask = hs.slots.size() - 1;
+  std::size_t i = hash & mask;
+  while (hs.slots[i].ref() != 0) i = (i + 1) & mask;
+  hs.slots[i] = MakeSlot(hash, ref);
+  ++hs.used;
+}
+
+void SeriesSet::EraseSlot(HashStripe& hs, std::uint64_t hash, storage::SeriesRef ref) {
+  if (hs.slots.empty()) return;
+  const std::size_t mask = hs.slots.size() - 1;
+  std::size_t i = hash & mask;
+  while (hs.slots[i].ref() != ref) {
+    if (hs.slots[i].ref() == 0) return;
+    i = (i + 1) & mask;
+  }
+  // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+  std::size_t j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    if (hs.slots[j].ref() == 0) break;
+    const std::size_t home = hs.slots[j].tag() & mask;
+    // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+    const bool home_in_range = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (!home_in_range) {
+      hs.slots[i] = hs.slots[j];
+      i = j;
+    }
+  }
+  hs.slots[i] = Slot{0};
+  --hs.used;
+}
+
+storage::SeriesRef SeriesSet::FindLocked(HashStripe& hs, const model::Labels& labels,
+                                         std::uint64_t hash) {
+  if (hs.slots.empty()) return 0;
+  const std::size_t mask = hs.slots.size() - 1;
+  for (std::size_t i = hash & mask; hs.slots[i].ref() != 0; i = (i + 1) & mask) {
+    if (hs.slots[i].tag() != (hash & kTagMask)) continue;
+    const storage::SeriesRef ref = hs.slots[i].ref();
+    RefStripe& rs = RefStripeOf(ref);
+    std::lock_guard lock(rs.mu);
+    const Entry* e = FindEntry(rs, ref);
+    if (e != nullptr && BlobEquals(e->blob, labels)) return ref;
+  }
+  return 0;
+}
+
+Acquire SeriesSet::AcquireByRef(storage::SeriesRef ref, std::int64_t t, bool* unlogged,
+                                model::Labels* labels) {
+  RefStripe& rs = RefStripeOf(ref);
+  std::lock_guard lock(rs.mu);
+  Entry* e = FindEntry(rs, ref);
+  if (e == nullptr) return Acquire::kUnknown;
+  const Acquire a = Register(e, t, unlogged);
+  if (a == Acquire::kAccepted && *unlogged && labels != nullptr) *labels = Unpack(e->blob);
+  return a;
+}
+
+Acquire SeriesSet::AcquireByLabels(const model::Labels& labels, std::uint64_t hash, std::int64_t t,
+                                   storage::SeriesRef* ref, bool* unlogged) {
+  HashStripe& hs = HashStripeOf(hash);
+  std::lock_guard hash_lock(hs.mu);
+  if (const storage::SeriesRef found = FindLocked(hs, labels, hash); found != 0) {
+    RefStripe& rs = RefStripeOf(found);
+    std::lock_guard lock(rs.mu);
+    *ref = found;
+    return Register(FindEntry(rs, found), t, unlogged);
+  }
+  thread_local std::string blob;
+  PackLabels(labels, &blob);
+  const storage::SeriesRef created = last_ref_.fetch_add(1, std::memory_order_relaxed) + 1;
+  CHECK(created <= kRefMask) << "series refs exhausted";
+  {
+    RefStripe& rs = RefStripeOf(created);
+    std::lock_guard lock(rs.mu);
+    Entry* e = MakeEntry(rs, created);
+    *e = Entry{.last_ts = std::numeric_limits<std::int64_t>::min(),
+               .blob = StoreBlob(rs.arena, blob),
+               .last_segment = -1,
+               .state = 1};
+  }
+  InsertSlot(hs, hash, created);
+  *ref = created;
+  *unlogged = true;
+  return Acquire::kAccepted;
+}
+
+storage::SeriesRef SeriesSet::Find(const model::Labels& labels, std::uint64_t hash) {
+  HashStripe& hs = HashStripeOf(hash);
+  std::lock_guard hash_lock(hs.mu);
+  return FindLocked(hs, labels, hash);
+}
+
+bool SeriesSet::Exists(storage::SeriesRef ref) const {
+  RefStripe& rs = RefStripeOf(ref);
+  std::lock_guard lock(rs.mu);
+  return FindEntry(rs, ref) != nullptr;
+}
+
+void SeriesSet::Commit(storage::SeriesRef ref, std::int64_t t, int segment, bool logged) {
+  RefStripe& rs = RefStripeOf(ref);
+  std::lock_guard lock(rs.mu);
+  Entry* e = FindEntry(rs, ref);
+  if (e == nullptr) return;  // Cannot happen while the sample is pending.
+  e->last_ts = std::max(e->last_ts, t);
+  e->last_segment = std::max(e->last_segment, segment);
+  if ((e->state & kPendingMask) != 0) --e->state;
+  if (logged) e->state |= kLogged;
+}
+
+void SeriesSet::Release(storage::SeriesRef ref) {
+  RefStripe& rs = RefStripeOf(ref);
+  std::lock_guard lock(rs.mu);
+  Entry* e = FindEntry(rs, ref);
+  if (e != nullptr && (e->state & kPendingMask) != 0) --e->state;
+}
+
+void SeriesSet::SeeRef(storage::SeriesRef ref) {
+  if (ref > kRefMask) return;
+  std::uint64_t cur = last_ref_.load(std::memory_order_relaxed);
+  while (cur < ref && !last_ref_.compare_exchange_weak(cur, ref, std::memory_order_relaxed)) {
+  }
+}
+
+void SeriesSet::ReplaySeries(storage::SeriesRef ref, const model::Labels& labels, int segment) {
+  // Refs this store cannot hold (from a foreign or damaged log) are skipped.
+  if (ref == 0 || ref > kRefMask || labels.Empty()) return;
+  SeeRef(ref);
+  const std::uint64_t hash = HashLabels(labels);
+  HashStripe& hs = HashStripeOf(hash);
+  std::lock_guard hash_lock(hs.mu);
+  thread_local std::string blob;
+  PackLabels(labels, &blob);
+  RefStripe& rs = RefStripeOf(ref);
+  {
+    std::lock_guard lock(rs.mu);
+    if (Entry* e = FindEntry(rs, ref); e != nullptr) {
+      // The same series logged again (or a ref reused after it was forgotten): the newest wins.
+      if (!BlobEquals(e->blob, labels)) return;
+      e->last_segment = std::max(e->last_segment, segment);
+      return;
+    }
+    Entry* e = MakeEntry(rs, ref);
+    *e = Entry{.last_ts = std::numeric_limits<std::int64_t>::min(),
+               .blob = StoreBlob(rs.arena, blob),
+               .last_segment = segment,
+               .state = kLogged};
+  }
+  InsertSlot(hs, hash, ref);
+}
+
+bool SeriesSet::ReplaySample(storage::SeriesRef ref, std::int64_t t, int segment) {
+  RefStripe& rs = RefStripeOf(ref);
+  std::lock_guard lock(rs.mu);
+  Entry* e = FindEntry(rs, ref);
+  if (e == nullptr) return false;
+  e->last_ts = std::max(e->last_ts, t);
+  e->last_segment = std::max(e->last_segment, segment);
+  return true;
+}
+
+std::size_t SeriesSet::Gc(int before_segment, std::int64_t min_time_ms) {
+  std::size_t removed = 0;
+  std::vector<Slot> victims;
+  for (HashStripe& hs : hash_stripes_) {
+    std::lock_guard hash_lock(hs.mu);
+    victims.clear();
+    for (const Slot& s : hs.slots) {
+      if (s.ref() == 0) continue;
+      RefStripe& rs = RefStripeOf(s.ref());
+      std::lock_guard lock(rs.mu);
+      Entry* e = FindEntry(rs, s.ref());
+      if (e == nullptr) {
+        victims.push_back(s);
+        continue;
+      }
+      if ((e->state & kPendingMask) == 0 && e->last_segment < before_segment &&
+          e->last_ts < min_time_ms) {
+        FreeEntry(rs, s.ref(), e);
+        victims.push_back(s);
+        ++removed;
+      }
+    }
+    for (const Slot& s : victims) EraseSlot(hs, s.tag(), s.ref());
+    // Shrink a mostly empty table.
+    if (hs.slots.size() > 16 && hs.used * 8 < hs.slots.size()) {
+      std::vector<Slot> old = std::move(hs.slots);
+      std::size_t size = 16;
+      while (hs.used * 2 > size) size *= 2;
+      hs.slots.assign(size, Slot{0});
+      hs.used = 0;
+      for (const Slot& s : old) {
+        if (s.ref() != 0) InsertSlot(hs, s.tag(), s.ref());
+      }
+    }
+  }
+  return removed;
+}
+
+bool SeriesSet::EncodeAll(std::size_t max_bytes,
+                          const std::function<bool(std::string_view)>& sink) const {
+  std::string buf;
+  for (int stripe = 0; stripe < kStripes; ++stripe) {
+    RefStripe& rs = ref_stripes_[stripe];
+    // Position of the next entry; the lock is dropped while a full record is handed on.
+    std::size_t page = 0;
+    std::size_t slot = 0;
+    for (;;) {
+      bool full = false;
+      {
+        std::lock_guard lock(rs.mu);
+        for (; page < rs.pages.size() && !full; slot = 0, ++page) {
+          if (rs.pages[page] == nullptr) continue;
+          for (; slot < kPageEntries && !full; ++slot) {
+            const Entry& e = rs.pages[page][slot];
+            if (e.blob == nullptr) continue;
+            if (buf.empty()) record::BeginSeries(&buf);
+            const storage::SeriesRef ref =
+                ((page << kPageBits | slot) << kStripeBits) | static_cast<std::size_t>(stripe);
+            std::uint32_t n = 0;
+            detail::ReadPacked(e.blob, &n);
+            record::AppendSeriesHeader(ref, n, &buf);
+            ForEachPacked(e.blob, [&](std::uint32_t name, std::uint32_t value) {
+              record::AppendLabel(symbols_.Get(name), symbols_.Get(value), &buf);
+            });
+            full = buf.size() >= max_bytes;
+          }
+          if (full) break;
+        }
+      }
+      if (!full) break;
+      if (!sink(buf)) return false;
+      buf.clear();
+    }
+  }
+  return buf.empty() || sink(buf);
+}
+
+void SeriesSet::CompactArenas() {
+  for (RefStripe& rs : ref_stripes_) {
+    std::lock_guard lock(rs.mu);
+    if (rs.arena.dead_bytes < 64 * 1024 || rs.arena.dead_bytes < rs.arena.live_bytes) continue;
+    Arena fresh;
+    for (auto& page : rs.pages) {
+      if (page == nullptr) continue;
+      for (std::size_t i = 0; i < kPageEntries; ++i) {
+        Entry& e = page[i];
+        if (e.blob == nullptr) continue;
+        e.blob = StoreBlob(
+            fresh, std::string_view(reinterpret_cast<const char*>(e.blob), BlobSize(e.blob)));
+      }
+    }
+    rs.arena = std::move(fresh);
+  }
+}
+
+}  // namespace starling::wal::storage_internal

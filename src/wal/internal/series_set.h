@@ -1,0 +1,237 @@
+#pragma once
+
+// The in-memory series of wal::Storage, built to be small: label names and values are interned
+// once in a SymbolTable, each series keeps its labels as a varint-packed list of symbol ids in a
+// per-stripe arena plus a 24-byte entry in ref-indexed pages, and the labels -> ref index is an
+// open-addressing table of (hash, ref) pairs.
+//
+// Locking: 32 hash stripes (by the top bits of the labels hash) guard the index, 32 ref stripes
+// (by ref modulo 32) guard the entries and label blobs. A thread holding a hash stripe may take a
+// ref stripe, never the other way round. The symbol table has its own mutex for interning;
+// reading a symbol needs no lock (see SymbolTable::Get).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/labels.h"
+#include "storage/storage.h"
+
+namespace starling::wal::storage_internal {
+
+// xxhash64 of the labels as Prometheus's labels.Hash computes it (name, 0xff, value, 0xff, ...).
+std::uint64_t HashLabels(const model::Labels& labels);
+
+// Strings interned as dense uint32 ids. Thread-safe.
+class SymbolTable {
+ public:
+  SymbolTable();
+  ~SymbolTable();
+  SymbolTable(const SymbolTable&) = delete;
+  SymbolTable& operator=(const SymbolTable&) = delete;
+
+  std::uint32_t Intern(std::string_view s);
+  // Lock-free. `id` must have been returned by Intern and reached the caller through a
+  // synchronizing path (a mutex, as the series stripes are), which publishes the string too.
+  std::string_view Get(std::uint32_t id) const;
+  std::size_t size() const;
+
+ private:
+  static constexpr int kPageBits = 14;
+  static constexpr std::uint32_t kPageSize = 1U << kPageBits;
+  static constexpr std::size_t kMaxPages = 1U << 14;
+  static constexpr std::size_t kChunkSize = 64 * 1024;
+
+  const char* Store(std::string_view s);  // needs mu_
+  void Grow();                            // needs mu_
+
+  mutable std::mutex mu_;
+  // id -> the string, stored as a varint length and its bytes. Pages never move.
+  std::unique_ptr<std::atomic<const char**>[]> pages_;
+  std::uint32_t next_id_ = 0;                    // GUARDED_BY(mu_)
+  std::vector<std::uint32_t> index_;             // GUARDED_BY(mu_) id+1 per slot, 0 = empty
+  std::vector<std::unique_ptr<char[]>> chunks_;  // GUARDED_BY(mu_)
+  char* chunk_pos_ = nullptr;                    // GUARDED_BY(mu_)
+  std::size_t chunk_left_ = 0;                   // GUARDED_BY(mu_)
+};
+
+// What acquiring a series for a new sample found.
+enum class Acquire : std::uint8_t {
+  kUnknown,     // no such ref
+  kOutOfOrder,  // older than the series' newest sample: drop it
+  kAccepted,    // pending sample registered: Commit or Release it later
+};
+
+class SeriesSet {
+ public:
+  static constexpr int kStripeBits = 5;
+  static constexpr int kStripes = 1 << kStripeBits;
+
+  SeriesSet();
+  ~SeriesSet();
+  SeriesSet(const SeriesSet&) = delete;
+  SeriesSet& operator=(const SeriesSet&) = delete;
+
+  // For a sample at time t of series `ref`: checks the ref and the order and registers a pending
+  // sample. *unlogged is set when no series record of it is known to be in the WAL; then *labels
+  // (if not null) receives its labels.
+  Acquire AcquireByRef(storage::SeriesRef ref, std::int64_t t, bool* unlogged,
+                       model::Labels* labels);
+  // The same by labels (non-empty, no empty values), creating the series if needed (then
+  // *unlogged is true). *ref receives the series' ref.
+  Acquire AcquireByLabels(const model::Labels& labels, std::uint64_t hash, std::int64_t t,
+                          storage::SeriesRef* ref, bool* unlogged);
+  // Finds an existing series by labels; 0 if there is none.
+  storage::SeriesRef Find(const model::Labels& labels, std::uint64_t hash);
+  bool Exists(storage::SeriesRef ref) const;
+
+  // A pending sample was logged in a segment <= `segment`; updates the newest timestamp.
+  void Commit(storage::SeriesRef ref, std::int64_t t, int segment, bool logged);
+  // A pending sample was dropped.
+  void Release(storage::SeriesRef ref);
+
+  // Replay: a series record. Refs continue above the highest seen.
+  void ReplaySeries(storage::SeriesRef ref, const model::Labels& labels, int segment);
+  // Replay: a sample; false when the ref is unknown.
+  bool ReplaySample(storage::SeriesRef ref, std::int64_t t, int segment);
+  void SeeRef(storage::SeriesRef ref);
+
+  template <typename F>
+  bool VisitLabels(storage::SeriesRef ref, F&& f) const;
+
+  // Removes the series with no pending samples whose newest sample is in a segment below
+  // `before_segment` and older than min_time_ms. Returns how many were removed.
+  std::size_t Gc(int before_segment, std::int64_t min_time_ms);
+
+  // Encodes series records of every series, handing each (up to about max_bytes) to `sink`.
+  // Stops at the first error of sink.
+  bool EncodeAll(std::size_t max_bytes, const std::function<bool(std::string_view)>& sink) const;
+
+  std::size_t size() const { return live_.load(std::memory_order_relaxed); }
+  std::uint64_t last_ref() const { return last_ref_.load(std::memory_order_relaxed); }
+
+  // Reclaims arena space of removed series where much of it is dead. Call occasionally.
+  void CompactArenas();
+
+ private:
+  struct Entry {
+    std::int64_t last_ts;
+    const std::uint8_t* blob;  // packed labels; nullptr for a free slot
+    std::int32_t last_segment;
+    std::uint32_t state;  // kLogged | pending sample count
+  };
+  static constexpr std::uint32_t kLogged = 1U << 31;
+  static constexpr std::uint32_t kPendingMask = kLogged - 1;
+  static constexpr int kPageBits = 10;
+  static constexpr std::size_t kPageEntries = std::size_t{1} << kPageBits;
+
+  struct Arena {
+    std::vector<std::unique_ptr<std::uint8_t[]>> chunks;
+    std::uint8_t* pos = nullptr;
+    std::size_t left = 0;
+    std::size_t live_bytes = 0;
+    std::size_t dead_bytes = 0;
+  };
+
+  struct RefStripe {
+    mutable std::mutex mu;
+    std::vector<std::unique_ptr<Entry[]>> pages;  // GUARDED_BY(mu)
+    std::vector<std::uint32_t> page_live;         // GUARDED_BY(mu)
+    Arena arena;                                  // GUARDED_BY(mu)
+  };
+
+  // A hash index slot in 8 bytes: the low 24 bits of the labels hash (enough to find the slot's
+  // home in a table of up to 2^24 slots and to skip most mismatches) and a 40-bit ref.
+  static constexpr int kRefBits = 40;
+  static constexpr std::uint64_t kRefMask = (std::uint64_t{1} << kRefBits) - 1;
+  static constexpr std::uint64_t kTagMask = (std::uint64_t{1} << (64 - kRefBits)) - 1;
+  struct Slot {
+    std::uint64_t bits;  // 0: empty
+    storage::SeriesRef ref() const { return bits & kRefMask; }
+    std::uint64_t tag() const { return bits >> kRefBits; }
+  };
+  static Slot MakeSlot(std::uint64_t hash, storage::SeriesRef ref) {
+    return Slot{(hash & kTagMask) << kRefBits | ref};
+  }
+  struct HashStripe {
+    std::mutex mu;
+    std::vector<Slot> slots;  // GUARDED_BY(mu) power-of-two size or empty
+    std::size_t used = 0;     // GUARDED_BY(mu)
+  };
+
+  RefStripe& RefStripeOf(storage::SeriesRef ref) const {
+    return ref_stripes_[ref & (kStripes - 1)];
+  }
+  HashStripe& HashStripeOf(std::uint64_t hash) { return hash_stripes_[hash >> (64 - kStripeBits)]; }
+  // Needs the ref stripe's lock. nullptr when absent.
+  Entry* FindEntry(RefStripe& rs, storage::SeriesRef ref) const;
+  // Needs the ref stripe's lock; the slot must be free.
+  Entry* MakeEntry(RefStripe& rs, storage::SeriesRef ref);
+  void FreeEntry(RefStripe& rs, storage::SeriesRef ref, Entry* e);
+  static const std::uint8_t* StoreBlob(Arena& arena, std::string_view blob);
+  static std::size_t BlobSize(const std::uint8_t* blob);
+  void PackLabels(const model::Labels& labels, std::string* out);
+  bool BlobEquals(const std::uint8_t* blob, const model::Labels& labels) const;
+  model::Labels Unpack(const std::uint8_t* blob) const;
+  static Acquire Register(Entry* e, std::int64_t t, bool* unlogged);
+  // Needs the hash stripe's lock.
+  static void InsertSlot(HashStripe& hs, std::uint64_t hash, storage::SeriesRef ref);
+  static void EraseSlot(HashStripe& hs, std::uint64_t hash, storage::SeriesRef ref);
+  // Needs hs's lock: the ref of series `labels` in it, or 0; also takes ref stripe locks.
+  storage::SeriesRef FindLocked(HashStripe& hs, const model::Labels& labels, std::uint64_t hash);
+
+  template <typename F>
+  static void ForEachPacked(const std::uint8_t* blob, F&& f);
+
+  SymbolTable symbols_;
+  mutable RefStripe ref_stripes_[kStripes];
+  HashStripe hash_stripes_[kStripes];
+  std::atomic<std::uint64_t> last_ref_{0};
+  std::atomic<std::size_t> live_{0};
+};
+
+namespace detail {
+// Reads a uvarint the packer wrote (trusted input).
+inline const std::uint8_t* ReadPacked(const std::uint8_t* p, std::uint32_t* v) {
+  std::uint32_t x = 0;
+  int shift = 0;
+  while (*p & 0x80) {
+    x |= static_cast<std::uint32_t>(*p++ & 0x7f) << shift;
+    shift += 7;
+  }
+  *v = x | static_cast<std::uint32_t>(*p++) << shift;
+  return p;
+}
+}  // namespace detail
+
+template <typename F>
+void SeriesSet::ForEachPacked(const std::uint8_t* blob, F&& f) {
+  std::uint32_t n = 0;
+  const std::uint8_t* p = detail::ReadPacked(blob, &n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::uint32_t name = 0;
+    std::uint32_t value = 0;
+    p = detail::ReadPacked(p, &name);
+    p = detail::ReadPacked(p, &value);
+    f(name, value);
+  }
+}
+
+template <typename F>
+bool SeriesSet::VisitLabels(storage::SeriesRef ref, F&& f) const {
+  RefStripe& rs = RefStripeOf(ref);
+  std::lock_guard lock(rs.mu);
+  const Entry* e = FindEntry(rs, ref);
+  if (e == nullptr) return false;
+  ForEachPacked(e->blob, [&](std::uint32_t name, std::uint32_t value) {
+    f(symbols_.Get(name), symbols_.Get(value));
+  });
+  return true;
+}
+
+}  // namespace starling::wal::storage_internal
