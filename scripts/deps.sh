@@ -10,8 +10,11 @@ PACKAGES=(
   # libraries
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   libre2-dev libxxhash-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
+  protobuf-compiler libprotobuf-dev libsnappy-dev
   # testing and benchmarking
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # real peers of the end-to-end tests (started by the tests themselves, never as services)
+  prometheus prometheus-node-exporter
   # used by the scripts and by people poking at a running agent
   curl ca-certificates
 )
@@ -36,5 +39,11 @@ fi
 
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packaged daemons (prometheus, node exporter) must not start: tests run their own instances.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -5,6 +5,9 @@
 #include "components/discovery/http/discovery_http.h"
 #include "components/discovery/relabel/discovery_relabel.h"
 #include "components/local/file/local_file.h"
+#include "components/prometheus/relabel/prometheus_relabel.h"
+#include "components/prometheus/remote_write/remote_write.h"
+#include "components/prometheus/scrape/prometheus_scrape.h"
 
 namespace starling::cmd {
 
@@ -15,6 +18,9 @@ base::Status RegisterAllComponents(component::Registry& registry) {
   RETURN_IF_ERROR(registry.Register(components::DiscoveryHttpRegistration()));
   RETURN_IF_ERROR(registry.Register(components::DiscoveryRelabelRegistration()));
   RETURN_IF_ERROR(registry.Register(components::LocalFileRegistration()));
+  RETURN_IF_ERROR(registry.Register(components::PrometheusRelabelRegistration()));
+  RETURN_IF_ERROR(registry.Register(components::PrometheusRemoteWriteRegistration()));
+  RETURN_IF_ERROR(registry.Register(components::PrometheusScrapeRegistration()));
   return base::Status::Ok();
 }
 

@@ -1,9 +1,11 @@
-// Parsing real node exporter output (testdata/node_exporter.prom) with both parsers.
+// Parsing real exporter output (testdata/*.prom: node exporter and Prometheus itself) with both
+// parsers.
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -15,27 +17,26 @@
 namespace starling::model::textparse {
 namespace {
 
-const std::string& PromBody() {
-  static const std::string kBody = [] {
-    std::ifstream in(STARLING_TEXTPARSE_TESTDATA "/node_exporter.prom", std::ios::binary);
-    CHECK(in.good()) << "cannot open node_exporter.prom";
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }();
-  return kBody;
+// Real exposition captured from an exporter (node_exporter.prom) or from Prometheus's own
+// /metrics (prometheus.prom); read once.
+const std::string& PromBody(const std::string& file) {
+  static std::map<std::string, std::string> bodies;
+  auto it = bodies.find(file);
+  if (it != bodies.end()) return it->second;
+  std::ifstream in(STARLING_TEXTPARSE_TESTDATA "/" + file, std::ios::binary);
+  CHECK(in.good()) << "cannot open " << file;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return bodies.emplace(file, ss.str()).first->second;
 }
 
 // The same exposition as OpenMetrics: `untyped` is `unknown` there, and # EOF ends it.
-const std::string& OpenMetricsBody() {
-  static const std::string kBody = [] {
-    std::string s = PromBody();
-    for (std::size_t i = 0; (i = s.find(" untyped\n", i)) != std::string::npos;) {
-      s.replace(i, 9, " unknown\n");
-    }
-    return s + "# EOF\n";
-  }();
-  return kBody;
+std::string OpenMetricsBody(const std::string& file) {
+  std::string s = PromBody(file);
+  for (std::size_t i = 0; (i = s.find(" untyped\n", i)) != std::string::npos;) {
+    s.replace(i, 9, " unknown\n");
+  }
+  return s + "# EOF\n";
 }
 
 template <typename P>
@@ -66,19 +67,20 @@ void Iterate(benchmark::State& state, const std::string& body, bool labels) {
       benchmark::Counter(static_cast<double>(series), benchmark::Counter::kIsRate);
 }
 
-void BM_PromParse(benchmark::State& state) { Iterate<PromParser>(state, PromBody(), false); }
-void BM_PromParseLabels(benchmark::State& state) { Iterate<PromParser>(state, PromBody(), true); }
-void BM_OpenMetricsParse(benchmark::State& state) {
-  Iterate<OpenMetricsParser>(state, OpenMetricsBody(), false);
+void BM_PromParse(benchmark::State& state, const char* file, bool labels) {
+  Iterate<PromParser>(state, PromBody(file), labels);
 }
-void BM_OpenMetricsParseLabels(benchmark::State& state) {
-  Iterate<OpenMetricsParser>(state, OpenMetricsBody(), true);
+void BM_OpenMetricsParse(benchmark::State& state, const char* file, bool labels) {
+  Iterate<OpenMetricsParser>(state, OpenMetricsBody(file), labels);
 }
 
-BENCHMARK(BM_PromParse);
-BENCHMARK(BM_PromParseLabels);
-BENCHMARK(BM_OpenMetricsParse);
-BENCHMARK(BM_OpenMetricsParseLabels);
+BENCHMARK_CAPTURE(BM_PromParse, node_exporter, "node_exporter.prom", false);
+BENCHMARK_CAPTURE(BM_PromParse, node_exporter_labels, "node_exporter.prom", true);
+BENCHMARK_CAPTURE(BM_PromParse, prometheus, "prometheus.prom", false);
+BENCHMARK_CAPTURE(BM_PromParse, prometheus_labels, "prometheus.prom", true);
+BENCHMARK_CAPTURE(BM_OpenMetricsParse, node_exporter, "node_exporter.prom", false);
+BENCHMARK_CAPTURE(BM_OpenMetricsParse, node_exporter_labels, "node_exporter.prom", true);
+BENCHMARK_CAPTURE(BM_OpenMetricsParse, prometheus, "prometheus.prom", false);
 
 }  // namespace
 }  // namespace starling::model::textparse

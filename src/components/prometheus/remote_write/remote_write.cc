@@ -1,0 +1,392 @@
+#include "components/prometheus/remote_write/remote_write.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "components/common/receiver.h"
+#include "components/common/relabel_rules.h"
+#include "remote/queue.h"
+#include "wal/storage.h"
+
+namespace starling::components {
+namespace {
+
+using std::chrono::nanoseconds;
+
+std::int64_t UnixMillis(base::Clock::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Series labels straight from the store: the queues keep no copy.
+class StorageLabels final : public remote::LabelSource {
+ public:
+  explicit StorageLabels(const wal::Storage* s) : s_(s) {}
+  bool Visit(storage::SeriesRef ref, Visitor f, void* ctx) const override {
+    return s_->ForEachLabel(ref,
+                            [f, ctx](std::string_view n, std::string_view v) { f(ctx, n, v); });
+  }
+
+ private:
+  const wal::Storage* s_;
+};
+
+// Everything about an endpoint that a running queue depends on: a queue is restarted when
+// this changes.
+std::string Fingerprint(const RemoteWriteEndpoint& e,
+                        const std::map<std::string, std::string>& external_labels) {
+  std::string f;
+  auto add = [&f](std::string_view s) {
+    f += std::to_string(s.size());
+    f += ':';
+    f += s;
+  };
+  auto num = [&add](auto v) { add(std::to_string(v)); };
+  add(e.name);
+  add(e.url);
+  num(e.remote_timeout.count());
+  for (const auto& [k, v] : e.headers) add(k), add(v);
+  num(e.send_exemplars);
+  const HttpClientArgs& c = e.client;
+  add(c.bearer_token.text);
+  add(c.bearer_token_file);
+  if (c.basic_auth)
+    add(c.basic_auth->username), add(c.basic_auth->password.text), add(c.basic_auth->password_file);
+  if (c.authorization)
+    add(c.authorization->type), add(c.authorization->credentials.text),
+        add(c.authorization->credentials_file);
+  if (c.tls_config) {
+    const HttpClientArgs::Tls& t = *c.tls_config;
+    add(t.ca_file), add(t.cert_file), add(t.key_file), add(t.server_name);
+    num(t.insecure_skip_verify), add(t.ca_pem), add(t.cert_pem), add(t.key_pem.text);
+  }
+  num(c.follow_redirects), num(c.enable_http2), add(c.proxy_url);
+  const RemoteWriteQueueConfig& q = e.queue;
+  num(q.capacity), num(q.max_shards), num(q.min_shards), num(q.max_samples_per_send);
+  num(q.batch_send_deadline.count()), num(q.min_backoff.count()), num(q.max_backoff.count());
+  num(q.retry_on_http_429), num(q.sample_age_limit.count());
+  for (const model::relabel::Config& r : e.write_relabel_configs) {
+    for (const std::string& s : r.source_labels) add(s);
+    add(r.separator), add(r.regex.pattern()), num(r.modulus), add(r.target_label);
+    add(r.replacement), add(model::relabel::ActionName(r.action));
+  }
+  for (const auto& [k, v] : external_labels) add(k), add(v);
+  return f;
+}
+
+void DecodeQueueConfig(component::ArgDecoder& d, RemoteWriteQueueConfig* q) {
+  d.Optional("capacity", &q->capacity);
+  d.Optional("max_shards", &q->max_shards);
+  d.Optional("min_shards", &q->min_shards);
+  d.Optional("max_samples_per_send", &q->max_samples_per_send);
+  d.Optional("batch_send_deadline", &q->batch_send_deadline);
+  d.Optional("min_backoff", &q->min_backoff);
+  d.Optional("max_backoff", &q->max_backoff);
+  d.Optional("retry_on_http_429", &q->retry_on_http_429);
+  d.Optional("sample_age_limit", &q->sample_age_limit);
+}
+
+void DecodeMetadataConfig(component::ArgDecoder& d, RemoteWriteMetadataConfig* m) {
+  d.Optional("send", &m->send);
+  d.Optional("send_interval", &m->send_interval);
+  d.Optional("max_samples_per_send", &m->max_samples_per_send);
+}
+
+void DecodeEndpoint(component::ArgDecoder& d, RemoteWriteEndpoint* e) {
+  d.Optional("name", &e->name);
+  if (d.Required("url", &e->url)) {
+    const std::size_t sep = e->url.find("://");
+    if (sep == std::string::npos || sep == 0) {
+      d.AddError("url", "cannot parse remote_write url \"" + e->url + "\"");
+    }
+  }
+  d.Optional("remote_timeout", &e->remote_timeout);
+  d.Optional("headers", &e->headers);
+  d.Optional("send_exemplars", &e->send_exemplars);
+  d.Optional("send_native_histograms", &e->send_native_histograms);
+  DecodeHttpClientArgs(d, &e->client);
+  d.Block<RemoteWriteQueueConfig>("queue_config", &e->queue, DecodeQueueConfig);
+  d.Block<RemoteWriteMetadataConfig>("metadata_config", &e->metadata, DecodeMetadataConfig);
+  d.Blocks<model::relabel::Config>("write_relabel_config", &e->write_relabel_configs,
+                                   DecodeRelabelRule);
+}
+
+void DecodeWal(component::ArgDecoder& d, RemoteWriteWalOptions* w) {
+  d.Optional("truncate_frequency", &w->truncate_frequency);
+  d.Optional("min_keepalive_time", &w->min_keepalive_time);
+  d.Optional("max_keepalive_time", &w->max_keepalive_time);
+  if (w->truncate_frequency == nanoseconds::zero()) {
+    d.AddError("", "truncate_frequency must not be 0");
+  } else if (w->max_keepalive_time <= w->min_keepalive_time) {
+    d.AddError("", "min_keepalive_time must be smaller than max_keepalive_time");
+  }
+}
+
+class RemoteWrite final : public component::Component {
+ public:
+  RemoteWrite(const component::Options& opts, std::shared_ptr<wal::Storage> storage)
+      : opts_(opts),
+        storage_(std::move(storage)),
+        labels_(storage_.get()),
+        client_(net::HttpClient::Options{.user_agent = "Starling"}),
+        active_series_(opts.metrics
+                           ->AddGaugeFamily("prometheus_agent_active_series",
+                                            "Number of active series being tracked by the WAL "
+                                            "storage",
+                                            {"component_id"})
+                           .WithLabels({opts.id})),
+        corruptions_(opts.metrics
+                         ->AddCounterFamily("prometheus_agent_corruptions_total",
+                                            "Total number of WAL corruptions.", {"component_id"})
+                         .WithLabels({opts.id})) {}
+
+  ~RemoteWrite() override { StopQueues(); }
+
+  base::Status Init(const RemoteWriteArgs& args) {
+    RETURN_IF_ERROR(Apply(args));
+    if (opts_.on_state_change) {
+      opts_.on_state_change(syntax::Value::Object(
+          {{"receiver", ReceiverToValue(std::shared_ptr<storage::Appendable>(storage_))}}));
+    }
+    return base::Status::Ok();
+  }
+
+  base::Status Run(std::stop_token stop) override {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    auto next_truncate = std::chrono::steady_clock::now() + TruncateFrequency();
+    while (!stop.stop_requested()) {
+      UpdateGauges();
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_truncate) {
+        Truncate();
+        next_truncate = std::chrono::steady_clock::now() + TruncateFrequency();
+      }
+      const auto wake =
+          std::min(next_truncate, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+      std::unique_lock lock(mu);
+      cv.wait_until(lock, stop, wake, [] { return false; });
+    }
+    StopQueues();
+    return base::Status::Ok();
+  }
+
+  base::Status Update(const component::Arguments& args) override {
+    return Apply(component::ArgsAs<RemoteWriteArgs>(args));
+  }
+
+  syntax::Value DebugInfo() const override {
+    syntax::ValueArray endpoints;
+    std::lock_guard lock(mu_);
+    for (const Running& r : queues_) {
+      const remote::QueueStatus st = r.queue->Status();
+      endpoints.push_back(syntax::Value::Object({
+          {"name", syntax::Value::String(st.name)},
+          {"url", syntax::Value::String(st.url)},
+          {"shards", syntax::Value::Int(st.shards)},
+          {"desired_shards", syntax::Value::Int(st.desired_shards)},
+          {"pending_samples", syntax::Value::Int(st.pending_samples)},
+          {"last_error", syntax::Value::String(st.last_error)},
+          {"lowest_unacked_segment", syntax::Value::Int(st.acked.segment)},
+      }));
+    }
+    return syntax::Value::Object({{"endpoints", syntax::Value::Array(std::move(endpoints))}});
+  }
+
+ private:
+  struct Running {
+    std::string fingerprint;
+    std::unique_ptr<remote::Queue> queue;
+  };
+
+  nanoseconds TruncateFrequency() const {
+    std::lock_guard lock(mu_);
+    return args_.wal.truncate_frequency;
+  }
+
+  // Starts queues for new or changed endpoints and stops the others; unchanged endpoints keep
+  // their running queue. On error nothing changes.
+  base::Status Apply(const RemoteWriteArgs& args) {
+    std::vector<model::Label> ext(args.external_labels.begin(), args.external_labels.end());
+    const model::Labels external(std::move(ext));
+    struct Planned {
+      std::string fingerprint;
+      remote::QueueOptions options;
+    };
+    std::vector<Planned> planned;
+    for (const RemoteWriteEndpoint& e : args.endpoints) {
+      Planned p;
+      p.fingerprint = Fingerprint(e, args.external_labels);
+      remote::QueueOptions& o = p.options;
+      o.name = RemoteName(e);
+      o.url = e.url;
+      o.remote_timeout = e.remote_timeout;
+      for (const auto& [k, v] : e.headers) o.headers.push_back({k, v});
+      ASSIGN_OR_RETURN(o.client_config, BuildClientConfig(e.client));
+      o.send_exemplars = e.send_exemplars;
+      o.capacity = e.queue.capacity;
+      o.max_shards = e.queue.max_shards;
+      o.min_shards = e.queue.min_shards;
+      o.max_samples_per_send = e.queue.max_samples_per_send;
+      o.batch_send_deadline = e.queue.batch_send_deadline;
+      o.min_backoff = e.queue.min_backoff;
+      o.max_backoff = e.queue.max_backoff;
+      o.retry_on_http_429 = e.queue.retry_on_http_429;
+      o.sample_age_limit = e.queue.sample_age_limit;
+      o.external_labels = external;
+      o.write_relabel_configs = e.write_relabel_configs;
+      planned.push_back(std::move(p));
+    }
+
+    std::lock_guard lock(mu_);
+    std::vector<Running> keep;
+    std::vector<Running> old = std::move(queues_);
+    queues_.clear();
+    std::vector<std::unique_ptr<remote::Queue>> to_start;
+    std::vector<std::size_t> new_index;
+    keep.resize(planned.size());
+    for (std::size_t i = 0; i < planned.size(); ++i) {
+      auto it = std::find_if(old.begin(), old.end(), [&](const Running& r) {
+        return r.queue != nullptr && r.fingerprint == planned[i].fingerprint;
+      });
+      if (it != old.end()) {
+        keep[i] = std::move(*it);
+        continue;
+      }
+      keep[i].fingerprint = planned[i].fingerprint;
+      new_index.push_back(i);
+    }
+    // Queues of removed or changed endpoints stop (persisting their progress) before their
+    // replacements read it.
+    for (Running& r : old) {
+      if (r.queue != nullptr) r.queue->Stop();
+    }
+    old.clear();
+    for (std::size_t i : new_index) {
+      const std::string state = opts_.data_path + "/queues/" + planned[i].options.name;
+      keep[i].queue = std::make_unique<remote::Queue>(
+          std::move(planned[i].options), storage_->wal_dir(), state, &labels_, &client_,
+          opts_.metrics, opts_.clock,
+          [logger = opts_.logger](spdlog::level::level_enum l, std::string_view m) {
+            logger.Log(l, m);
+          });
+      base::Status s = keep[i].queue->Start();
+      if (!s.ok()) {
+        opts_.logger.Error("cannot start the queue for {}: {}", keep[i].queue->options().url,
+                           s.message());
+      }
+    }
+    queues_ = std::move(keep);
+    args_ = args;
+    return base::Status::Ok();
+  }
+
+  void StopQueues() {
+    std::lock_guard lock(mu_);
+    for (Running& r : queues_) r.queue->Stop();
+  }
+
+  void Truncate() {
+    std::vector<int> lows;
+    nanoseconds min_keep, max_keep;
+    {
+      std::lock_guard lock(mu_);
+      for (const Running& r : queues_) lows.push_back(r.queue->LowestUnackedSegment());
+      min_keep = args_.wal.min_keepalive_time;
+      max_keep = args_.wal.max_keepalive_time;
+    }
+    const base::Clock::TimePoint now = opts_.clock->Now();
+    const int keep_from = TruncateKeepFrom(
+        lows, storage_->End().segment, storage_->OldestSegmentAfter(UnixMillis(now - max_keep)));
+    base::Status s = storage_->Truncate(keep_from, UnixMillis(now - min_keep));
+    if (!s.ok()) {
+      opts_.logger.Error("could not truncate the WAL: {}", s.message());
+      if (s.code() == base::StatusCode::kDataLoss) corruptions_.Inc();
+    }
+    UpdateGauges();
+  }
+
+  void UpdateGauges() { active_series_.Set(static_cast<double>(storage_->NumSeries())); }
+
+  const component::Options opts_;
+  const std::shared_ptr<wal::Storage> storage_;
+  const StorageLabels labels_;
+  net::HttpClient client_;
+  base::Gauge& active_series_;
+  base::Counter& corruptions_;
+
+  mutable std::mutex mu_;
+  RemoteWriteArgs args_;         // guarded by mu_
+  std::vector<Running> queues_;  // guarded by mu_
+};
+
+}  // namespace
+
+std::string RemoteName(const RemoteWriteEndpoint& e) {
+  if (!e.name.empty()) return e.name;
+  // FNV-1a: stable across runs and builds, so the state folder is found again.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : e.url) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 6; ++i) out += kHex[(h >> (60 - 4 * i)) & 0xF];
+  return out;
+}
+
+int TruncateKeepFrom(const std::vector<int>& lowest_unacked, int current_segment,
+                     int oldest_within_max_keepalive) {
+  int keep = current_segment;
+  for (int l : lowest_unacked) keep = std::min(keep, l);
+  return std::max(keep, oldest_within_max_keepalive);
+}
+
+void DecodeRemoteWriteArgs(component::ArgDecoder& d, RemoteWriteArgs* args) {
+  d.Optional("external_labels", &args->external_labels);
+  for (const auto& [name, value] : args->external_labels) {
+    if (!model::IsValidLabelName(name)) {
+      d.AddError("external_labels", "\"" + name + "\" is not a valid label name");
+    }
+    (void)value;
+  }
+  d.Blocks<RemoteWriteEndpoint>("endpoint", &args->endpoints, DecodeEndpoint);
+  std::set<std::string> names;
+  for (const RemoteWriteEndpoint& e : args->endpoints) {
+    if (e.url.empty()) continue;
+    if (!names.insert(RemoteName(e)).second) {
+      d.AddError("", e.name.empty()
+                         ? "duplicate remote write configs are not allowed, found duplicate "
+                           "for URL: " +
+                               e.url
+                         : "found duplicate remote write configs for name " + e.name);
+    }
+  }
+  d.Block<RemoteWriteWalOptions>("wal", &args->wal, DecodeWal);
+}
+
+component::Registration PrometheusRemoteWriteRegistration() {
+  component::Registration r = component::MakeRegistration<RemoteWriteArgs>(
+      "prometheus.remote_write", DecodeRemoteWriteArgs,
+      [](const component::Options& o,
+         const RemoteWriteArgs& a) -> base::Result<std::unique_ptr<component::Component>> {
+        wal::Storage::Options so;
+        so.dir = o.data_path + "/wal";
+        so.clock = o.clock;
+        ASSIGN_OR_RETURN(std::unique_ptr<wal::Storage> storage, wal::Storage::Open(so));
+        auto c =
+            std::make_unique<RemoteWrite>(o, std::shared_ptr<wal::Storage>(std::move(storage)));
+        RETURN_IF_ERROR(c->Init(a));
+        return std::unique_ptr<component::Component>(std::move(c));
+      });
+  r.exports = {{"receiver",
+                "capsule(storage.Appendable): where samples to send are appended (into the WAL)"}};
+  return r;
+}
+
+}  // namespace starling::components

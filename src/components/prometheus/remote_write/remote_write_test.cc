@@ -1,0 +1,309 @@
+#include "components/prometheus/remote_write/remote_write.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "components/common/receiver.h"
+#include "components/common/testing.h"
+#include "remote/fake_receiver.h"
+
+namespace starling::components {
+namespace {
+
+using namespace std::chrono_literals;
+using remote::testing::FakeReceiver;
+
+TEST(PrometheusRemoteWriteTest, DecodeDefaults) {
+  auto reg = PrometheusRemoteWriteRegistration();
+  std::unique_ptr<component::Arguments> args;
+  ASSERT_EQ(testing::DecodeBody(reg, "endpoint {\n  url = \"http://h/api/v1/write\"\n}\n", &args),
+            "");
+  const auto& a = component::ArgsAs<RemoteWriteArgs>(*args);
+  ASSERT_EQ(a.endpoints.size(), 1U);
+  const RemoteWriteEndpoint& e = a.endpoints[0];
+  EXPECT_EQ(e.remote_timeout, 30s);
+  EXPECT_TRUE(e.send_exemplars);
+  EXPECT_FALSE(e.send_native_histograms);
+  EXPECT_EQ(e.queue.capacity, 10000);
+  EXPECT_EQ(e.queue.max_shards, 50);
+  EXPECT_EQ(e.queue.min_shards, 1);
+  EXPECT_EQ(e.queue.max_samples_per_send, 2000);
+  EXPECT_EQ(e.queue.batch_send_deadline, 5s);
+  EXPECT_EQ(e.queue.min_backoff, 30ms);
+  EXPECT_EQ(e.queue.max_backoff, 5s);
+  EXPECT_TRUE(e.queue.retry_on_http_429);
+  EXPECT_EQ(e.queue.sample_age_limit, 0s);
+  EXPECT_TRUE(e.metadata.send);
+  EXPECT_EQ(e.metadata.send_interval, 1min);
+  EXPECT_EQ(e.metadata.max_samples_per_send, 2000);
+  EXPECT_EQ(a.wal.truncate_frequency, 2h);
+  EXPECT_EQ(a.wal.min_keepalive_time, 5min);
+  EXPECT_EQ(a.wal.max_keepalive_time, 8h);
+  EXPECT_EQ(RemoteName(e).size(), 6U);
+
+  ASSERT_EQ(testing::DecodeBody(reg,
+                                "external_labels = {cluster = \"c\"}\n"
+                                "endpoint {\n"
+                                "  name = \"primary\"\n"
+                                "  url = \"http://h/w\"\n"
+                                "  headers = {\"X-Scope-OrgID\" = \"t\"}\n"
+                                "  bearer_token = \"tok\"\n"
+                                "  queue_config {\n    max_shards = 3\n    min_backoff = \"1s\"\n"
+                                "    sample_age_limit = \"10m\"\n  }\n"
+                                "  metadata_config {\n    send = false\n  }\n"
+                                "  write_relabel_config {\n    source_labels = [\"__name__\"]\n"
+                                "    regex = \"go_.*\"\n    action = \"drop\"\n  }\n"
+                                "}\n"
+                                "wal {\n  truncate_frequency = \"1m\"\n}\n",
+                                &args),
+            "");
+  const auto& b = component::ArgsAs<RemoteWriteArgs>(*args);
+  EXPECT_EQ(b.external_labels.at("cluster"), "c");
+  ASSERT_EQ(b.endpoints.size(), 1U);
+  EXPECT_EQ(RemoteName(b.endpoints[0]), "primary");
+  EXPECT_EQ(b.endpoints[0].headers.at("X-Scope-OrgID"), "t");
+  EXPECT_EQ(b.endpoints[0].client.bearer_token.text, "tok");
+  EXPECT_EQ(b.endpoints[0].queue.max_shards, 3);
+  EXPECT_EQ(b.endpoints[0].queue.min_backoff, 1s);
+  EXPECT_EQ(b.endpoints[0].queue.sample_age_limit, 10min);
+  EXPECT_EQ(b.endpoints[0].queue.capacity, 10000);
+  EXPECT_FALSE(b.endpoints[0].metadata.send);
+  ASSERT_EQ(b.endpoints[0].write_relabel_configs.size(), 1U);
+  EXPECT_EQ(b.wal.truncate_frequency, 1min);
+}
+
+TEST(PrometheusRemoteWriteTest, DecodeErrors) {
+  struct Case {
+    std::string name;
+    std::string src;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {"missing url", "endpoint {\n}", "t:1:1: missing required attribute \"url\"\n"},
+      {"bad url", "endpoint {\n  url = \"nourl\"\n}",
+       "t:2:9: cannot parse remote_write url \"nourl\"\n"},
+      {"zero truncate frequency", "wal {\n  truncate_frequency = \"0s\"\n}",
+       "t:1:1: truncate_frequency must not be 0\n"},
+      {"keepalive order", "wal {\n  min_keepalive_time = \"9h\"\n}",
+       "t:1:1: min_keepalive_time must be smaller than max_keepalive_time\n"},
+      {"unknown attribute", "endpoint {\n  url = \"http://h\"\n  bogus = 1\n}",
+       "t:3:3: unrecognized attribute name \"bogus\"\n"},
+      {"duplicate url", "endpoint {\n  url = \"http://h\"\n}\nendpoint {\n  url = \"http://h\"\n}",
+       "t:1:1: duplicate remote write configs are not allowed, found duplicate for URL: "
+       "http://h\n"},
+  };
+  auto reg = PrometheusRemoteWriteRegistration();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::unique_ptr<component::Arguments> args;
+    EXPECT_EQ(testing::DecodeBody(reg, c.src, &args), c.want);
+  }
+}
+
+TEST(PrometheusRemoteWriteTest, TruncateKeepFrom) {
+  struct Case {
+    std::string name;
+    std::vector<int> lows;
+    int current;
+    int max_keepalive;
+    int want;
+  };
+  const std::vector<Case> cases = {
+      {"no queues: everything delivered", {}, 7, 0, 7},
+      {"slowest queue wins", {5, 3, 6}, 7, 0, 3},
+      {"max keepalive overrides a stuck queue", {1}, 7, 4, 4},
+      {"caught up", {7}, 7, 2, 7},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(TruncateKeepFrom(c.lows, c.current, c.max_keepalive), c.want);
+  }
+}
+
+// Waits until no endpoint has samples queued or in flight (so a stop abandons nothing).
+bool WaitIdle(const component::Component& c) {
+  for (int i = 0; i < 4000; ++i) {
+    bool idle = true;
+    const syntax::Value info = c.DebugInfo();
+    for (const auto& e : info.AsObject().at("endpoints").AsArray()) {
+      idle = idle && e.AsObject().at("pending_samples").AsInt() == 0;
+    }
+    if (idle) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+class ComponentFixture {
+ public:
+  ComponentFixture() { opts_.id = "prometheus.remote_write.default"; }
+
+  std::string Build(const std::string& src) {
+    auto reg = PrometheusRemoteWriteRegistration();
+    std::unique_ptr<component::Arguments> args;
+    std::string diags = testing::DecodeBody(reg, src, &args);
+    if (!diags.empty()) return diags;
+    opts_.data_path = dir_.Path("data");
+    opts_.metrics = &metrics_;
+    opts_.on_state_change = sink_.Callback();
+    auto built = reg.build(opts_, *args);
+    if (!built.ok()) return built.error().message();
+    component_ = std::move(*built);
+    runner_ = std::make_unique<testing::Runner>(component_.get());
+    return "";
+  }
+  std::string Update(const std::string& src) {
+    auto reg = PrometheusRemoteWriteRegistration();
+    std::unique_ptr<component::Arguments> args;
+    std::string diags = testing::DecodeBody(reg, src, &args);
+    if (!diags.empty()) return diags;
+    base::Status s = component_->Update(*args);
+    return s.ok() ? "" : s.message();
+  }
+  std::shared_ptr<storage::Appendable> Receiver() {
+    return ReceiverFromValue(sink_.Latest().AsObject().at("receiver"));
+  }
+  component::Component& component() { return *component_; }
+  base::MetricsRegistry& metrics() { return metrics_; }
+  void Stop() { runner_.reset(); }
+
+ private:
+  testing::TempDir dir_;
+  base::MetricsRegistry metrics_;
+  testing::ExportSink sink_;
+  component::Options opts_;
+  std::unique_ptr<component::Component> component_;
+  std::unique_ptr<testing::Runner> runner_;
+};
+
+std::string Config(const std::string& url, const std::string& extra = "") {
+  return "external_labels = {cluster = \"c1\"}\n"
+         "endpoint {\n  url = \"" +
+         url +
+         "\"\n  queue_config {\n    batch_send_deadline = \"5ms\"\n    min_backoff = \"1ms\"\n"
+         "  }\n" +
+         extra + "}\n";
+}
+
+void AppendSamples(storage::Appendable& app, int n, std::int64_t t0) {
+  auto a = app.NewAppender();
+  for (int i = 0; i < n; ++i) {
+    model::Labels l{{"__name__", "m"}, {"i", std::to_string(i)}};
+    ASSERT_TRUE(a->Append(0, l, t0, static_cast<double>(i)).ok());
+  }
+  ASSERT_TRUE(a->Commit().ok());
+}
+
+TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  ASSERT_EQ(f.Build(Config(rx.url())), "");
+  auto app = f.Receiver();
+  ASSERT_NE(app, nullptr);
+  AppendSamples(*app, 10, 1000);
+  AppendSamples(*app, 10, 2000);
+  ASSERT_TRUE(rx.WaitForSamples(20));
+  auto got = rx.Accepted();
+  std::map<std::string, std::vector<std::int64_t>> by;
+  for (const auto& s : got) by[s.series].push_back(s.t);
+  EXPECT_EQ(by.size(), 10U);
+  EXPECT_EQ(by["{__name__=\"m\", cluster=\"c1\", i=\"3\"}"],
+            (std::vector<std::int64_t>{1000, 2000}));
+
+  syntax::Value info = f.component().DebugInfo();
+  const auto& eps = info.AsObject().at("endpoints").AsArray();
+  ASSERT_EQ(eps.size(), 1U);
+  EXPECT_EQ(eps[0].AsObject().at("url").AsString(), rx.url());
+  EXPECT_EQ(eps[0].AsObject().at("shards").AsInt(), 1);
+  // The gauge is refreshed every second.
+  const std::string want =
+      "prometheus_agent_active_series{component_id=\"prometheus.remote_write.default\"} 10";
+  bool found = false;
+  for (int i = 0; i < 600 && !found; ++i) {
+    found = f.metrics().Render().find(want) != std::string::npos;
+    if (!found) std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(found);
+  f.Stop();
+}
+
+TEST(PrometheusRemoteWriteTest, UpdateRestartsOnlyChangedEndpoints) {
+  FakeReceiver rx1, rx2, rx3;
+  ASSERT_TRUE(rx1.Start().ok());
+  ASSERT_TRUE(rx2.Start().ok());
+  ASSERT_TRUE(rx3.Start().ok());
+  auto endpoint = [](const FakeReceiver& rx, const std::string& name, const std::string& extra) {
+    return "endpoint {\n  name = \"" + name + "\"\n  url = \"" + rx.url() +
+           "\"\n  queue_config {\n    batch_send_deadline = \"5ms\"\n  }\n" + extra + "}\n";
+  };
+  ComponentFixture f;
+  ASSERT_EQ(f.Build(endpoint(rx1, "one", "") + endpoint(rx2, "two", "")), "");
+  auto app = f.Receiver();
+  AppendSamples(*app, 5, 1000);
+  ASSERT_TRUE(rx1.WaitForSamples(5));
+  ASSERT_TRUE(rx2.WaitForSamples(5));
+  ASSERT_TRUE(WaitIdle(f.component()));
+  const std::size_t rx1_requests = rx1.RequestCount();
+
+  // "two" gains a header (restarted, resumes from its persisted position); "one" is untouched;
+  // "three" is new and sends the WAL from its start.
+  ASSERT_EQ(f.Update(endpoint(rx1, "one", "") +
+                     endpoint(rx2, "two", "  headers = {\"X-Test\" = \"1\"}\n") +
+                     endpoint(rx3, "three", "")),
+            "");
+  AppendSamples(*app, 5, 2000);
+  ASSERT_TRUE(rx1.WaitForSamples(10));
+  ASSERT_TRUE(rx2.WaitForSamples(10));
+  ASSERT_TRUE(rx3.WaitForSamples(10));
+  f.Stop();
+  EXPECT_EQ(rx1.Accepted().size(), 10U);
+  EXPECT_EQ(rx2.Accepted().size(), 10U);  // nothing sent twice across the restart
+  EXPECT_EQ(rx3.Accepted().size(), 10U);
+  EXPECT_GT(rx1.RequestCount(), rx1_requests);
+  bool saw_header = false;
+  for (const auto& r : rx2.Requests()) {
+    for (const auto& h : r.headers) saw_header = saw_header || h.name == "X-Test";
+  }
+  EXPECT_TRUE(saw_header);
+}
+
+TEST(PrometheusRemoteWriteTest, RestartOfTheComponentDoesNotResend) {
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  testing::TempDir dir;
+  // Two components over the same data path, one after the other (an agent restart).
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    auto reg = PrometheusRemoteWriteRegistration();
+    std::unique_ptr<component::Arguments> args;
+    ASSERT_EQ(testing::DecodeBody(reg, Config(rx.url()), &args), "");
+    base::MetricsRegistry metrics;
+    testing::ExportSink sink;
+    component::Options o;
+    o.id = "prometheus.remote_write.default";
+    o.data_path = dir.Path("data");
+    o.metrics = &metrics;
+    o.on_state_change = sink.Callback();
+    auto built = reg.build(o, *args);
+    ASSERT_TRUE(built.ok()) << built.error().message();
+    {
+      testing::Runner runner(built->get());
+      auto app = ReceiverFromValue(sink.Latest().AsObject().at("receiver"));
+      AppendSamples(*app, 3, 1000 * (round + 1));
+      ASSERT_TRUE(rx.WaitForSamples(static_cast<std::size_t>(3 * (round + 1))));
+      ASSERT_TRUE(WaitIdle(**built));
+    }
+  }
+  auto got = rx.Accepted();
+  ASSERT_EQ(got.size(), 6U);
+  for (std::size_t i = 3; i < 6; ++i) EXPECT_EQ(got[i].t, 2000);
+}
+
+}  // namespace
+}  // namespace starling::components

@@ -1,0 +1,295 @@
+#include "components/prometheus/scrape/prometheus_scrape.h"
+
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <utility>
+
+#include "scrape/scrape_pool.h"
+
+namespace starling::components {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A per-process seed for the scrape offsets, as Prometheus derives one per process.
+std::uint64_t OffsetSeed() {
+  static const std::uint64_t kSeed = [] {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }();
+  return kSeed;
+}
+
+// Where metrics go when the options carry no registry (only in tests).
+base::MetricsRegistry& FallbackRegistry() {
+  static auto* registry = new base::MetricsRegistry();
+  return *registry;
+}
+
+// Go's time.Time.MarshalText (RFC 3339 with nanoseconds, trailing zeros trimmed), in UTC.
+std::string FormatTime(base::Clock::TimePoint t) {
+  if (t == base::Clock::TimePoint{}) return "0001-01-01T00:00:00Z";
+  const auto ns = t.time_since_epoch().count();
+  std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
+  long frac = static_cast<long>(ns % 1000000000);
+  if (frac < 0) {
+    frac += 1000000000;
+    --secs;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (frac != 0) {
+    char fbuf[16];
+    std::snprintf(fbuf, sizeof fbuf, ".%09ld", frac);
+    std::string f = fbuf;
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  return out + "Z";
+}
+
+syntax::Value LabelsToObject(const model::Labels& l) {
+  syntax::ValueObject o;
+  for (const auto& [name, value] : l) o.emplace(name, syntax::Value::String(value));
+  return syntax::Value::Object(std::move(o));
+}
+
+class PrometheusScrape final : public component::Component {
+ public:
+  explicit PrometheusScrape(const component::Options& opts)
+      : opts_(opts), metrics_(opts.metrics != nullptr ? *opts.metrics : FallbackRegistry()) {
+    scrape::ScrapePool::Options po;
+    po.clock = opts.clock;
+    po.metrics = &metrics_;
+    po.offset_seed = OffsetSeed();
+    po.log_error = [logger = opts.logger](const std::string& msg) { logger.Warn("{}", msg); };
+    pool_ = std::make_unique<scrape::ScrapePool>(std::move(po));
+  }
+
+  ~PrometheusScrape() override { pool_->Stop(false); }
+
+  base::Status Apply(const PrometheusScrapeArgs& args) {
+    base::Result<std::shared_ptr<const net::ClientConfig>> client = BuildClientConfig(args.client);
+    if (!client.ok()) {
+      SetHealth(client.error().message());
+      return client.error();
+    }
+    scrape::JobConfig cfg;
+    cfg.job_name = args.job_name.empty() ? opts_.id : args.job_name;
+    cfg.honor_labels = args.honor_labels;
+    cfg.honor_timestamps = args.honor_timestamps;
+    cfg.params = args.params;
+    cfg.interval = args.scrape_interval;
+    cfg.timeout = args.scrape_timeout;
+    cfg.metrics_path = args.metrics_path;
+    cfg.scheme = args.scheme;
+    cfg.body_size_limit = args.body_size_limit;
+    cfg.sample_limit = args.sample_limit;
+    cfg.target_limit = args.target_limit;
+    cfg.label_limit = args.label_limit;
+    cfg.label_name_length_limit = args.label_name_length_limit;
+    cfg.label_value_length_limit = args.label_value_length_limit;
+    cfg.extra_metrics = args.extra_metrics;
+
+    std::vector<model::Labels> discovered;
+    discovered.reserve(args.targets.size());
+    for (const Target& t : args.targets) discovered.push_back(TargetToLabels(t));
+
+    std::shared_ptr<storage::Appendable> appendable;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // The same receivers keep the same fanout, so the refs the loops cached stay valid.
+      if (fanout_ == nullptr || receivers_ != args.forward_to) {
+        receivers_ = args.forward_to;
+        fanout_ = std::make_shared<storage::Fanout>(receivers_);
+      }
+      appendable = fanout_;
+    }
+    std::vector<scrape::DroppedTarget> dropped =
+        pool_->Update(cfg, std::move(*client), std::move(appendable), discovered);
+    SetHealth("");
+    return base::Status::Ok();
+  }
+
+  base::Status Run(std::stop_token stop) override {
+    pool_->Start();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      std::stop_callback on_stop(stop, [this] {
+        std::lock_guard<std::mutex> l(mu_);
+        cv_.notify_all();
+      });
+      cv_.wait(lock, [&] { return stop.stop_requested(); });
+    }
+    pool_->Stop(/*stale_markers=*/true);
+    return base::Status::Ok();
+  }
+
+  base::Status Update(const component::Arguments& args) override {
+    return Apply(component::ArgsAs<PrometheusScrapeArgs>(args));
+  }
+
+  component::Health CurrentHealth() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return health_;
+  }
+
+  syntax::Value DebugInfo() const override {
+    syntax::ValueArray targets;
+    for (const scrape::ActiveTarget& t : pool_->ActiveTargets()) {
+      syntax::ValueObject o;
+      o.emplace("job", syntax::Value::String(t.job));
+      o.emplace("url", syntax::Value::String(t.url));
+      o.emplace("health",
+                syntax::Value::String(std::string(scrape::TargetHealthName(t.status.health))));
+      o.emplace("labels", LabelsToObject(t.labels));
+      o.emplace("last_error", syntax::Value::String(t.status.last_error));
+      o.emplace("last_scrape", syntax::Value::String(FormatTime(t.status.last_scrape)));
+      o.emplace("last_scrape_duration",
+                syntax::Value::String(component::FormatGoDuration(t.status.last_scrape_duration)));
+      targets.push_back(syntax::Value::Object(std::move(o)));
+    }
+    return syntax::Value::Object({{"target", syntax::Value::Array(std::move(targets))}});
+  }
+
+ private:
+  void SetHealth(const std::string& error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    health_ = {
+        error.empty() ? component::HealthState::kHealthy : component::HealthState::kUnhealthy,
+        error, opts_.clock->Now()};
+  }
+
+  const component::Options opts_;
+  scrape::ScrapeMetrics metrics_;
+  std::unique_ptr<scrape::ScrapePool> pool_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  component::Health health_;                                     // guarded by mu_
+  std::vector<std::shared_ptr<storage::Appendable>> receivers_;  // guarded by mu_
+  std::shared_ptr<storage::Appendable> fanout_;                  // guarded by mu_
+};
+
+void DecodeBodySizeLimit(component::ArgDecoder& d, std::int64_t* out) {
+  syntax::Value v;
+  if (!d.Optional("body_size_limit", &v) || v.is_null()) return;
+  if (v.kind() == syntax::ValueKind::kString) {
+    base::Result<std::int64_t> n = ParseBase2Bytes(v.AsString());
+    if (!n.ok()) {
+      d.AddError("body_size_limit", n.error().message());
+      return;
+    }
+    *out = *n;
+    return;
+  }
+  std::int64_t n = 0;
+  base::Status s = component::DecodeValue(v, &n);
+  if (!s.ok()) {
+    d.AddError("body_size_limit", "should be string, got " + v.TypeName());
+    return;
+  }
+  *out = n;
+}
+
+}  // namespace
+
+base::Result<std::int64_t> ParseBase2Bytes(std::string_view s) {
+  const std::string orig(s);
+  std::string_view rest = s;
+  bool neg = false;
+  if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {
+    neg = rest[0] == '-';
+    rest.remove_prefix(1);
+  }
+  if (rest == "0") return std::int64_t{0};
+  if (rest.empty()) return base::Status::InvalidArgument("units: invalid " + orig);
+  static const std::map<std::string, std::int64_t, std::less<>> kUnits = {
+      {"B", 1},           {"KB", 1LL << 10}, {"KiB", 1LL << 10}, {"MB", 1LL << 20},
+      {"MiB", 1LL << 20}, {"GB", 1LL << 30}, {"GiB", 1LL << 30}, {"TB", 1LL << 40},
+      {"TiB", 1LL << 40}, {"PB", 1LL << 50}, {"PiB", 1LL << 50}, {"EB", 1LL << 60},
+      {"EiB", 1LL << 60},
+  };
+  double total = 0;
+  while (!rest.empty()) {
+    std::size_t n = 0;
+    while (n < rest.size() && ((rest[n] >= '0' && rest[n] <= '9') || rest[n] == '.')) ++n;
+    if (n == 0) return base::Status::InvalidArgument("units: invalid " + orig);
+    double v = 0;
+    try {
+      v = std::stod(std::string(rest.substr(0, n)));
+    } catch (...) {
+      return base::Status::InvalidArgument("units: invalid " + orig);
+    }
+    rest.remove_prefix(n);
+    std::size_t u = 0;
+    while (u < rest.size() && !((rest[u] >= '0' && rest[u] <= '9') || rest[u] == '.')) ++u;
+    if (u == 0) return base::Status::InvalidArgument("units: missing unit in " + orig);
+    std::string_view unit = rest.substr(0, u);
+    rest.remove_prefix(u);
+    auto it = kUnits.find(unit);
+    if (it == kUnits.end()) {
+      return base::Status::InvalidArgument("units: unknown unit " + std::string(unit) + " in " +
+                                           orig);
+    }
+    total += v * static_cast<double>(it->second);
+  }
+  if (total > 9.2e18) return base::Status::InvalidArgument("units: overflow in " + orig);
+  auto n = static_cast<std::int64_t>(total);
+  return neg ? -n : n;
+}
+
+void DecodePrometheusScrapeArgs(component::ArgDecoder& d, PrometheusScrapeArgs* args) {
+  d.Required("targets", &args->targets);
+  d.Required("forward_to", &args->forward_to);
+  d.Optional("job_name", &args->job_name);
+  d.Optional("extra_metrics", &args->extra_metrics);
+  d.Optional("enable_protobuf_negotiation", &args->enable_protobuf_negotiation);
+  d.Optional("honor_labels", &args->honor_labels);
+  d.Optional("honor_timestamps", &args->honor_timestamps);
+  d.Optional("params", &args->params);
+  d.Optional("scrape_classic_histograms", &args->scrape_classic_histograms);
+  d.Optional("scrape_interval", &args->scrape_interval);
+  d.Optional("scrape_timeout", &args->scrape_timeout);
+  d.Optional("metrics_path", &args->metrics_path);
+  d.Optional("scheme", &args->scheme);
+  DecodeBodySizeLimit(d, &args->body_size_limit);
+  d.Optional("sample_limit", &args->sample_limit);
+  d.Optional("target_limit", &args->target_limit);
+  d.Optional("label_limit", &args->label_limit);
+  d.Optional("label_name_length_limit", &args->label_name_length_limit);
+  d.Optional("label_value_length_limit", &args->label_value_length_limit);
+  DecodeHttpClientArgs(d, &args->client);
+  d.Block<PrometheusScrapeArgs::Clustering>(
+      "clustering", &args->clustering,
+      [](component::ArgDecoder& cd, PrometheusScrapeArgs::Clustering* c) {
+        cd.Optional("enabled", &c->enabled);
+      });
+  if (args->scrape_timeout > args->scrape_interval) {
+    d.AddError("scrape_timeout",
+               "scrape_timeout (" + component::FormatGoDuration(args->scrape_timeout) +
+                   ") greater than scrape_interval (" +
+                   component::FormatGoDuration(args->scrape_interval) +
+                   ") for scrape config with job name \"" + args->job_name + "\"");
+  }
+}
+
+component::Registration PrometheusScrapeRegistration() {
+  component::Registration r = component::MakeRegistration<PrometheusScrapeArgs>(
+      "prometheus.scrape", DecodePrometheusScrapeArgs,
+      [](const component::Options& o,
+         const PrometheusScrapeArgs& a) -> base::Result<std::unique_ptr<component::Component>> {
+        auto c = std::make_unique<PrometheusScrape>(o);
+        RETURN_IF_ERROR(c->Apply(a));
+        return std::unique_ptr<component::Component>(std::move(c));
+      });
+  r.supports_clustering = true;
+  return r;
+}
+
+}  // namespace starling::components

@@ -1,0 +1,1176 @@
+#include "remote/queue.h"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <shared_mutex>
+#include <sstream>
+#include <stop_token>
+#include <unordered_map>
+#include <utility>
+
+#include "remote/encoder.h"
+#include "wal/checkpoint.h"
+#include "wal/reader.h"
+#include "wal/record.h"
+
+#ifndef STARLING_VERSION
+#define STARLING_VERSION "dev"
+#endif
+
+namespace starling::remote {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+using std::chrono::nanoseconds;
+
+constexpr char kProgressFile[] = "progress";
+constexpr std::uint64_t kNoSeq = std::numeric_limits<std::uint64_t>::max();
+// Error bodies are cut to this many bytes in messages, as Prometheus does.
+constexpr std::size_t kMaxErrorBody = 1024;
+
+bool Before(const wal::Position& a, const wal::Position& b) {
+  return a.segment != b.segment ? a.segment < b.segment : a.offset < b.offset;
+}
+
+// A queued sample. seq: the WAL record it came from (see Impl::AckedPosition).
+struct Entry {
+  storage::SeriesRef ref;
+  std::int64_t t;
+  double v;
+  std::uint64_t seq;
+};
+
+struct ExemplarEntry {
+  storage::SeriesRef ref = 0;
+  std::int64_t t = 0;
+  double v = 0;
+  std::uint64_t seq = 0;
+  std::string labels;  // encoded with AppendEncodedLabel
+};
+
+// A FIFO of entries that grows (by doubling) up to a bound, so idle shards stay small.
+class Ring {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Entry& operator[](std::size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+  void Push(const Entry& e) {
+    if (size_ == buf_.size()) Grow();
+    buf_[(head_ + size_) & (buf_.size() - 1)] = e;
+    ++size_;
+  }
+  void Pop(std::size_t n) {
+    head_ = (head_ + n) & (buf_.size() - 1);
+    size_ -= n;
+    if (size_ == 0) head_ = 0;
+  }
+
+ private:
+  void Grow() {
+    std::vector<Entry> next(std::max<std::size_t>(64, buf_.size() * 2));
+    for (std::size_t i = 0; i < size_; ++i) next[i] = (*this)[i];
+    buf_ = std::move(next);
+    head_ = 0;
+  }
+  std::vector<Entry> buf_;  // size is a power of two
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+// The self metrics of one queue: Prometheus's names, labelled remote_name and url.
+struct QueueMetrics {
+  QueueMetrics(base::MetricsRegistry& r, const std::string& name, const std::string& url)
+      : samples(Counter(r, "prometheus_remote_storage_samples_total",
+                        "Total number of samples sent to remote storage.", name, url)),
+        failed(Counter(r, "prometheus_remote_storage_samples_failed_total",
+                       "Total number of samples which failed on send to remote storage, "
+                       "non-recoverable errors.",
+                       name, url)),
+        retried(Counter(r, "prometheus_remote_storage_samples_retried_total",
+                        "Total number of samples which failed on send to remote storage but were "
+                        "retried because the send error was recoverable.",
+                        name, url)),
+        dropped(Counter(r, "prometheus_remote_storage_samples_dropped_total",
+                        "Total number of samples which were dropped after being read from the "
+                        "WAL before being sent via remote write, either via relabelling, due to "
+                        "being too old or unintentionally because of an unknown reference ID.",
+                        name, url)),
+        exemplars(Counter(r, "prometheus_remote_storage_exemplars_total",
+                          "Total number of exemplars sent to remote storage.", name, url)),
+        bytes(Counter(r, "prometheus_remote_storage_bytes_total",
+                      "The total number of bytes of data (not metadata) sent by the queue after "
+                      "compression.",
+                      name, url)),
+        batch_seconds_sum(Counter(r, "prometheus_remote_storage_sent_batch_duration_seconds_sum",
+                                  "Total duration of send calls to the remote storage.", name,
+                                  url)),
+        batch_count(Counter(r, "prometheus_remote_storage_sent_batch_duration_seconds_count",
+                            "Number of send calls to the remote storage.", name, url)),
+        pending(Gauge(r, "prometheus_remote_storage_samples_pending",
+                      "The number of samples pending in the queues shards to be sent to the "
+                      "remote storage.",
+                      name, url)),
+        shards(Gauge(r, "prometheus_remote_storage_shards",
+                     "The number of shards used for parallel sending to the remote storage.", name,
+                     url)),
+        shards_desired(Gauge(r, "prometheus_remote_storage_shards_desired",
+                             "The number of shards that the queues shard calculation wants to "
+                             "run based on the rate of samples in vs. samples out.",
+                             name, url)),
+        shards_max(Gauge(r, "prometheus_remote_storage_shards_max",
+                         "The maximum number of shards that the queue is allowed to run.", name,
+                         url)),
+        shards_min(Gauge(r, "prometheus_remote_storage_shards_min",
+                         "The minimum number of shards that the queue is allowed to run.", name,
+                         url)),
+        highest_timestamp(Gauge(r, "prometheus_remote_storage_highest_timestamp_in_seconds",
+                                "Highest timestamp that has come into the remote storage via the "
+                                "Appender interface, in seconds since epoch.",
+                                name, url)),
+        highest_sent(Gauge(r, "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+                           "Timestamp from a WAL sample, the highest timestamp successfully sent "
+                           "by this queue, in seconds since epoch.",
+                           name, url)) {}
+
+  static base::Counter& Counter(base::MetricsRegistry& r, const char* metric, const char* help,
+                                const std::string& name, const std::string& url) {
+    return r.AddCounterFamily(metric, help, {"remote_name", "url"}).WithLabels({name, url});
+  }
+  static base::Gauge& Gauge(base::MetricsRegistry& r, const char* metric, const char* help,
+                            const std::string& name, const std::string& url) {
+    return r.AddGaugeFamily(metric, help, {"remote_name", "url"}).WithLabels({name, url});
+  }
+
+  base::Counter& samples;
+  base::Counter& failed;
+  base::Counter& retried;
+  base::Counter& dropped;
+  base::Counter& exemplars;
+  base::Counter& bytes;
+  base::Counter& batch_seconds_sum;
+  base::Counter& batch_count;
+  base::Gauge& pending;
+  base::Gauge& shards;
+  base::Gauge& shards_desired;
+  base::Gauge& shards_max;
+  base::Gauge& shards_min;
+  base::Gauge& highest_timestamp;
+  base::Gauge& highest_sent;
+};
+
+// How a series' labels are sent when the label source cannot be used as is.
+struct Override {
+  bool dropped = false;
+  std::string labels;  // encoded with AppendEncodedLabel (external labels and relabeling applied)
+};
+
+void NoopVisitor(void* /*ctx*/, std::string_view /*name*/, std::string_view /*value*/) {}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+int DesiredShards(const ShardInputs& in) {
+  const int lo = std::max(1, in.min_shards);
+  const int hi = std::max(lo, in.max_shards);
+  const int current = std::clamp(in.current, lo, hi);
+  if (in.samples_in_per_second <= 0 && in.pending_samples <= 0) return lo;
+  if (!in.recent_send_succeeded || in.samples_out_per_second <= 0) return current;
+  const double time_per_sample = in.send_seconds_per_second / in.samples_out_per_second;
+  double desired = time_per_sample * (in.samples_in_per_second + 0.05 * in.pending_samples);
+  // Reading from the WAL stalled on full shards: the rate in understates the work waiting.
+  if (in.blocked_fraction > 0.1) desired = std::max(desired, current * 1.5);
+  // More than a batch per shard queued: sending is the bottleneck, do not shrink.
+  if (desired < current && in.pending_samples > static_cast<double>(current) * in.batch_size) {
+    return current;
+  }
+  constexpr double kTolerance = 0.3;
+  if (desired >= current * (1 - kTolerance) && desired <= current * (1 + kTolerance)) {
+    return current;
+  }
+  const double n = std::ceil(desired);
+  if (n >= hi) return hi;
+  return std::clamp(static_cast<int>(n), lo, hi);
+}
+
+std::chrono::nanoseconds ParseRetryAfter(std::string_view value, base::Clock::TimePoint now) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty()) return nanoseconds::zero();
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (value.size() > 9) return std::chrono::hours(24 * 365);  // absurdly long: cap it
+    return std::chrono::seconds(std::stoll(std::string(value)));
+  }
+  // An HTTP date: "Sun, 06 Nov 1994 08:49:37 GMT".
+  std::tm tm{};
+  const std::string s(value);
+  const char* end = ::strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return nanoseconds::zero();
+  const std::time_t at = ::timegm(&tm);
+  const auto when = std::chrono::system_clock::from_time_t(at);
+  const auto delta = std::chrono::duration_cast<nanoseconds>(when - now);
+  return delta > nanoseconds::zero() ? delta : nanoseconds::zero();
+}
+
+base::Result<std::optional<wal::Position>> ReadProgress(const std::string& dir) {
+  const std::string path = dir + "/" + kProgressFile;
+  std::ifstream in(path);
+  if (!in) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return std::optional<wal::Position>();
+    return base::Status::Internal("cannot read " + path);
+  }
+  wal::Position p;
+  std::string magic;
+  if (!(in >> magic >> p.segment >> p.offset) || magic != "v1" || p.segment < 0 || p.offset < 0) {
+    return base::Status::DataLoss("malformed progress file " + path);
+  }
+  return std::optional<wal::Position>(p);
+}
+
+base::Status WriteProgress(const std::string& dir, wal::Position pos) {
+  const std::string path = dir + "/" + kProgressFile;
+  const std::string tmp = path + ".tmp";
+  const std::string text =
+      "v1 " + std::to_string(pos.segment) + " " + std::to_string(pos.offset) + "\n";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return base::Status::Internal("cannot create " + tmp);
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool synced = ::fdatasync(fd) == 0;
+  ::close(fd);
+  if (!written || !synced) return base::Status::Internal("cannot write " + tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return base::Status::Internal("cannot rename " + tmp + " to " + path);
+  }
+  return base::Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class Queue::Impl {
+ public:
+  Impl(QueueOptions options, std::string wal_dir, std::string state_dir, const LabelSource* labels,
+       net::HttpClient* client, base::MetricsRegistry* metrics, base::Clock* clock, LogFn log)
+      : opts_(std::move(options)),
+        wal_dir_(std::move(wal_dir)),
+        state_dir_(std::move(state_dir)),
+        labels_(labels),
+        client_(client),
+        clock_(clock),
+        log_(std::move(log)),
+        metrics_(*metrics, opts_.name, opts_.url) {
+    opts_.min_shards = std::max(1, opts_.min_shards);
+    opts_.max_shards = std::max(opts_.min_shards, opts_.max_shards);
+    opts_.max_samples_per_send = std::max(1, opts_.max_samples_per_send);
+    opts_.capacity = std::max(opts_.capacity, opts_.max_samples_per_send);
+    ext_.assign(opts_.external_labels.begin(), opts_.external_labels.end());
+    headers_ = {{"Content-Encoding", "snappy"},
+                {"Content-Type", "application/x-protobuf"},
+                {"User-Agent", std::string("Starling/") + STARLING_VERSION},
+                {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
+    for (const net::Header& h : opts_.headers) {
+      bool reserved = false;
+      for (const net::Header& own : headers_) {
+        reserved = reserved || strcasecmp(own.name.c_str(), h.name.c_str()) == 0;
+      }
+      if (!reserved) headers_.push_back(h);
+    }
+  }
+
+  ~Impl() { Stop(); }
+
+  base::Status Start() {
+    std::lock_guard lock(lifecycle_mu_);
+    if (started_) return base::Status::FailedPrecondition("queue already started");
+    std::error_code ec;
+    std::filesystem::create_directories(state_dir_, ec);
+    if (ec) return base::Status::Internal("cannot create " + state_dir_ + ": " + ec.message());
+    base::Result<std::optional<wal::Position>> read = ReadProgress(state_dir_);
+    std::optional<wal::Position> progress;
+    if (read.ok()) {
+      progress = *read;
+    } else {
+      // Sending everything again is better than skipping what was never sent.
+      Log(spdlog::level::warn, read.error().message() + ", sending the whole WAL");
+    }
+    if (progress) {
+      // Progress beyond the end of the WAL belongs to a WAL that is gone: start over rather
+      // than skip what the new one holds.
+      base::Result<wal::SegmentRange> segs = wal::Segments(wal_dir_);
+      std::error_code size_ec;
+      const auto size =
+          std::filesystem::file_size(wal::SegmentPath(wal_dir_, progress->segment), size_ec);
+      const bool beyond = !segs.ok() || segs->last < progress->segment ||
+                          (!size_ec && static_cast<std::int64_t>(size) < progress->offset);
+      if (beyond) {
+        Log(spdlog::level::warn, "progress file points beyond the WAL, ignoring it");
+      } else {
+        start_acked_ = *progress;
+      }
+    }
+    {
+      std::lock_guard alock(ack_mu_);
+      acked_base_ = start_acked_;
+      watcher_pos_ = start_acked_;
+    }
+    metrics_.shards_max.Set(opts_.max_shards);
+    metrics_.shards_min.Set(opts_.min_shards);
+    StartShards(opts_.min_shards);
+    desired_shards_ = opts_.min_shards;
+    metrics_.shards_desired.Set(opts_.min_shards);
+    started_ = true;
+    watcher_ = std::jthread([this](const std::stop_token& st) { WatchLoop(st); });
+    return base::Status::Ok();
+  }
+
+  void Stop() {
+    std::lock_guard lock(lifecycle_mu_);
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    if (watcher_.joinable()) {
+      watcher_.request_stop();
+      watcher_.join();
+    }
+    // Stop the shards but keep their entries until progress is persisted: abandoned entries
+    // are unacked and will be read from the WAL again after a restart.
+    {
+      std::shared_lock slock(shards_mu_);
+      for (auto& s : shards_) s->Stop();
+    }
+    PersistProgress();
+    StopShards();
+  }
+
+  int LowestUnackedSegment() const { return AckedPosition().segment; }
+
+  wal::Position AckedPosition() const {
+    std::uint64_t busy = 0;
+    std::uint64_t last_done = 0;
+    wal::Position watcher_pos;
+    {
+      std::lock_guard lock(ack_mu_);
+      busy = busy_seq_;
+      last_done = last_done_seq_;
+      watcher_pos = watcher_pos_;
+    }
+    std::uint64_t low = busy != 0 ? busy : kNoSeq;
+    {
+      std::shared_lock slock(shards_mu_);
+      for (const auto& s : shards_) low = std::min(low, s->HeadSeq());
+    }
+    std::lock_guard lock(ack_mu_);
+    if (low > last_done) {
+      // Every record handled so far is done.
+      while (!records_.empty() && records_.front().first <= last_done) records_.pop_front();
+      if (Before(acked_base_, watcher_pos)) acked_base_ = watcher_pos;
+      return acked_base_;
+    }
+    while (!records_.empty() && records_.front().first < low) {
+      acked_base_ = records_.front().second;
+      records_.pop_front();
+    }
+    return acked_base_;
+  }
+
+  QueueStatus Status() const {
+    QueueStatus st;
+    st.name = opts_.name;
+    st.url = opts_.url;
+    {
+      std::shared_lock slock(shards_mu_);
+      st.shards = static_cast<int>(shards_.size());
+      for (const auto& s : shards_) st.pending_samples += static_cast<std::int64_t>(s->Size());
+    }
+    st.desired_shards = desired_shards_.load();
+    {
+      std::lock_guard lock(error_mu_);
+      st.last_error = last_error_;
+    }
+    st.acked = AckedPosition();
+    return st;
+  }
+
+  const QueueOptions& options() const { return opts_; }
+
+ private:
+  // One shard: a FIFO of samples and exemplars and the thread that sends them in batches.
+  // Entries leave the FIFO only once their batch is done, so HeadSeq() bounds what is unacked.
+  class Shard {
+   public:
+    explicit Shard(Impl* q) : q_(q) {}
+    ~Shard() { Stop(); }
+    Shard(const Shard&) = delete;
+    Shard& operator=(const Shard&) = delete;
+
+    void Start() {
+      thread_ = std::jthread([this](const std::stop_token& st) { Run(st); });
+    }
+    void Stop() {
+      if (thread_.joinable()) {
+        thread_.request_stop();
+        thread_.join();
+      }
+    }
+
+    std::uint64_t HeadSeq() const {
+      std::lock_guard lock(mu_);
+      std::uint64_t s = samples_.empty() ? kNoSeq : samples_[0].seq;
+      if (!exemplars_.empty()) s = std::min(s, exemplars_.front().seq);
+      return s;
+    }
+    std::size_t Size() const {
+      std::lock_guard lock(mu_);
+      return samples_.size() + exemplars_.size();
+    }
+
+    // Appends entries, waiting for room; false when stopped first. Called by the watcher only.
+    // Time spent waiting for room is added to *blocked.
+    bool Push(const std::vector<Entry>& entries, const std::stop_token& stop,
+              nanoseconds* blocked) {
+      std::size_t i = 0;
+      const std::size_t cap = static_cast<std::size_t>(q_->opts_.capacity);
+      const std::size_t batch = static_cast<std::size_t>(q_->opts_.max_samples_per_send);
+      std::unique_lock lock(mu_);
+      while (i < entries.size()) {
+        if (samples_.size() >= cap) {
+          const Steady::time_point t0 = Steady::now();
+          if (!space_cv_.wait(lock, stop, [&] { return samples_.size() < cap; })) return false;
+          *blocked += Steady::now() - t0;
+        }
+        const bool was_empty = samples_.empty() && exemplars_.empty();
+        if (was_empty) batch_start_ = Steady::now();
+        const std::size_t before = samples_.size();
+        while (i < entries.size() && samples_.size() < cap) samples_.Push(entries[i++]);
+        if (was_empty || (before < batch && samples_.size() >= batch)) cv_.notify_all();
+      }
+      return true;
+    }
+    bool PushExemplar(ExemplarEntry e, const std::stop_token& stop) {
+      const std::size_t cap = static_cast<std::size_t>(q_->opts_.capacity);
+      std::unique_lock lock(mu_);
+      if (!space_cv_.wait(lock, stop, [&] { return exemplars_.size() < cap; })) return false;
+      if (samples_.empty() && exemplars_.empty()) batch_start_ = Steady::now();
+      exemplars_.push_back(std::move(e));
+      cv_.notify_all();
+      return true;
+    }
+
+    // Lets the batch being sent finish and starts no other; false when stopped first.
+    bool Pause(const std::stop_token& stop) {
+      std::unique_lock lock(mu_);
+      paused_ = true;
+      cv_.notify_all();
+      return space_cv_.wait(lock, stop, [&] { return !sending_; });
+    }
+    // Moves the queued entries out (of a paused shard), oldest first.
+    void TakeAll(std::vector<Entry>* samples, std::vector<ExemplarEntry>* exemplars) {
+      std::lock_guard lock(mu_);
+      for (std::size_t i = 0; i < samples_.size(); ++i) samples->push_back(samples_[i]);
+      samples_.Pop(samples_.size());
+      for (ExemplarEntry& e : exemplars_) exemplars->push_back(std::move(e));
+      exemplars_.clear();
+    }
+    // Adds entries taken from other shards, ignoring the capacity (a shard count going down
+    // may concentrate more than one shard holds). Before Start only.
+    void Adopt(const Entry& e) {
+      std::lock_guard lock(mu_);
+      if (samples_.empty() && exemplars_.empty()) batch_start_ = Steady::now();
+      samples_.Push(e);
+    }
+    void Adopt(ExemplarEntry e) {
+      std::lock_guard lock(mu_);
+      if (samples_.empty() && exemplars_.empty()) batch_start_ = Steady::now();
+      exemplars_.push_back(std::move(e));
+    }
+
+   private:
+    void Run(const std::stop_token& stop);
+    // Sends one batch with retries. False when stopped before it was done.
+    bool SendBatch(const std::stop_token& stop);
+
+    Impl* const q_;
+    mutable std::mutex mu_;
+    std::condition_variable_any cv_;        // the shard waits for entries
+    std::condition_variable_any space_cv_;  // the watcher waits for room or a drain
+    Ring samples_;                          // guarded by mu_
+    std::deque<ExemplarEntry> exemplars_;   // guarded by mu_
+    Steady::time_point batch_start_;        // guarded by mu_: when the oldest entry arrived
+    bool paused_ = false;                   // guarded by mu_: no new batches (resharding)
+    bool sending_ = false;                  // guarded by mu_: a batch is out
+    // The batch being sent (copied out under mu_, used by the shard thread only).
+    std::vector<Entry> batch_;
+    std::vector<ExemplarEntry> batch_exemplars_;
+    WriteRequestEncoder enc_;
+    ByteBuffer compressed_;
+    std::jthread thread_;
+  };
+
+  void Log(spdlog::level::level_enum level, const std::string& msg) const {
+    const std::string full = "remote_name=" + opts_.name + " url=" + opts_.url + " " + msg;
+    if (log_) {
+      log_(level, full);
+    } else {
+      spdlog::log(level, "{}", full);
+    }
+  }
+  void SetError(std::string e) {
+    std::lock_guard lock(error_mu_);
+    last_error_ = std::move(e);
+  }
+
+  void StartShards(int n) {
+    std::vector<std::unique_ptr<Shard>> shards;
+    shards.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) shards.push_back(std::make_unique<Shard>(this));
+    for (auto& s : shards) s->Start();
+    staging_.assign(static_cast<std::size_t>(n), {});
+    std::unique_lock lock(shards_mu_);
+    shards_ = std::move(shards);
+    metrics_.shards.Set(n);
+  }
+  void StopShards() {
+    std::vector<std::unique_ptr<Shard>> old;
+    {
+      std::unique_lock lock(shards_mu_);
+      old.swap(shards_);
+    }
+    for (auto& s : old) s->Stop();
+  }
+
+  void PersistProgress() {
+    const wal::Position pos = AckedPosition();
+    if (pos == persisted_) return;
+    base::Status s = WriteProgress(state_dir_, pos);
+    if (!s.ok()) {
+      Log(spdlog::level::err, "cannot persist progress: " + s.message());
+      return;
+    }
+    persisted_ = pos;
+  }
+
+  void WatchLoop(const std::stop_token& stop);
+  base::Status ReadCheckpoint(const std::stop_token& stop);
+  void HandleSeries(std::string_view rec);
+  bool HandleSamples(std::string_view rec, wal::Position end, const std::stop_token& stop);
+  bool HandleExemplars(std::string_view rec, wal::Position end, const std::stop_token& stop);
+  void Periodic(const std::stop_token& stop);
+  void Reshard(const std::stop_token& stop);
+  void PurgeOverrides();
+
+  // Begins the record `seq`: its entries are on their way into the shards.
+  void BeginRecord(std::uint64_t seq) {
+    std::lock_guard lock(ack_mu_);
+    busy_seq_ = seq;
+  }
+  void EndRecord(std::uint64_t seq, wal::Position end, bool has_entries) {
+    std::lock_guard lock(ack_mu_);
+    busy_seq_ = 0;
+    if (has_entries) {
+      records_.emplace_back(seq, end);
+      last_done_seq_ = seq;
+    }
+    if (Before(watcher_pos_, end)) watcher_pos_ = end;
+  }
+
+  // Writes the labels of `ref` into enc (external labels merged in). Needs overrides_mu_
+  // held shared. False when the series is unknown or dropped.
+  bool EncodeLabels(storage::SeriesRef ref, WriteRequestEncoder& enc) const {
+    if (!overrides_.empty()) {
+      auto it = overrides_.find(ref);
+      if (it != overrides_.end()) {
+        if (it->second.dropped) return false;
+        enc.AddEncodedLabels(it->second.labels);
+        return true;
+      }
+    }
+    if (labels_ == nullptr) return false;
+    struct Ctx {
+      WriteRequestEncoder* enc;
+      const std::vector<model::Label>* ext;
+      std::size_t next;
+    } ctx{&enc, &ext_, 0};
+    const bool found = labels_->Visit(
+        ref,
+        [](void* p, std::string_view name, std::string_view value) {
+          auto* c = static_cast<Ctx*>(p);
+          const auto& ext = *c->ext;
+          while (c->next < ext.size() && std::string_view(ext[c->next].first) < name) {
+            c->enc->AddLabel(ext[c->next].first, ext[c->next].second);
+            ++c->next;
+          }
+          // The series' own label wins over an external label of the same name.
+          if (c->next < ext.size() && ext[c->next].first == name) ++c->next;
+          c->enc->AddLabel(name, value);
+        },
+        &ctx);
+    if (!found) return false;
+    for (; ctx.next < ext_.size(); ++ctx.next)
+      enc.AddLabel(ext_[ctx.next].first, ext_[ctx.next].second);
+    return true;
+  }
+
+  QueueOptions opts_;
+  const std::string wal_dir_;
+  const std::string state_dir_;
+  const LabelSource* const labels_;
+  net::HttpClient* const client_;
+  base::Clock* const clock_;
+  const LogFn log_;
+  QueueMetrics metrics_;
+  std::vector<model::Label> ext_;  // external labels, sorted
+  std::vector<net::Header> headers_;
+
+  std::mutex lifecycle_mu_;
+  bool started_ = false;            // guarded by lifecycle_mu_
+  bool stopped_ = false;            // guarded by lifecycle_mu_
+  wal::Position persisted_{-1, 0};  // watcher thread, then Stop
+  wal::Position start_acked_;       // set by Start before the watcher runs
+
+  // Series whose labels are not sent as the source has them. Written by the watcher.
+  mutable std::shared_mutex overrides_mu_;
+  std::unordered_map<storage::SeriesRef, Override> overrides_;  // guarded by overrides_mu_
+
+  // The shards. Replaced by the watcher when resharding; read by the accessors.
+  mutable std::shared_mutex shards_mu_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // guarded by shards_mu_
+  std::atomic<int> desired_shards_{1};
+
+  // Acknowledgement bookkeeping; see AckedPosition.
+  mutable std::mutex ack_mu_;
+  std::uint64_t busy_seq_ = 0;       // guarded by ack_mu_; the record being enqueued, or 0
+  std::uint64_t last_done_seq_ = 0;  // guarded by ack_mu_; the last record fully enqueued
+  wal::Position watcher_pos_;        // guarded by ack_mu_; after the last record handled
+  // Records fully enqueued and not known to be acked: (seq, end position).
+  mutable std::deque<std::pair<std::uint64_t, wal::Position>> records_;  // guarded by ack_mu_
+  mutable wal::Position acked_base_;  // guarded by ack_mu_; end of the last acked record
+
+  mutable std::mutex error_mu_;
+  std::string last_error_;  // guarded by error_mu_
+
+  // Rates for resharding.
+  std::atomic<std::uint64_t> samples_out_{0};
+  std::atomic<std::uint64_t> send_nanos_{0};
+  std::atomic<std::int64_t> last_success_ns_{0};  // Steady time of the last good send
+  std::atomic<std::int64_t> highest_sent_ms_{std::numeric_limits<std::int64_t>::min()};
+
+  // Watcher thread state.
+  std::jthread watcher_;
+  std::uint64_t next_seq_ = 0;
+  std::uint64_t samples_in_ = 0;
+  std::int64_t highest_ts_ = std::numeric_limits<std::int64_t>::min();
+  std::vector<wal::record::RefSeries> series_buf_;
+  std::vector<wal::record::RefSample> samples_buf_;
+  std::vector<wal::record::RefExemplar> exemplars_buf_;
+  std::vector<std::vector<Entry>> staging_;  // per shard
+  model::LabelsBuilder builder_;
+  Steady::time_point last_progress_, last_reshard_, last_purge_;
+  std::uint64_t reshard_in_ = 0, reshard_out_ = 0, reshard_nanos_ = 0;
+  nanoseconds blocked_{0};  // waiting for room in shards since the last reshard check
+};
+
+// ---------------------------------------------------------------------------------------------
+// Watcher.
+
+void Queue::Impl::WatchLoop(const std::stop_token& stop) {
+  last_progress_ = last_reshard_ = last_purge_ = Steady::now();
+  last_success_ns_ = Steady::now().time_since_epoch().count();
+  base::Status cp = ReadCheckpoint(stop);
+  if (!cp.ok()) {
+    Log(spdlog::level::warn, "cannot read checkpoint: " + cp.message());
+    SetError(cp.message());
+  }
+  std::unique_ptr<wal::Reader> reader =
+      std::make_unique<wal::Reader>(wal_dir_, wal::ReaderOptions{.live = true});
+  std::mutex sleep_mu;
+  std::condition_variable_any sleep_cv;
+  auto nap = [&](nanoseconds d) {
+    std::unique_lock lock(sleep_mu);
+    sleep_cv.wait_for(lock, stop, d, [] { return false; });
+  };
+  std::string last_read_error;
+  while (!stop.stop_requested()) {
+    base::Result<bool> next = reader->Next();
+    if (!next.ok()) {
+      const std::string msg = next.error().message();
+      if (msg != last_read_error) {
+        Log(spdlog::level::err, "error reading the WAL: " + msg);
+        SetError(msg);
+        last_read_error = msg;
+      }
+      // Skip a damaged segment once a later one exists; otherwise wait and try again.
+      const wal::Position at = reader->position();
+      auto segs = wal::Segments(wal_dir_);
+      if (segs.ok() && segs->last > at.segment && at.segment >= 0) {
+        Log(spdlog::level::warn, "skipping the rest of segment " + std::to_string(at.segment));
+        reader = std::make_unique<wal::Reader>(
+            wal_dir_, wal::ReaderOptions{.first_segment = at.segment + 1, .live = true});
+      } else if (at.segment < 0 || !segs.ok() || segs->first < 0) {
+        reader = std::make_unique<wal::Reader>(wal_dir_, wal::ReaderOptions{.live = true});
+      }
+      Periodic(stop);
+      nap(opts_.wal_poll_interval);
+      continue;
+    }
+    if (!*next) {
+      Periodic(stop);
+      nap(opts_.wal_poll_interval);
+      continue;
+    }
+    const std::string_view rec = reader->record();
+    const wal::Position end = reader->position();
+    bool ok = true;
+    switch (wal::record::TypeOf(rec)) {
+      case wal::record::Type::kSeries:
+        HandleSeries(rec);
+        EndRecord(0, end, false);
+        break;
+      case wal::record::Type::kSamples:
+        ok = HandleSamples(rec, end, stop);
+        break;
+      case wal::record::Type::kExemplars:
+        ok = HandleExemplars(rec, end, stop);
+        break;
+      default:
+        EndRecord(0, end, false);
+        break;
+    }
+    if (!ok) return;  // stopped while waiting for room
+    Periodic(stop);
+  }
+}
+
+base::Status Queue::Impl::ReadCheckpoint(const std::stop_token& stop) {
+  ASSIGN_OR_RETURN(auto cp, wal::LastCheckpoint(wal_dir_));
+  if (!cp) return base::Status::Ok();
+  wal::Reader reader(cp->first);
+  while (!stop.stop_requested()) {
+    ASSIGN_OR_RETURN(bool more, reader.Next());
+    if (!more) break;
+    if (wal::record::TypeOf(reader.record()) == wal::record::Type::kSeries) {
+      HandleSeries(reader.record());
+    }
+  }
+  return base::Status::Ok();
+}
+
+void Queue::Impl::HandleSeries(std::string_view rec) {
+  series_buf_.clear();
+  base::Status s = wal::record::DecodeSeries(rec, &series_buf_);
+  if (!s.ok()) {
+    Log(spdlog::level::err, "cannot decode a series record: " + s.message());
+    return;
+  }
+  const bool has_rules = !opts_.write_relabel_configs.empty();
+  for (wal::record::RefSeries& series : series_buf_) {
+    const bool known = labels_ != nullptr && labels_->Visit(series.ref, &NoopVisitor, nullptr);
+    if (!has_rules && known) {
+      // The common case: labels come from the source (external labels merged when encoding).
+      if (!overrides_.empty()) {
+        std::unique_lock lock(overrides_mu_);
+        overrides_.erase(series.ref);
+      }
+      continue;
+    }
+    builder_.Reset(series.labels);
+    for (const model::Label& l : ext_) {
+      if (!series.labels.Has(l.first)) builder_.Set(l.first, l.second);
+    }
+    model::Labels merged = builder_.Labels();
+    Override o;
+    if (has_rules) {
+      builder_.Reset(merged);
+      if (!model::relabel::ProcessBuilder(builder_, opts_.write_relabel_configs)) {
+        o.dropped = true;
+      } else {
+        model::Labels relabeled = builder_.Labels();
+        if (relabeled.Empty()) {
+          o.dropped = true;
+        } else if (relabeled == merged && known) {
+          std::unique_lock lock(overrides_mu_);
+          overrides_.erase(series.ref);
+          continue;
+        } else {
+          merged = std::move(relabeled);
+        }
+      }
+    }
+    if (!o.dropped) {
+      for (const model::Label& l : merged) AppendEncodedLabel(&o.labels, l.first, l.second);
+    }
+    std::unique_lock lock(overrides_mu_);
+    overrides_[series.ref] = std::move(o);
+  }
+}
+
+bool Queue::Impl::HandleSamples(std::string_view rec, wal::Position end,
+                                const std::stop_token& stop) {
+  if (!Before(start_acked_, end)) {  // sent before the last restart
+    EndRecord(0, end, false);
+    return true;
+  }
+  samples_buf_.clear();
+  base::Status s = wal::record::DecodeSamples(rec, &samples_buf_);
+  if (!s.ok()) {
+    Log(spdlog::level::err, "cannot decode a samples record: " + s.message());
+    EndRecord(0, end, false);
+    return true;
+  }
+  if (samples_buf_.empty()) {
+    EndRecord(0, end, false);
+    return true;
+  }
+  const std::uint64_t seq = ++next_seq_;
+  BeginRecord(seq);
+  const std::size_t n = staging_.size();
+  for (auto& st : staging_) st.clear();
+  std::int64_t highest = highest_ts_;
+  for (const wal::record::RefSample& rs : samples_buf_) {
+    staging_[rs.ref % n].push_back(Entry{rs.ref, rs.t, rs.v, seq});
+    highest = std::max(highest, rs.t);
+  }
+  if (highest != highest_ts_) {
+    highest_ts_ = highest;
+    metrics_.highest_timestamp.Set(static_cast<double>(highest) / 1000);
+  }
+  samples_in_ += samples_buf_.size();
+  {
+    std::shared_lock lock(shards_mu_);  // only this thread replaces shards_; cheap
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!staging_[i].empty() && !shards_[i]->Push(staging_[i], stop, &blocked_)) {
+        return false;
+      }
+    }
+  }
+  EndRecord(seq, end, true);
+  return true;
+}
+
+bool Queue::Impl::HandleExemplars(std::string_view rec, wal::Position end,
+                                  const std::stop_token& stop) {
+  if (!opts_.send_exemplars || !Before(start_acked_, end)) {
+    EndRecord(0, end, false);
+    return true;
+  }
+  exemplars_buf_.clear();
+  base::Status s = wal::record::DecodeExemplars(rec, &exemplars_buf_);
+  if (!s.ok() || exemplars_buf_.empty()) {
+    if (!s.ok()) Log(spdlog::level::err, "cannot decode an exemplars record: " + s.message());
+    EndRecord(0, end, false);
+    return true;
+  }
+  const std::uint64_t seq = ++next_seq_;
+  BeginRecord(seq);
+  {
+    std::shared_lock lock(shards_mu_);
+    for (wal::record::RefExemplar& re : exemplars_buf_) {
+      ExemplarEntry e{re.ref, re.t, re.v, seq, {}};
+      for (const model::Label& l : re.labels) AppendEncodedLabel(&e.labels, l.first, l.second);
+      if (!shards_[re.ref % shards_.size()]->PushExemplar(std::move(e), stop)) return false;
+    }
+  }
+  EndRecord(seq, end, true);
+  return true;
+}
+
+void Queue::Impl::Periodic(const std::stop_token& stop) {
+  const Steady::time_point now = Steady::now();
+  if (now - last_progress_ >= opts_.progress_interval) {
+    last_progress_ = now;
+    PersistProgress();
+    std::int64_t pending = 0;
+    {
+      std::shared_lock lock(shards_mu_);
+      for (const auto& s : shards_) pending += static_cast<std::int64_t>(s->Size());
+    }
+    metrics_.pending.Set(static_cast<double>(pending));
+  }
+  if (now - last_reshard_ >= opts_.shard_update_interval) {
+    Reshard(stop);
+    last_reshard_ = Steady::now();
+  }
+  if (now - last_purge_ >= std::chrono::minutes(1)) {
+    last_purge_ = now;
+    PurgeOverrides();
+  }
+}
+
+void Queue::Impl::Reshard(const std::stop_token& stop) {
+  const double secs = std::chrono::duration<double>(Steady::now() - last_reshard_).count();
+  if (secs <= 0) return;
+  const std::uint64_t out = samples_out_.load();
+  const std::uint64_t nanos = send_nanos_.load();
+  ShardInputs in;
+  in.min_shards = opts_.min_shards;
+  in.max_shards = opts_.max_shards;
+  std::int64_t pending = 0;
+  {
+    std::shared_lock lock(shards_mu_);
+    in.current = static_cast<int>(shards_.size());
+    for (const auto& s : shards_) pending += static_cast<std::int64_t>(s->Size());
+  }
+  in.pending_samples = static_cast<double>(pending);
+  in.samples_in_per_second = static_cast<double>(samples_in_ - reshard_in_) / secs;
+  in.samples_out_per_second = static_cast<double>(out - reshard_out_) / secs;
+  in.send_seconds_per_second = static_cast<double>(nanos - reshard_nanos_) / 1e9 / secs;
+  const auto since_success =
+      Steady::now().time_since_epoch() - nanoseconds(last_success_ns_.load());
+  in.batch_size = opts_.max_samples_per_send;
+  in.blocked_fraction = std::chrono::duration<double>(blocked_).count() / secs;
+  blocked_ = nanoseconds::zero();
+  in.recent_send_succeeded =
+      since_success <= 2 * opts_.batch_send_deadline + opts_.shard_update_interval;
+  reshard_in_ = samples_in_;
+  reshard_out_ = out;
+  reshard_nanos_ = nanos;
+  const int desired = DesiredShards(in);
+  desired_shards_ = desired;
+  metrics_.shards_desired.Set(desired);
+  if (desired == in.current) return;
+  Log(spdlog::level::info, "resharding from " + std::to_string(in.current) + " to " +
+                               std::to_string(desired) + " shards");
+  // Let the batches in flight finish, then deal the queued entries out again in record order:
+  // each series' entries come from one old shard in order, so they stay in order, and each new
+  // shard's entries are in record order as AckedPosition needs.
+  {
+    std::shared_lock lock(shards_mu_);
+    for (const auto& s : shards_) {
+      if (!s->Pause(stop)) return;
+    }
+  }
+  std::vector<std::unique_ptr<Shard>> old;
+  {
+    // Exclusive: AckedPosition must not see the entries in neither set of shards.
+    std::unique_lock lock(shards_mu_);
+    std::vector<Entry> samples;
+    std::vector<ExemplarEntry> exemplars;
+    for (const auto& s : shards_) s->TakeAll(&samples, &exemplars);
+    std::stable_sort(samples.begin(), samples.end(),
+                     [](const Entry& a, const Entry& b) { return a.seq < b.seq; });
+    std::stable_sort(exemplars.begin(), exemplars.end(),
+                     [](const ExemplarEntry& a, const ExemplarEntry& b) { return a.seq < b.seq; });
+    std::vector<std::unique_ptr<Shard>> next;
+    next.reserve(static_cast<std::size_t>(desired));
+    for (int i = 0; i < desired; ++i) next.push_back(std::make_unique<Shard>(this));
+    for (const Entry& e : samples) next[e.ref % next.size()]->Adopt(e);
+    for (ExemplarEntry& e : exemplars) {
+      Shard& shard = *next[e.ref % next.size()];
+      shard.Adopt(std::move(e));
+    }
+    for (auto& s : next) s->Start();
+    old.swap(shards_);
+    shards_ = std::move(next);
+  }
+  staging_.assign(static_cast<std::size_t>(desired), {});
+  metrics_.shards.Set(desired);
+  for (auto& s : old) s->Stop();
+}
+
+void Queue::Impl::PurgeOverrides() {
+  // Series the source forgot (their samples are all sent) need no override any more.
+  if (labels_ == nullptr) return;
+  std::unique_lock lock(overrides_mu_);
+  for (auto it = overrides_.begin(); it != overrides_.end();) {
+    if (!labels_->Visit(it->first, &NoopVisitor, nullptr)) {
+      it = overrides_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shards.
+
+void Queue::Impl::Shard::Run(const std::stop_token& stop) {
+  const std::size_t max = static_cast<std::size_t>(q_->opts_.max_samples_per_send);
+  const auto deadline = q_->opts_.batch_send_deadline;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mu_);
+      for (;;) {
+        const std::size_t n = samples_.size() + exemplars_.size();
+        if (paused_) {
+          cv_.wait(lock, stop, [] { return false; });
+          return;
+        }
+        if (n >= max || (n > 0 && Steady::now() >= batch_start_ + deadline)) break;
+        if (n == 0) {
+          if (!cv_.wait(lock, stop,
+                        [&] { return paused_ || !samples_.empty() || !exemplars_.empty(); })) {
+            return;
+          }
+        } else {
+          cv_.wait_until(lock, stop, batch_start_ + deadline,
+                         [&] { return paused_ || samples_.size() + exemplars_.size() >= max; });
+          if (stop.stop_requested()) return;
+        }
+      }
+      sending_ = true;
+      const std::size_t ns = std::min(samples_.size(), max);
+      batch_.clear();
+      for (std::size_t i = 0; i < ns; ++i) batch_.push_back(samples_[i]);
+      batch_exemplars_.clear();
+      for (std::size_t i = 0; i < exemplars_.size() && ns + i < max; ++i) {
+        batch_exemplars_.push_back(exemplars_[i]);
+      }
+    }
+    const bool done = SendBatch(stop);
+    std::lock_guard lock(mu_);
+    sending_ = false;
+    space_cv_.notify_all();
+    if (!done) return;
+    samples_.Pop(batch_.size());
+    exemplars_.erase(exemplars_.begin(),
+                     exemplars_.begin() + static_cast<std::ptrdiff_t>(batch_exemplars_.size()));
+    batch_start_ = Steady::now();
+    space_cv_.notify_all();
+  }
+}
+
+bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
+  Impl& q = *q_;
+  enc_.Reset();
+  std::size_t samples = 0;
+  std::size_t exemplars = 0;
+  std::size_t dropped = 0;
+  std::int64_t highest = std::numeric_limits<std::int64_t>::min();
+  const bool age_limit = q.opts_.sample_age_limit > nanoseconds::zero();
+  const std::int64_t min_t =
+      age_limit ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                      (q.clock_->Now() - q.opts_.sample_age_limit).time_since_epoch())
+                      .count()
+                : std::numeric_limits<std::int64_t>::min();
+  {
+    std::shared_lock lock(q.overrides_mu_);
+    for (const Entry& e : batch_) {
+      if (e.t < min_t) {
+        ++dropped;
+        continue;
+      }
+      enc_.BeginSeries();
+      if (!q.EncodeLabels(e.ref, enc_)) {
+        enc_.AbortSeries();
+        ++dropped;
+        continue;
+      }
+      enc_.AddSample(e.t, e.v);
+      enc_.EndSeries();
+      ++samples;
+      highest = std::max(highest, e.t);
+    }
+    for (const ExemplarEntry& e : batch_exemplars_) {
+      enc_.BeginSeries();
+      if (!q.EncodeLabels(e.ref, enc_)) {
+        enc_.AbortSeries();
+        continue;
+      }
+      enc_.AddExemplar(e.labels, e.t, e.v);
+      enc_.EndSeries();
+      ++exemplars;
+    }
+  }
+  if (dropped > 0) q.metrics_.dropped.Add(static_cast<double>(dropped));
+  if (samples + exemplars == 0) return true;
+  SnappyCompress(enc_.data(), &compressed_);
+
+  nanoseconds backoff = q.opts_.min_backoff;
+  std::mutex sleep_mu;
+  std::condition_variable_any sleep_cv;
+  for (;;) {
+    net::ClientRequest req;
+    req.method = "POST";
+    req.url = q.opts_.url;
+    req.headers = q.headers_;
+    req.body.assign(compressed_.data(), compressed_.size());
+    req.timeout =
+        std::max(std::chrono::milliseconds(1),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(q.opts_.remote_timeout));
+    req.config = q.opts_.client_config;
+    const Steady::time_point begin = Steady::now();
+    base::Result<net::ClientResponse> resp = q.client_->DoSync(std::move(req), stop);
+    const nanoseconds took = Steady::now() - begin;
+    if (stop.stop_requested()) return false;
+    q.metrics_.batch_seconds_sum.Add(std::chrono::duration<double>(took).count());
+    q.metrics_.batch_count.Inc();
+    q.send_nanos_ += static_cast<std::uint64_t>(took.count());
+
+    nanoseconds retry_after{0};
+    std::string error;
+    bool recoverable = true;
+    if (!resp.ok()) {
+      error = resp.error().message();
+    } else if (resp->status / 100 == 2) {
+      q.metrics_.samples.Add(static_cast<double>(samples));
+      q.metrics_.exemplars.Add(static_cast<double>(exemplars));
+      q.metrics_.bytes.Add(static_cast<double>(compressed_.size()));
+      q.samples_out_ += samples + exemplars;
+      q.last_success_ns_ = Steady::now().time_since_epoch().count();
+      if (samples > 0) {
+        std::int64_t prev = q.highest_sent_ms_.load();
+        while (highest > prev && !q.highest_sent_ms_.compare_exchange_weak(prev, highest)) {
+        }
+        // Whole seconds, as Prometheus reports it.
+        const std::int64_t secs = q.highest_sent_ms_.load() / 1000;
+        q.metrics_.highest_sent.Set(static_cast<double>(secs));
+      }
+      return true;
+    } else {
+      std::string body = resp->body.substr(0, kMaxErrorBody);
+      while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+      error = "server returned HTTP status " + std::to_string(resp->status) + ": " + body;
+      recoverable = resp->status / 100 == 5 || (resp->status == 429 && q.opts_.retry_on_http_429);
+      if (recoverable) {
+        if (auto ra = resp->HeaderValue("Retry-After")) {
+          retry_after = ParseRetryAfter(*ra, q.clock_->Now());
+        }
+      }
+    }
+    q.SetError(error);
+    if (!recoverable) {
+      q.Log(spdlog::level::err, "non-recoverable error, dropping " +
+                                    std::to_string(samples + exemplars) + " samples: " + error);
+      q.metrics_.failed.Add(static_cast<double>(samples));
+      q.samples_out_ += samples + exemplars;
+      return true;
+    }
+    q.metrics_.retried.Add(static_cast<double>(samples));
+    q.Log(spdlog::level::warn, "failed to send batch, retrying: " + error);
+    const nanoseconds sleep = retry_after > nanoseconds::zero() ? retry_after : backoff;
+    {
+      std::unique_lock lock(sleep_mu);
+      sleep_cv.wait_for(lock, stop, sleep, [] { return false; });
+    }
+    if (stop.stop_requested()) return false;
+    backoff = std::min(backoff * 2, q.opts_.max_backoff);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Queue::Queue(QueueOptions options, std::string wal_dir, std::string state_dir,
+             const LabelSource* labels, net::HttpClient* client, base::MetricsRegistry* metrics,
+             base::Clock* clock, LogFn log)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(wal_dir), std::move(state_dir),
+                                   labels, client, metrics, clock, std::move(log))) {}
+
+Queue::~Queue() = default;
+
+base::Status Queue::Start() { return impl_->Start(); }
+void Queue::Stop() { impl_->Stop(); }
+int Queue::LowestUnackedSegment() const { return impl_->LowestUnackedSegment(); }
+wal::Position Queue::AckedPosition() const { return impl_->AckedPosition(); }
+QueueStatus Queue::Status() const { return impl_->Status(); }
+const QueueOptions& Queue::options() const { return impl_->options(); }
+
+}  // namespace starling::remote

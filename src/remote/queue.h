@@ -1,0 +1,169 @@
+#pragma once
+
+// The remote module: Prometheus remote write 1.0 from a WAL. A Queue follows the WAL that a
+// wal::Storage writes (as Prometheus's WAL watcher does) and sends every sample in it to one
+// endpoint, in order per series.
+//
+//   WAL segments ──Reader (live)──► watcher thread ──by ref % N──► shard 0..N-1 ──► HTTP POST
+//                                    series records: relabel          batch, encode (protobuf,
+//                                    cache; samples: route            by hand), snappy, retry
+//
+// Delivery guarantee: a sample leaves a shard only once the receiver accepted it (2xx) or
+// rejected it for good (4xx other than a retried 429). The queue persists the WAL position up to
+// which every sample record is done (the "acked position") in <state_dir>/progress, every
+// progress_interval and on Stop. On start it reads the newest checkpoint's series and every
+// segment from the first, and skips the samples of records before the acked position, so after
+// a crash only what was in flight or acked within the last progress_interval is sent again
+// (at-least-once delivery). With several
+// shards the acked position is that of the last record before the oldest one some shard still
+// holds. LowestUnackedSegment() tells the owner which segments may be deleted.
+//
+// Shards: a series always goes to shard ref % N, so its samples stay in order. Every
+// shard_update_interval the queue recomputes the shard count from the rates of samples in and
+// out, the time a send takes and the backlog (DesiredShards), within [min_shards, max_shards].
+// To change it, the batches in flight finish and the queued samples are dealt out to the new
+// shards in WAL order, so order per series is kept.
+//
+// Labels are not copied per series: the queue asks a LabelSource (the wal::Storage) for them
+// when it encodes a sample, merging external labels in. Only series changed by
+// write_relabel_configs, or unknown to the source, are kept by the queue (encoded).
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/metrics.h"
+#include "base/status.h"
+#include "model/labels.h"
+#include "model/relabel/relabel.h"
+#include "net/http_client.h"
+#include "storage/storage.h"
+#include "wal/segment.h"
+
+namespace starling::remote {
+
+// Resolves series refs to labels. Implementations must be thread-safe.
+class LabelSource {
+ public:
+  using Visitor = void (*)(void* ctx, std::string_view name, std::string_view value);
+  virtual ~LabelSource() = default;
+  // Calls f(ctx, name, value) for each label of `ref` in name order; false if ref is unknown.
+  virtual bool Visit(storage::SeriesRef ref, Visitor f, void* ctx) const = 0;
+};
+
+struct QueueOptions {
+  // The endpoint's name (the remote_name metric label) and URL.
+  std::string name;
+  std::string url;
+  std::chrono::nanoseconds remote_timeout = std::chrono::seconds(30);
+  // Extra request headers (the protocol's own headers cannot be overridden).
+  std::vector<net::Header> headers;
+  std::shared_ptr<const net::ClientConfig> client_config;
+  bool send_exemplars = true;
+
+  // queue_config, with Prometheus's defaults.
+  int capacity = 10000;  // samples buffered per shard
+  int max_shards = 50;
+  int min_shards = 1;
+  int max_samples_per_send = 2000;
+  std::chrono::nanoseconds batch_send_deadline = std::chrono::seconds(5);
+  std::chrono::nanoseconds min_backoff = std::chrono::milliseconds(30);
+  std::chrono::nanoseconds max_backoff = std::chrono::seconds(5);
+  bool retry_on_http_429 = true;
+  // Samples older than this are dropped instead of sent; 0: no limit.
+  std::chrono::nanoseconds sample_age_limit{0};
+
+  model::Labels external_labels;
+  std::vector<model::relabel::Config> write_relabel_configs;
+
+  // Internal cadences (tests shorten them).
+  std::chrono::nanoseconds shard_update_interval = std::chrono::seconds(10);
+  std::chrono::nanoseconds progress_interval = std::chrono::seconds(1);
+  std::chrono::nanoseconds wal_poll_interval = std::chrono::milliseconds(10);
+};
+
+// What the queue is doing, for the debug panel.
+struct QueueStatus {
+  std::string name;
+  std::string url;
+  int shards = 0;
+  int desired_shards = 0;
+  std::int64_t pending_samples = 0;
+  std::string last_error;
+  wal::Position acked;
+};
+
+// Inputs of the shard count calculation, measured over the last interval.
+struct ShardInputs {
+  int current = 1;
+  int min_shards = 1;
+  int max_shards = 50;
+  double samples_in_per_second = 0;    // read from the WAL
+  double samples_out_per_second = 0;   // sent (accepted or rejected)
+  double send_seconds_per_second = 0;  // time spent in sends, summed over shards
+  double pending_samples = 0;          // queued in shards
+  double blocked_fraction = 0;         // of the time, reading the WAL waited for room in shards
+  int batch_size = 2000;               // max_samples_per_send
+  bool recent_send_succeeded = true;   // a send succeeded within 2 x batch_send_deadline
+};
+
+// Prometheus's calculation, simplified: time per sample x (rate in + a twentieth of the
+// backlog per second), kept when within 30% of the current count, clamped to [min, max]. When
+// reading the WAL stalled on full shards, at least 1.5 x current; no shrinking while more than
+// a batch per shard is queued. An idle queue goes to min_shards; a failing endpoint keeps the
+// current count (more shards would not help).
+int DesiredShards(const ShardInputs& in);
+
+// Parses a Retry-After header value: delay-seconds or an HTTP date (relative to now). Zero for
+// anything else or a time in the past.
+std::chrono::nanoseconds ParseRetryAfter(std::string_view value, base::Clock::TimePoint now);
+
+// The WAL position persisted in <dir>/progress; nullopt when the file does not exist.
+base::Result<std::optional<wal::Position>> ReadProgress(const std::string& dir);
+base::Status WriteProgress(const std::string& dir, wal::Position pos);
+
+// One endpoint's sending. Start, Stop and the accessors are thread-safe.
+class Queue {
+ public:
+  using LogFn = std::function<void(spdlog::level::level_enum, std::string_view)>;
+
+  // wal_dir: the WAL to follow. state_dir: where progress is persisted (created when missing).
+  // labels may be null: then the queue keeps every series' labels itself. client, metrics and
+  // clock must outlive the queue.
+  Queue(QueueOptions options, std::string wal_dir, std::string state_dir, const LabelSource* labels,
+        net::HttpClient* client, base::MetricsRegistry* metrics,
+        base::Clock* clock = &base::Clock::Real(), LogFn log = nullptr);
+  ~Queue();  // Stop()s
+  Queue(const Queue&) = delete;
+  Queue& operator=(const Queue&) = delete;
+
+  // Reads the persisted progress and starts the watcher and the shards.
+  base::Status Start();
+  // Stops sending (requests in flight are abandoned and will be sent again after a restart)
+  // and persists progress. Idempotent.
+  void Stop();
+
+  // Segments below this one hold only samples that are done; the WAL may drop them.
+  int LowestUnackedSegment() const;
+  // The acked position as computed now.
+  wal::Position AckedPosition() const;
+  QueueStatus Status() const;
+  const QueueOptions& options() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace starling::remote

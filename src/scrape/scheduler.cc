@@ -1,0 +1,116 @@
+#include "scrape/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+namespace starling::scrape {
+namespace {
+
+// The longest real-time wait before looking at the clock again, so a fake clock's Advance is
+// noticed.
+constexpr std::chrono::milliseconds kMaxWait{100};
+
+}  // namespace
+
+Scheduler::Scheduler(base::Clock* clock, int workers) : clock_(clock), manual_(workers <= 0) {
+  if (manual_) return;
+  threads_.emplace_back([this] { TimerThread(); });
+  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerThread(); });
+}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  timer_cv_.notify_all();
+  work_cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+std::shared_ptr<Scheduler> Scheduler::Shared() {
+  // Never destroyed: loops may post work while the process exits.
+  static auto* shared = new std::shared_ptr<Scheduler>(std::make_shared<Scheduler>(
+      &base::Clock::Real(),
+      static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 8U))));
+  return *shared;
+}
+
+void Scheduler::At(base::Clock::Duration due, std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    timers_.push(Timer{due, seq_++, std::move(fn)});
+  }
+  timer_cv_.notify_one();
+}
+
+void Scheduler::Post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    work_.push_back(std::move(fn));
+  }
+  work_cv_.notify_one();
+}
+
+std::size_t Scheduler::PendingTimers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return timers_.size();
+}
+
+std::size_t Scheduler::RunUntilIdle() {
+  std::size_t ran = 0;
+  while (true) {
+    std::function<void()> fn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!work_.empty()) {
+        fn = std::move(work_.front());
+        work_.pop_front();
+      } else if (!timers_.empty() && timers_.top().due <= clock_->Monotonic()) {
+        fn = std::move(const_cast<Timer&>(timers_.top()).fn);
+        timers_.pop();
+      } else {
+        return ran;
+      }
+    }
+    fn();
+    ++ran;
+  }
+}
+
+void Scheduler::TimerThread() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (timers_.empty()) {
+      timer_cv_.wait_for(lock, kMaxWait);
+      continue;
+    }
+    const base::Clock::Duration now = clock_->Monotonic();
+    if (timers_.top().due > now) {
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.top().due - now);
+      timer_cv_.wait_for(lock, std::min(wait, kMaxWait));
+      continue;
+    }
+    std::function<void()> fn = std::move(const_cast<Timer&>(timers_.top()).fn);
+    timers_.pop();
+    lock.unlock();
+    fn();
+    lock.lock();
+  }
+}
+
+void Scheduler::WorkerThread() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    work_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
+    if (stopping_) return;
+    std::function<void()> fn = std::move(work_.front());
+    work_.pop_front();
+    lock.unlock();
+    fn();
+    lock.lock();
+  }
+}
+
+}  // namespace starling::scrape

@@ -1,0 +1,80 @@
+#pragma once
+
+// Scheduler: the threads that drive every scrape loop of the process, so that the number of
+// threads does not grow with the number of targets. One timer thread runs due timers (which
+// only start asynchronous fetches, so they are quick); a few worker threads run posted work
+// (parsing and appending a fetched body).
+//
+// A scheduler built with zero workers is manual: nothing runs until RunUntilIdle, which runs
+// due timers (on the injected clock) and posted work on the calling thread. Tests use it with
+// a FakeClock to drive loops deterministically.
+//
+// Thread-safe. Work may be posted and timers added from any thread, including from work.
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+
+namespace starling::scrape {
+
+class Scheduler {
+ public:
+  // `clock` must outlive the scheduler.
+  Scheduler(base::Clock* clock, int workers);
+  // Stops the threads; pending timers and work are dropped.
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // The process-wide scheduler on the real clock, created on first use.
+  static std::shared_ptr<Scheduler> Shared();
+
+  base::Clock* clock() const { return clock_; }
+
+  // Runs fn on the timer thread once clock()->Monotonic() >= due. fn must be quick.
+  void At(base::Clock::Duration due, std::function<void()> fn);
+  // Runs fn on a worker thread.
+  void Post(std::function<void()> fn);
+
+  // Manual schedulers only: runs due timers and posted work until none is runnable; returns
+  // how many functions ran.
+  std::size_t RunUntilIdle();
+
+  std::size_t PendingTimers() const;
+
+ private:
+  struct Timer {
+    base::Clock::Duration due;
+    std::uint64_t seq;
+    std::function<void()> fn;
+  };
+  struct Later {
+    bool operator()(const Timer& a, const Timer& b) const {
+      return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+    }
+  };
+
+  void TimerThread();
+  void WorkerThread();
+
+  base::Clock* const clock_;
+  const bool manual_;
+  mutable std::mutex mu_;
+  std::condition_variable timer_cv_;
+  std::condition_variable work_cv_;
+  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;  // guarded by mu_
+  std::deque<std::function<void()>> work_;                        // guarded by mu_
+  std::uint64_t seq_ = 0;                                         // guarded by mu_
+  bool stopping_ = false;                                         // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace starling::scrape

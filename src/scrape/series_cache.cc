@@ -1,0 +1,57 @@
+#include "scrape/series_cache.h"
+
+#include <xxhash.h>
+
+namespace starling::scrape {
+
+SeriesKey SeriesCache::Key(std::string_view series_text) {
+  XXH128_hash_t h = XXH3_128bits(series_text.data(), series_text.size());
+  return {h.low64, h.high64};
+}
+
+std::size_t SeriesCache::IndexSizeFor(std::size_t n) {
+  std::size_t size = 16;
+  while (size < 2 * n + 2) size *= 2;  // load at most one half
+  return size;
+}
+
+SeriesCache::Entry* SeriesCache::Find(const SeriesKey& key) {
+  if (index_.empty()) return nullptr;
+  const std::size_t mask = index_.size() - 1;
+  for (std::size_t i = key.lo & mask;; i = (i + 1) & mask) {
+    std::uint32_t slot = index_[i];
+    if (slot == 0) return nullptr;
+    Entry& e = entries_[slot - 1];
+    if (e.key == key) return &e;
+  }
+}
+
+SeriesCache::Entry* SeriesCache::Insert(const SeriesKey& key) {
+  if (2 * (entries_.size() + 1) + 2 > index_.size()) Rehash(IndexSizeFor(entries_.size() + 1));
+  entries_.emplace_back();
+  entries_.back().key = key;
+  const std::size_t mask = index_.size() - 1;
+  std::size_t i = key.lo & mask;
+  while (index_[i] != 0) i = (i + 1) & mask;
+  index_[i] = static_cast<std::uint32_t>(entries_.size());
+  return &entries_.back();
+}
+
+void SeriesCache::Rehash(std::size_t size) {
+  index_.assign(size, 0);
+  const std::size_t mask = size - 1;
+  for (std::size_t n = 0; n < entries_.size(); ++n) {
+    std::size_t i = entries_[n].key.lo & mask;
+    while (index_[i] != 0) i = (i + 1) & mask;
+    index_[i] = static_cast<std::uint32_t>(n + 1);
+  }
+}
+
+void SeriesCache::Clear() {
+  entries_.clear();
+  entries_.shrink_to_fit();
+  index_.clear();
+  index_.shrink_to_fit();
+}
+
+}  // namespace starling::scrape

@@ -1,0 +1,315 @@
+// Starling between real peers on 127.0.0.1: Debian's prometheus-node-exporter as a target,
+// Debian's prometheus as the remote-write receiver, queried through its HTTP API. Each test
+// starts its own processes on free ports with temporary directories.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/testing.h"
+#include "common/process.h"
+#include "net/http.h"
+#include "net/http_server.h"
+#include "net/io_pool.h"
+
+namespace starling::test {
+namespace {
+
+using namespace std::chrono_literals;
+using base::testing::TempDir;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kPrometheus[] = "/usr/bin/prometheus";
+constexpr char kNodeExporter[] = "/usr/bin/prometheus-node-exporter";
+
+// Polls pred every 250 ms until it holds or `deadline` passes.
+bool Eventually(const std::function<bool()>& pred, std::chrono::seconds deadline = 90s) {
+  auto end = Clock::now() + deadline;
+  while (Clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(250ms);
+  }
+  return pred();
+}
+
+std::string UrlEncode(const std::string& s) {
+  std::ostringstream out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out << c;
+    } else {
+      out << '%' << std::uppercase << std::hex << static_cast<int>(c >> 4)
+          << static_cast<int>(c & 15) << std::nouppercase << std::dec;
+    }
+  }
+  return out.str();
+}
+
+// A Prometheus server with the remote-write receiver on, its data in dir.
+class PrometheusServer {
+ public:
+  explicit PrometheusServer(std::string dir) : dir_(std::move(dir)), port_(FreePort()) {
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ + "/prometheus.yml") << "global:\n  scrape_interval: 1m\n";
+  }
+
+  void Start() {
+    process_ = std::make_unique<Process>(
+        kPrometheus,
+        std::vector<std::string>{"--config.file=" + dir_ + "/prometheus.yml",
+                                 "--storage.tsdb.path=" + dir_ + "/data",
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                 "--web.enable-remote-write-receiver"});
+    ASSERT_TRUE(Eventually([&] { return HttpGet(port_, "/-/ready").status == 200; }, 60s))
+        << process_->stderr_text();
+  }
+
+  void Stop() {
+    if (process_ == nullptr) return;
+    process_->Signal(SIGTERM);
+    EXPECT_TRUE(process_->Wait(60s).has_value());
+    process_.reset();
+  }
+
+  // The result of an instant query, or nullopt when the query fails.
+  std::optional<nlohmann::json> Query(const std::string& promql) const {
+    HttpReply r = HttpGet(port_, "/api/v1/query?query=" + UrlEncode(promql));
+    if (r.status != 200) return std::nullopt;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
+    return j["data"]["result"];
+  }
+
+  std::string write_url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/write";
+  }
+
+ private:
+  std::string dir_;
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
+// Every value of a range-vector query result's only series, as integers.
+std::vector<std::int64_t> SeriesValues(const nlohmann::json& result) {
+  std::vector<std::int64_t> out;
+  if (!result.is_array() || result.size() != 1) return out;
+  for (const auto& v : result[0]["values"]) {
+    out.push_back(std::llround(std::stod(v[1].get<std::string>())));
+  }
+  return out;
+}
+
+std::string StarlingConfig(const std::string& scrapes, const std::string& write_url) {
+  return scrapes + R"(
+prometheus.remote_write "default" {
+  endpoint {
+    url = ")" +
+         write_url +
+         R"("
+    queue_config {
+      batch_send_deadline = "1s"
+      max_backoff         = "1s"
+    }
+  }
+}
+)";
+}
+
+std::string ScrapeBlock(const std::string& name, const std::string& job, int port) {
+  return "prometheus.scrape \"" + name +
+         "\" {\n  targets = [{\"__address__\" = \"127.0.0.1:" + std::to_string(port) +
+         "\"}]\n  job_name = \"" + job +
+         "\"\n  scrape_interval = \"1s\"\n  scrape_timeout = \"1s\"\n"
+         "  forward_to = [prometheus.remote_write.default.receiver]\n}\n";
+}
+
+std::unique_ptr<Process> StartStarling(const TempDir& dir, int port) {
+  auto p = std::make_unique<Process>(
+      std::vector<std::string>{"run", dir.Path("config.river"),
+                               "--server.http.listen-addr=127.0.0.1:" + std::to_string(port),
+                               "--storage.path=" + dir.Path("data")});
+  EXPECT_TRUE(p->WaitForStderrLine("now listening for http traffic", 60s).has_value())
+      << p->stderr_text();
+  return p;
+}
+
+// The value of the first sample line of `metric` (without labels) in exposition text.
+std::optional<double> ExpositionValue(const std::string& body, const std::string& metric) {
+  std::istringstream in(body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(metric + " ", 0) == 0) return std::stod(line.substr(metric.size() + 1));
+  }
+  return std::nullopt;
+}
+
+int ExpositionSeriesCount(const std::string& body, const std::string& metric) {
+  std::istringstream in(body);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind(metric + "{", 0) == 0 || line.rfind(metric + " ", 0) == 0) ++n;
+  }
+  return n;
+}
+
+TEST(EndToEnd, ScrapesNodeExporterAndItselfIntoPrometheus) {
+  TempDir dir;
+  PrometheusServer prom(dir.Path("prometheus"));
+  ASSERT_NO_FATAL_FAILURE(prom.Start());
+
+  int node_port = FreePort();
+  Process node(kNodeExporter, {"--web.listen-address=127.0.0.1:" + std::to_string(node_port)});
+  ASSERT_TRUE(Eventually([&] { return HttpGet(node_port, "/metrics").status == 200; }, 60s))
+      << node.stderr_text();
+
+  int self_port = FreePort();
+  dir.Write("config.river", StarlingConfig(ScrapeBlock("node", "node", node_port) +
+                                               ScrapeBlock("self", "starling", self_port),
+                                           prom.write_url()));
+  auto starling = StartStarling(dir, self_port);
+
+  const std::string node_instance = "127.0.0.1:" + std::to_string(node_port);
+  for (const std::string job : {"node", "starling"}) {
+    SCOPED_TRACE(job);
+    EXPECT_TRUE(Eventually([&] {
+      auto r = prom.Query("up{job=\"" + job + "\"} == 1");
+      return r && r->size() == 1;
+    })) << starling->stderr_text();
+  }
+
+  // Node exporter series arrive with the target's job and instance, and match a direct scrape.
+  std::string direct = HttpGet(node_port, "/metrics").body;
+  std::optional<double> mem_total = ExpositionValue(direct, "node_memory_MemTotal_bytes");
+  ASSERT_TRUE(mem_total.has_value());
+  auto mem =
+      prom.Query("node_memory_MemTotal_bytes{job=\"node\",instance=\"" + node_instance + "\"}");
+  ASSERT_TRUE(mem && mem->size() == 1) << (mem ? mem->dump() : "query failed");
+  EXPECT_EQ(std::stod((*mem)[0]["value"][1].get<std::string>()), *mem_total);
+
+  int cpu_series = ExpositionSeriesCount(direct, "node_cpu_seconds_total");
+  ASSERT_GT(cpu_series, 0);
+  auto cpu =
+      prom.Query("count(node_cpu_seconds_total{job=\"node\",instance=\"" + node_instance + "\"})");
+  ASSERT_TRUE(cpu && cpu->size() == 1);
+  EXPECT_EQ(std::stoi((*cpu)[0]["value"][1].get<std::string>()), cpu_series);
+
+  // Starling's own metrics, scraped by itself, include what it sent.
+  EXPECT_TRUE(Eventually([&] {
+    auto r = prom.Query("prometheus_remote_storage_samples_total{job=\"starling\"} > 0");
+    return r && !r->empty();
+  }));
+  starling->Signal(SIGTERM);
+  EXPECT_EQ(starling->Wait(30s), std::optional<int>(0)) << starling->stderr_text();
+  prom.Stop();
+}
+
+// A target whose only series counts the scrapes it answered, so the receiver must end up with
+// every value from 1 to the number of scrapes: a gap is a lost sample.
+class CountingTarget {
+ public:
+  CountingTarget() : pool_(1), server_(pool_.context(), {}) {
+    server_.Handle("GET", "/metrics", [this](const net::Request&) {
+      if (paused_.load()) return net::Response::Text(503, "paused\n");
+      std::int64_t n = ++served_;
+      return net::Response::Text(
+          200, "# TYPE test_scrapes_total counter\ntest_scrapes_total " + std::to_string(n) + "\n");
+    });
+    EXPECT_TRUE(server_.Start().ok());
+  }
+  ~CountingTarget() {
+    server_.Stop();
+    pool_.Stop();
+  }
+  int port() const { return server_.port(); }
+  std::int64_t served() const { return served_.load(); }
+  // While paused, scrapes fail (no sample is produced) and the count does not move.
+  void Pause(bool paused) { paused_.store(paused); }
+
+ private:
+  std::atomic<std::int64_t> served_{0};
+  std::atomic<bool> paused_{false};
+  net::IoThreadPool pool_;
+  net::HttpServer server_;
+};
+
+// Whether Prometheus holds exactly the values 1..served of test_scrapes_total.
+::testing::AssertionResult HasEveryScrape(const PrometheusServer& prom, std::int64_t served) {
+  auto r = prom.Query("test_scrapes_total[1h]");
+  if (!r) return ::testing::AssertionFailure() << "query failed";
+  std::vector<std::int64_t> values = SeriesValues(*r);
+  std::set<std::int64_t> distinct(values.begin(), values.end());
+  if (values.size() != distinct.size()) {
+    return ::testing::AssertionFailure() << "duplicate samples";
+  }
+  for (std::int64_t i = 1; i <= served; ++i) {
+    if (distinct.count(i) == 0) {
+      return ::testing::AssertionFailure()
+             << "value " << i << " of " << served << " missing (" << distinct.size() << " present)";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(EndToEnd, NoSampleLostAcrossReceiverOutageAndCrash) {
+  TempDir dir;
+  PrometheusServer prom(dir.Path("prometheus"));
+  ASSERT_NO_FATAL_FAILURE(prom.Start());
+  CountingTarget target;
+  int self_port = FreePort();
+  dir.Write("config.river",
+            StarlingConfig(ScrapeBlock("count", "count", target.port()), prom.write_url()));
+  auto starling = StartStarling(dir, self_port);
+  ASSERT_TRUE(Eventually([&] { return HasEveryScrape(prom, 3) == true; }))
+      << starling->stderr_text();
+
+  // The receiver goes away for a minute while scraping goes on.
+  prom.Stop();
+  std::int64_t before_outage = target.served();
+  std::this_thread::sleep_for(60s);
+  EXPECT_GE(target.served(), before_outage + 30) << "scraping should go on during the outage";
+  ASSERT_NO_FATAL_FAILURE(prom.Start());
+  std::int64_t served = target.served();
+  EXPECT_TRUE(Eventually([&] { return HasEveryScrape(prom, served) == true; }))
+      << HasEveryScrape(prom, served).message();
+
+  // Again, and this time Starling is killed during the outage and restarted before the
+  // receiver comes back. Scrapes are paused around the kill so none is cut short mid-commit.
+  prom.Stop();
+  std::this_thread::sleep_for(10s);
+  target.Pause(true);
+  std::this_thread::sleep_for(3s);
+  starling->Signal(SIGKILL);
+  starling->Wait(30s);
+  starling.reset();
+  target.Pause(false);
+  starling = StartStarling(dir, self_port);
+  std::this_thread::sleep_for(5s);
+  ASSERT_NO_FATAL_FAILURE(prom.Start());
+  served = target.served();
+  EXPECT_TRUE(Eventually([&] { return HasEveryScrape(prom, served) == true; }))
+      << HasEveryScrape(prom, served).message() << "\n"
+      << starling->stderr_text();
+  prom.Stop();
+}
+
+}  // namespace
+}  // namespace starling::test
