@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/thread.h"
 #include "remote/encoder.h"
 #include "wal/checkpoint.h"
 #include "wal/reader.h"
@@ -330,7 +331,10 @@ class Queue::Impl {
     desired_shards_ = opts_.min_shards;
     metrics_.shards_desired.Set(opts_.min_shards);
     started_ = true;
-    watcher_ = std::jthread([this](const std::stop_token& st) { WatchLoop(st); });
+    watcher_ = std::jthread([this](const std::stop_token& st) {
+      base::SetThreadName("rw-watcher");
+      WatchLoop(st);
+    });
     return base::Status::Ok();
   }
 
@@ -414,7 +418,10 @@ class Queue::Impl {
     Shard& operator=(const Shard&) = delete;
 
     void Start() {
-      thread_ = std::jthread([this](const std::stop_token& st) { Run(st); });
+      thread_ = std::jthread([this](const std::stop_token& st) {
+        base::SetThreadName("rw-shard");
+        Run(st);
+      });
     }
     void Stop() {
       if (thread_.joinable()) {

@@ -90,7 +90,9 @@ struct QueueOptions {
   // Internal cadences (tests shorten them).
   std::chrono::nanoseconds shard_update_interval = std::chrono::seconds(10);
   std::chrono::nanoseconds progress_interval = std::chrono::seconds(1);
-  std::chrono::nanoseconds wal_poll_interval = std::chrono::milliseconds(10);
+  // How often the WAL is checked for new records; sends are batched for batch_send_deadline
+  // anyway, so this adds little latency and saves wakeups.
+  std::chrono::nanoseconds wal_poll_interval = std::chrono::milliseconds(250);
 };
 
 // What the queue is doing, for the debug panel.

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <utility>
 
+#include "base/thread.h"
+
 namespace starling::scrape {
 namespace {
 
@@ -13,10 +15,19 @@ constexpr std::chrono::milliseconds kMaxWait{100};
 
 }  // namespace
 
-Scheduler::Scheduler(base::Clock* clock, int workers) : clock_(clock), manual_(workers <= 0) {
+Scheduler::Scheduler(base::Clock* clock, int workers)
+    : clock_(clock), real_clock_(clock == &base::Clock::Real()), manual_(workers <= 0) {
   if (manual_) return;
-  threads_.emplace_back([this] { TimerThread(); });
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerThread(); });
+  threads_.emplace_back([this] {
+    base::SetThreadName("scrape-timer");
+    TimerThread();
+  });
+  for (int i = 0; i < workers; ++i) {
+    threads_.emplace_back([this] {
+      base::SetThreadName("scrape-worker");
+      WorkerThread();
+    });
+  }
 }
 
 Scheduler::~Scheduler() {
@@ -83,13 +94,18 @@ void Scheduler::TimerThread() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     if (timers_.empty()) {
-      timer_cv_.wait_for(lock, kMaxWait);
+      if (real_clock_) {
+        timer_cv_.wait(lock);
+      } else {
+        timer_cv_.wait_for(lock, kMaxWait);
+      }
       continue;
     }
     const base::Clock::Duration now = clock_->Monotonic();
     if (timers_.top().due > now) {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.top().due - now);
-      timer_cv_.wait_for(lock, std::min(wait, kMaxWait));
+      // A real clock can be slept on until the due time; a fake one is re-read regularly.
+      timer_cv_.wait_for(lock, real_clock_ ? wait : std::min(wait, kMaxWait));
       continue;
     }
     std::function<void()> fn = std::move(const_cast<Timer&>(timers_.top()).fn);

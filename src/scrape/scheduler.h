@@ -66,6 +66,7 @@ class Scheduler {
   void WorkerThread();
 
   base::Clock* const clock_;
+  const bool real_clock_;
   const bool manual_;
   mutable std::mutex mu_;
   std::condition_variable timer_cv_;

@@ -1,11 +1,13 @@
 #include "wal/reader.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "wal/internal/crc32c.h"
 #include "wal/internal/format.h"
@@ -37,6 +39,20 @@ base::Status Reader::OpenSegment(int index) {
 }
 
 base::Result<std::optional<int>> Reader::FindNextSegment() const {
+  if (options_.live && segment_ >= 0) {
+    // A writer creates segments in sequence, so when following one, a stat of the next name
+    // answers without listing the directory on every poll.
+    if (options_.last_segment >= 0 && segment_ + 1 > options_.last_segment) {
+      return std::optional<int>();
+    }
+    struct stat st {};
+    if (::stat(SegmentPath(dir_, segment_ + 1).c_str(), &st) == 0) {
+      return std::optional<int>(segment_ + 1);
+    }
+    if (errno == ENOENT) return std::optional<int>();
+    return base::Status::Internal("cannot stat the next segment in " + dir_ + ": " +
+                                  std::strerror(errno));
+  }
   ASSIGN_OR_RETURN(std::vector<int> indexes, ListSegments(dir_));
   for (int index : indexes) {
     if (options_.last_segment >= 0 && index > options_.last_segment) break;
