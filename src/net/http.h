@@ -47,6 +47,13 @@ struct Response {
 // thread-safe, as several requests may be handled at once.
 using Handler = std::function<Response(const Request&)>;
 
+// ASCII case folding and comparison, as HTTP header names need.
+char AsciiLower(char c);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// The value of the first header named `name` (compared case-insensitively), if any.
+std::optional<std::string_view> FindHeader(const std::vector<Header>& headers,
+                                           std::string_view name);
+
 // Decodes %XX escapes, and '+' as a space when plus_is_space. Invalid escapes are kept as is.
 std::string PercentDecode(std::string_view s, bool plus_is_space);
 

@@ -18,16 +18,6 @@
 namespace starling::net {
 namespace {
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::string_view Trim(std::string_view s) {
   const char* ws = " \t\r\n";
   std::size_t b = s.find_first_not_of(ws);
@@ -36,8 +26,7 @@ std::string_view Trim(std::string_view s) {
 }
 
 bool HasHeader(const std::vector<Header>& headers, std::string_view name) {
-  return std::any_of(headers.begin(), headers.end(),
-                     [&](const Header& h) { return EqualsIgnoreCase(h.name, name); });
+  return FindHeader(headers, name).has_value();
 }
 
 // Go's http.StatusText for the codes a server is likely to send.
@@ -113,7 +102,7 @@ std::string GoOp(std::string_view method) {
   std::string op;
   op.reserve(method.size());
   for (std::size_t i = 0; i < method.size(); ++i) {
-    op.push_back(i == 0 ? method[i] : Lower(method[i]));
+    op.push_back(i == 0 ? method[i] : AsciiLower(method[i]));
   }
   return op;
 }
@@ -142,10 +131,7 @@ constexpr std::int64_t kMaxReserve = std::int64_t{16} << 20;
 }  // namespace
 
 std::optional<std::string_view> ClientResponse::HeaderValue(std::string_view name) const {
-  for (const Header& h : headers) {
-    if (EqualsIgnoreCase(h.name, name)) return h.value;
-  }
-  return std::nullopt;
+  return FindHeader(headers, name);
 }
 
 // The multi handle and everything attached to it belong to the client's thread; other threads

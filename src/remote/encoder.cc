@@ -18,18 +18,7 @@ void ByteBuffer::Grow(std::size_t need) {
 void AppendEncodedLabel(std::string* out, std::string_view name, std::string_view value) {
   const std::size_t old = out->size();
   out->resize(old + EncodedLabelSize(name, value));
-  char* p = out->data() + old;
-  const std::size_t inner =
-      2 + VarintSize(name.size()) + name.size() + VarintSize(value.size()) + value.size();
-  *p++ = 0x0A;
-  p = PutVarint(p, inner);
-  *p++ = 0x0A;
-  p = PutVarint(p, name.size());
-  std::memcpy(p, name.data(), name.size());
-  p += name.size();
-  *p++ = 0x12;
-  p = PutVarint(p, value.size());
-  std::memcpy(p, value.data(), value.size());
+  PutLabel(out->data() + old, name, value);
 }
 
 void WriteRequestEncoder::BeginSeries() {

@@ -79,11 +79,28 @@ inline char* PutVarint(char* p, std::uint64_t v) {
   return p;
 }
 
-// The bytes of one Label entry of a TimeSeries or Exemplar (field 1), as EncodeLabel writes it.
+// The bytes of one Label entry of a TimeSeries or Exemplar (field 1), as PutLabel writes it.
 inline std::size_t EncodedLabelSize(std::string_view name, std::string_view value) {
   const std::size_t inner =
       2 + VarintSize(name.size()) + name.size() + VarintSize(value.size()) + value.size();
   return 1 + VarintSize(inner) + inner;
+}
+
+// Writes one TimeSeries.labels field (a Label with name and value) at p, which must have
+// EncodedLabelSize(name, value) bytes of room; returns the end.
+inline char* PutLabel(char* p, std::string_view name, std::string_view value) {
+  const std::size_t inner =
+      2 + VarintSize(name.size()) + name.size() + VarintSize(value.size()) + value.size();
+  *p++ = 0x0A;  // TimeSeries.labels
+  p = PutVarint(p, inner);
+  *p++ = 0x0A;  // Label.name
+  p = PutVarint(p, name.size());
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = 0x12;  // Label.value
+  p = PutVarint(p, value.size());
+  std::memcpy(p, value.data(), value.size());
+  return p + value.size();
 }
 
 // Appends one Label entry (field 1 of TimeSeries and Exemplar) to *out. Used to pre-encode
@@ -103,21 +120,8 @@ class WriteRequestEncoder {
   void BeginSeries();
   // Adds a label of the current series. Labels must come sorted by name.
   void AddLabel(std::string_view name, std::string_view value) {
-    const std::size_t inner =
-        2 + VarintSize(name.size()) + name.size() + VarintSize(value.size()) + value.size();
-    char* p = buf_.Reserve(inner + 11);
-    char* start = p;
-    *p++ = 0x0A;  // TimeSeries.labels
-    p = PutVarint(p, inner);
-    *p++ = 0x0A;  // Label.name
-    p = PutVarint(p, name.size());
-    std::memcpy(p, name.data(), name.size());
-    p += name.size();
-    *p++ = 0x12;  // Label.value
-    p = PutVarint(p, value.size());
-    std::memcpy(p, value.data(), value.size());
-    p += value.size();
-    buf_.Commit(static_cast<std::size_t>(p - start));
+    char* p = buf_.Reserve(EncodedLabelSize(name, value));
+    buf_.Commit(static_cast<std::size_t>(PutLabel(p, name, value) - p));
   }
   // Adds label entries encoded by AppendEncodedLabel.
   void AddEncodedLabels(std::string_view encoded) { buf_.Append(encoded); }

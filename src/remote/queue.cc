@@ -271,10 +271,10 @@ class Queue::Impl {
         clock_(clock),
         log_(std::move(log)),
         metrics_(*metrics, opts_.name, opts_.url) {
-    opts_.min_shards = std::max(1, opts_.min_shards);
-    opts_.max_shards = std::max(opts_.min_shards, opts_.max_shards);
-    opts_.max_samples_per_send = std::max(1, opts_.max_samples_per_send);
-    opts_.capacity = std::max(opts_.capacity, opts_.max_samples_per_send);
+    opts_.queue.min_shards = std::max(1, opts_.queue.min_shards);
+    opts_.queue.max_shards = std::max(opts_.queue.min_shards, opts_.queue.max_shards);
+    opts_.queue.max_samples_per_send = std::max(1, opts_.queue.max_samples_per_send);
+    opts_.queue.capacity = std::max(opts_.queue.capacity, opts_.queue.max_samples_per_send);
     ext_.assign(opts_.external_labels.begin(), opts_.external_labels.end());
     headers_ = {{"Content-Encoding", "snappy"},
                 {"Content-Type", "application/x-protobuf"},
@@ -325,11 +325,11 @@ class Queue::Impl {
       acked_base_ = start_acked_;
       watcher_pos_ = start_acked_;
     }
-    metrics_.shards_max.Set(opts_.max_shards);
-    metrics_.shards_min.Set(opts_.min_shards);
-    StartShards(opts_.min_shards);
-    desired_shards_ = opts_.min_shards;
-    metrics_.shards_desired.Set(opts_.min_shards);
+    metrics_.shards_max.Set(opts_.queue.max_shards);
+    metrics_.shards_min.Set(opts_.queue.min_shards);
+    StartShards(opts_.queue.min_shards);
+    desired_shards_ = opts_.queue.min_shards;
+    metrics_.shards_desired.Set(opts_.queue.min_shards);
     started_ = true;
     watcher_ = std::jthread([this](const std::stop_token& st) {
       base::SetThreadName("rw-watcher");
@@ -446,8 +446,8 @@ class Queue::Impl {
     bool Push(const std::vector<Entry>& entries, const std::stop_token& stop,
               nanoseconds* blocked) {
       std::size_t i = 0;
-      const std::size_t cap = static_cast<std::size_t>(q_->opts_.capacity);
-      const std::size_t batch = static_cast<std::size_t>(q_->opts_.max_samples_per_send);
+      const std::size_t cap = static_cast<std::size_t>(q_->opts_.queue.capacity);
+      const std::size_t batch = static_cast<std::size_t>(q_->opts_.queue.max_samples_per_send);
       std::unique_lock lock(mu_);
       while (i < entries.size()) {
         if (samples_.size() >= cap) {
@@ -464,7 +464,7 @@ class Queue::Impl {
       return true;
     }
     bool PushExemplar(ExemplarEntry e, const std::stop_token& stop) {
-      const std::size_t cap = static_cast<std::size_t>(q_->opts_.capacity);
+      const std::size_t cap = static_cast<std::size_t>(q_->opts_.queue.capacity);
       std::unique_lock lock(mu_);
       if (!space_cv_.wait(lock, stop, [&] { return exemplars_.size() < cap; })) return false;
       if (samples_.empty() && exemplars_.empty()) batch_start_ = Steady::now();
@@ -918,8 +918,8 @@ void Queue::Impl::Reshard(const std::stop_token& stop) {
   const std::uint64_t out = samples_out_.load();
   const std::uint64_t nanos = send_nanos_.load();
   ShardInputs in;
-  in.min_shards = opts_.min_shards;
-  in.max_shards = opts_.max_shards;
+  in.min_shards = opts_.queue.min_shards;
+  in.max_shards = opts_.queue.max_shards;
   std::int64_t pending = 0;
   {
     std::shared_lock lock(shards_mu_);
@@ -932,11 +932,11 @@ void Queue::Impl::Reshard(const std::stop_token& stop) {
   in.send_seconds_per_second = static_cast<double>(nanos - reshard_nanos_) / 1e9 / secs;
   const auto since_success =
       Steady::now().time_since_epoch() - nanoseconds(last_success_ns_.load());
-  in.batch_size = opts_.max_samples_per_send;
+  in.batch_size = opts_.queue.max_samples_per_send;
   in.blocked_fraction = std::chrono::duration<double>(blocked_).count() / secs;
   blocked_ = nanoseconds::zero();
   in.recent_send_succeeded =
-      since_success <= 2 * opts_.batch_send_deadline + opts_.shard_update_interval;
+      since_success <= 2 * opts_.queue.batch_send_deadline + opts_.shard_update_interval;
   reshard_in_ = samples_in_;
   reshard_out_ = out;
   reshard_nanos_ = nanos;
@@ -1000,8 +1000,8 @@ void Queue::Impl::PurgeOverrides() {
 // Shards.
 
 void Queue::Impl::Shard::Run(const std::stop_token& stop) {
-  const std::size_t max = static_cast<std::size_t>(q_->opts_.max_samples_per_send);
-  const auto deadline = q_->opts_.batch_send_deadline;
+  const std::size_t max = static_cast<std::size_t>(q_->opts_.queue.max_samples_per_send);
+  const auto deadline = q_->opts_.queue.batch_send_deadline;
   while (!stop.stop_requested()) {
     {
       std::unique_lock lock(mu_);
@@ -1052,10 +1052,10 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
   std::size_t exemplars = 0;
   std::size_t dropped = 0;
   std::int64_t highest = std::numeric_limits<std::int64_t>::min();
-  const bool age_limit = q.opts_.sample_age_limit > nanoseconds::zero();
+  const bool age_limit = q.opts_.queue.sample_age_limit > nanoseconds::zero();
   const std::int64_t min_t =
       age_limit ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                      (q.clock_->Now() - q.opts_.sample_age_limit).time_since_epoch())
+                      (q.clock_->Now() - q.opts_.queue.sample_age_limit).time_since_epoch())
                       .count()
                 : std::numeric_limits<std::int64_t>::min();
   {
@@ -1091,7 +1091,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
   if (samples + exemplars == 0) return true;
   SnappyCompress(enc_.data(), &compressed_);
 
-  nanoseconds backoff = q.opts_.min_backoff;
+  nanoseconds backoff = q.opts_.queue.min_backoff;
   std::mutex sleep_mu;
   std::condition_variable_any sleep_cv;
   for (;;) {
@@ -1136,7 +1136,8 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
       std::string body = resp->body.substr(0, kMaxErrorBody);
       while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
       error = "server returned HTTP status " + std::to_string(resp->status) + ": " + body;
-      recoverable = resp->status / 100 == 5 || (resp->status == 429 && q.opts_.retry_on_http_429);
+      recoverable =
+          resp->status / 100 == 5 || (resp->status == 429 && q.opts_.queue.retry_on_http_429);
       if (recoverable) {
         if (auto ra = resp->HeaderValue("Retry-After")) {
           retry_after = ParseRetryAfter(*ra, q.clock_->Now());
@@ -1159,7 +1160,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
       sleep_cv.wait_for(lock, stop, sleep, [] { return false; });
     }
     if (stop.stop_requested()) return false;
-    backoff = std::min(backoff * 2, q.opts_.max_backoff);
+    backoff = std::min(backoff * 2, q.opts_.queue.max_backoff);
   }
 }
 

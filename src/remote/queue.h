@@ -62,17 +62,8 @@ class LabelSource {
   virtual bool Visit(storage::SeriesRef ref, Visitor f, void* ctx) const = 0;
 };
 
-struct QueueOptions {
-  // The endpoint's name (the remote_name metric label) and URL.
-  std::string name;
-  std::string url;
-  std::chrono::nanoseconds remote_timeout = std::chrono::seconds(30);
-  // Extra request headers (the protocol's own headers cannot be overridden).
-  std::vector<net::Header> headers;
-  std::shared_ptr<const net::ClientConfig> client_config;
-  bool send_exemplars = true;
-
-  // queue_config, with Prometheus's defaults.
+// An endpoint's queue_config, with Prometheus's defaults.
+struct QueueConfig {
   int capacity = 10000;  // samples buffered per shard
   int max_shards = 50;
   int min_shards = 1;
@@ -83,6 +74,19 @@ struct QueueOptions {
   bool retry_on_http_429 = true;
   // Samples older than this are dropped instead of sent; 0: no limit.
   std::chrono::nanoseconds sample_age_limit{0};
+};
+
+struct QueueOptions {
+  // The endpoint's name (the remote_name metric label) and URL.
+  std::string name;
+  std::string url;
+  std::chrono::nanoseconds remote_timeout = std::chrono::seconds(30);
+  // Extra request headers (the protocol's own headers cannot be overridden).
+  std::vector<net::Header> headers;
+  std::shared_ptr<const net::ClientConfig> client_config;
+  bool send_exemplars = true;
+
+  QueueConfig queue;
 
   model::Labels external_labels;
   std::vector<model::relabel::Config> write_relabel_configs;

@@ -59,10 +59,10 @@ QueueOptions FastOptions(const std::string& url) {
   QueueOptions o;
   o.name = "test";
   o.url = url;
-  o.max_samples_per_send = 50;
-  o.batch_send_deadline = 5ms;
-  o.min_backoff = 1ms;
-  o.max_backoff = 20ms;
+  o.queue.max_samples_per_send = 50;
+  o.queue.batch_send_deadline = 5ms;
+  o.queue.min_backoff = 1ms;
+  o.queue.max_backoff = 20ms;
   o.remote_timeout = 5s;
   o.progress_interval = 5ms;
   o.wal_poll_interval = 1ms;
@@ -185,8 +185,8 @@ TEST(QueueTest, RetriesServerErrorsWithoutLossOrReordering) {
   f.receiver.Script({{500, {}, "boom"}, {503, {}, ""}, {500, {}, ""}});
   WriteSeriesAndSamples(f.wal, 7, 40);
   QueueOptions o = FastOptions(f.receiver.url());
-  o.min_shards = 3;
-  o.max_shards = 3;
+  o.queue.min_shards = 3;
+  o.queue.max_shards = 3;
   auto q = f.NewQueue(o);
   ASSERT_TRUE(q->Start().ok());
   ASSERT_TRUE(f.receiver.WaitForSamples(7 * 40));
@@ -217,7 +217,7 @@ TEST(QueueTest, HonoursRetryAfterOn429) {
     f.wal.Series(1, model::Labels{{"__name__", "m"}});
     f.wal.Samples({{1, 1000, 1}});
     QueueOptions o = FastOptions(f.receiver.url());
-    o.retry_on_http_429 = c.retry_on_429;
+    o.queue.retry_on_http_429 = c.retry_on_429;
     auto q = f.NewQueue(o);
     ASSERT_TRUE(q->Start().ok());
     if (c.retry_on_429) {
@@ -430,8 +430,8 @@ TEST(QueueTest, ScalesShardsUnderBacklog) {
   slow.SetDelay(5ms);
   WriteSeriesAndSamples(f.wal, 20, 200);
   QueueOptions o = FastOptions(slow.url());
-  o.max_samples_per_send = 10;
-  o.max_shards = 8;
+  o.queue.max_samples_per_send = 10;
+  o.queue.max_shards = 8;
   o.shard_update_interval = 50ms;
   auto q = f.NewQueue(o);
   ASSERT_TRUE(q->Start().ok());

@@ -182,10 +182,10 @@ void QueueEndToEnd(benchmark::State& state) {
     QueueOptions o;
     o.name = "bench";
     o.url = "http://127.0.0.1:" + std::to_string(port) + "/w";
-    o.batch_send_deadline = std::chrono::milliseconds(5);
-    o.max_shards = 1;
-    o.max_samples_per_send = static_cast<int>(state.range(0));
-    o.capacity = 10000;
+    o.queue.batch_send_deadline = std::chrono::milliseconds(5);
+    o.queue.max_shards = 1;
+    o.queue.max_samples_per_send = static_cast<int>(state.range(0));
+    o.queue.capacity = 10000;
     o.wal_poll_interval = std::chrono::milliseconds(1);
     Queue q(o, wal_dir, dir.Path("state"), &source, &client, &metrics);
     state.ResumeTiming();

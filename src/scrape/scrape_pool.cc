@@ -8,58 +8,6 @@
 namespace starling::scrape {
 namespace {
 
-// Go's http.StatusText for the codes a target is likely to answer with.
-std::string_view StatusText(int code) {
-  switch (code) {
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 304:
-      return "Not Modified";
-    case 307:
-      return "Temporary Redirect";
-    case 308:
-      return "Permanent Redirect";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 406:
-      return "Not Acceptable";
-    case 408:
-      return "Request Timeout";
-    case 413:
-      return "Request Entity Too Large";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "";
-  }
-}
-
 LoopOptions LoopOptionsFor(const JobConfig& c, const Target& t) {
   LoopOptions o;
   o.honor_labels = c.honor_labels;
@@ -216,13 +164,8 @@ class ScrapePool::LoopRunner : public std::enable_shared_from_this<LoopRunner> {
         fr.error = r.error();
       }
     } else if (r->status != 200) {
-      std::string text = r->status_text;
-      if (text.empty()) {
-        text = std::to_string(r->status);
-        if (std::string_view std_text = StatusText(r->status); !std_text.empty()) {
-          text += " " + std::string(std_text);
-        }
-      }
+      // The client fills status_text ("404 Not Found"); a fake may leave it empty.
+      const std::string text = r->status_text.empty() ? std::to_string(r->status) : r->status_text;
       fr.error = base::Status::Unavailable("server returned HTTP status " + text);
     } else {
       fr.body = r->body;

@@ -180,7 +180,7 @@ TEST(ScrapePoolTest, StopWritesStaleMarkersAndStopsScraping) {
 
 TEST(ScrapePoolTest, HttpErrorsMarkTargetDown) {
   PoolHarness h;
-  h.fetcher->Set("http://a:1/metrics", net::ClientResponse{503, "", {}, ""});
+  h.fetcher->Set("http://a:1/metrics", net::ClientResponse{503, "503 Service Unavailable", {}, ""});
   h.Update({{{"__address__", "a:1"}}, {{"__address__", "b:1"}}});
   h.pool->Start();
   h.Step(10s);

@@ -65,7 +65,7 @@ std::string Fingerprint(const RemoteWriteEndpoint& e,
     num(t.insecure_skip_verify), add(t.ca_pem), add(t.cert_pem), add(t.key_pem.text);
   }
   num(c.follow_redirects), num(c.enable_http2), add(c.proxy_url);
-  const RemoteWriteQueueConfig& q = e.queue;
+  const remote::QueueConfig& q = e.queue;
   num(q.capacity), num(q.max_shards), num(q.min_shards), num(q.max_samples_per_send);
   num(q.batch_send_deadline.count()), num(q.min_backoff.count()), num(q.max_backoff.count());
   num(q.retry_on_http_429), num(q.sample_age_limit.count());
@@ -78,7 +78,7 @@ std::string Fingerprint(const RemoteWriteEndpoint& e,
   return f;
 }
 
-void DecodeQueueConfig(component::ArgDecoder& d, RemoteWriteQueueConfig* q) {
+void DecodeQueueConfig(component::ArgDecoder& d, remote::QueueConfig* q) {
   d.Optional("capacity", &q->capacity);
   d.Optional("max_shards", &q->max_shards);
   d.Optional("min_shards", &q->min_shards);
@@ -109,7 +109,7 @@ void DecodeEndpoint(component::ArgDecoder& d, RemoteWriteEndpoint* e) {
   d.Optional("send_exemplars", &e->send_exemplars);
   d.Optional("send_native_histograms", &e->send_native_histograms);
   DecodeHttpClientArgs(d, &e->client);
-  d.Block<RemoteWriteQueueConfig>("queue_config", &e->queue, DecodeQueueConfig);
+  d.Block<remote::QueueConfig>("queue_config", &e->queue, DecodeQueueConfig);
   d.Block<RemoteWriteMetadataConfig>("metadata_config", &e->metadata, DecodeMetadataConfig);
   d.Blocks<model::relabel::Config>("write_relabel_config", &e->write_relabel_configs,
                                    DecodeRelabelRule);
@@ -228,15 +228,7 @@ class RemoteWrite final : public component::Component {
       for (const auto& [k, v] : e.headers) o.headers.push_back({k, v});
       ASSIGN_OR_RETURN(o.client_config, BuildClientConfig(e.client));
       o.send_exemplars = e.send_exemplars;
-      o.capacity = e.queue.capacity;
-      o.max_shards = e.queue.max_shards;
-      o.min_shards = e.queue.min_shards;
-      o.max_samples_per_send = e.queue.max_samples_per_send;
-      o.batch_send_deadline = e.queue.batch_send_deadline;
-      o.min_backoff = e.queue.min_backoff;
-      o.max_backoff = e.queue.max_backoff;
-      o.retry_on_http_429 = e.queue.retry_on_http_429;
-      o.sample_age_limit = e.queue.sample_age_limit;
+      o.queue = e.queue;
       o.external_labels = external;
       o.write_relabel_configs = e.write_relabel_configs;
       planned.push_back(std::move(p));

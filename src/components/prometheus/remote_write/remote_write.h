@@ -17,20 +17,9 @@
 #include "component/component.h"
 #include "components/common/http_client.h"
 #include "model/relabel/relabel.h"
+#include "remote/queue.h"
 
 namespace starling::components {
-
-struct RemoteWriteQueueConfig {
-  int capacity = 10000;
-  int max_shards = 50;
-  int min_shards = 1;
-  int max_samples_per_send = 2000;
-  std::chrono::nanoseconds batch_send_deadline = std::chrono::seconds(5);
-  std::chrono::nanoseconds min_backoff = std::chrono::milliseconds(30);
-  std::chrono::nanoseconds max_backoff = std::chrono::seconds(5);
-  bool retry_on_http_429 = true;
-  std::chrono::nanoseconds sample_age_limit{0};
-};
 
 // Accepted for compatibility; metadata is not sent.
 struct RemoteWriteMetadataConfig {
@@ -47,7 +36,7 @@ struct RemoteWriteEndpoint {
   bool send_exemplars = true;
   bool send_native_histograms = false;
   HttpClientArgs client;
-  RemoteWriteQueueConfig queue;
+  remote::QueueConfig queue;
   RemoteWriteMetadataConfig metadata;
   std::vector<model::relabel::Config> write_relabel_configs;
 };
