@@ -9,7 +9,6 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -25,6 +24,7 @@
 
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "net/testing.h"
 
 namespace starling::net {
 namespace {
@@ -58,20 +58,7 @@ class Gate {
   int waiting_ = 0;
 };
 
-std::string Gzip(const std::string& in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using testing::Gzip;
 
 // A Beast server on 127.0.0.1 with the routes the tests use. Handlers that hold requests wait
 // on gate_, which the destructor opens before stopping the server.

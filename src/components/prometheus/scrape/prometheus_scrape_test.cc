@@ -1,7 +1,6 @@
 #include "components/prometheus/scrape/prometheus_scrape.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <functional>
@@ -14,6 +13,7 @@
 #include "components/common/testing.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "net/testing.h"
 #include "scrape/testing.h"
 
 namespace starling::components {
@@ -22,21 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using scrape::testing::RecordingAppendable;
 
-std::string Gzip(const std::string& in) {
-  z_stream zs{};
-  EXPECT_EQ(
-      deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-      Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+using net::testing::Gzip;
 
 bool Eventually(const std::function<bool()>& pred) {
   auto deadline = std::chrono::steady_clock::now() + 30s;
