@@ -230,7 +230,8 @@ base::Status ScrapeLoop::AppendStale(storage::Appender& app, std::int64_t ts) {
   const std::uint32_t attempt = attempt_;
   cache_.ForEach([&](SeriesCache::Entry& e) {
     if (!err.ok() || !e.track_staleness || e.ok != prev || e.seen == attempt) return;
-    const model::Labels& lset = e.ref != 0 || !e.labels ? kNoLabels : *e.labels;
+    const model::Labels* kept = e.ref != 0 ? nullptr : cache_.Labels(e);
+    const model::Labels& lset = kept != nullptr ? *kept : kNoLabels;
     base::Result<storage::SeriesRef> r = app.Append(e.ref, lset, ts, stale);
     if (!r.ok()) err = r.error();
   });
@@ -347,7 +348,8 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
         continue;
       }
       ref = e->ref;
-      lset = e->ref != 0 || !e->labels ? &kNoLabels : e->labels.get();
+      const model::Labels* kept = e->ref != 0 ? nullptr : cache_.Labels(*e);
+      lset = kept != nullptr ? kept : &kNoLabels;
     } else {
       p->Metric(&scratch_);
       BuildSeriesLabels(scratch_, &fresh);
@@ -371,12 +373,13 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
     if (e == nullptr) {
       e = cache_.Insert(key);
       e->ref = *got;
-      if (*got == 0) e->labels = std::make_unique<model::Labels>(std::move(fresh));
-      lset = e->labels ? e->labels.get() : &kNoLabels;
+      if (*got == 0) cache_.SetLabels(*e, std::move(fresh));
+      const model::Labels* kept = cache_.Labels(*e);
+      lset = kept != nullptr ? kept : &kNoLabels;
       ++counts->series_added;
     } else if (*got != 0 && *got != e->ref) {
       e->ref = *got;
-      e->labels.reset();
+      cache_.DropLabels(*e);
     }
     e->seen = attempt;
     e->track_staleness = !explicit_ts;

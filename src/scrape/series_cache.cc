@@ -5,8 +5,24 @@
 namespace starling::scrape {
 
 SeriesKey SeriesCache::Key(std::string_view series_text) {
-  XXH128_hash_t h = XXH3_128bits(series_text.data(), series_text.size());
-  return {h.low64, h.high64};
+  return {XXH3_64bits(series_text.data(), series_text.size())};
+}
+
+const model::Labels* SeriesCache::Labels(const Entry& e) const {
+  if (!e.has_labels) return nullptr;
+  auto it = labels_.find(e.key.lo);
+  return it == labels_.end() ? nullptr : &it->second;
+}
+
+void SeriesCache::SetLabels(Entry& e, model::Labels labels) {
+  labels_[e.key.lo] = std::move(labels);
+  e.has_labels = true;
+}
+
+void SeriesCache::DropLabels(Entry& e) {
+  if (!e.has_labels) return;
+  labels_.erase(e.key.lo);
+  e.has_labels = false;
 }
 
 std::size_t SeriesCache::IndexSizeFor(std::size_t n) {
@@ -28,6 +44,8 @@ SeriesCache::Entry* SeriesCache::Find(const SeriesKey& key) {
 
 SeriesCache::Entry* SeriesCache::Insert(const SeriesKey& key) {
   if (2 * (entries_.size() + 1) + 2 > index_.size()) Rehash(IndexSizeFor(entries_.size() + 1));
+  // Grow by a quarter rather than doubling: caches are long-lived and sized by the target.
+  if (entries_.size() == entries_.capacity()) entries_.reserve(entries_.size() * 5 / 4 + 16);
   entries_.emplace_back();
   entries_.back().key = key;
   const std::size_t mask = index_.size() - 1;
@@ -48,6 +66,7 @@ void SeriesCache::Rehash(std::size_t size) {
 }
 
 void SeriesCache::Clear() {
+  labels_.clear();
   entries_.clear();
   entries_.shrink_to_fit();
   index_.clear();

@@ -7,7 +7,7 @@
 // An entry holds the series' ref from the appendable and two iteration numbers: the scrape
 // attempt that last saw it and the last successful scrape it was part of (for staleness). The
 // series' labels are kept only when the appendable gave no ref (see storage.h: a nonzero ref
-// may be passed back with empty labels), so a cached series costs about 50 bytes.
+// may be passed back with empty labels), so a cached series costs about 40 bytes.
 //
 // Entries live in one dense vector; an open-addressing table of indices finds them. Pointers
 // to entries are valid until the next Insert, RemoveIf or Clear. Not thread-safe.
@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "model/labels.h"
@@ -23,9 +24,9 @@
 
 namespace starling::scrape {
 
+// 64 bits: a cache holds one target's series (thousands), so a collision is vanishingly rare.
 struct SeriesKey {
   std::uint64_t lo = 0;
-  std::uint64_t hi = 0;
   friend bool operator==(const SeriesKey&, const SeriesKey&) = default;
 };
 
@@ -36,8 +37,8 @@ class SeriesCache {
     storage::SeriesRef ref = 0;
     std::uint32_t seen = 0;  // the attempt that last appended a sample of it
     std::uint32_t ok = 0;    // the last successful scrape it was part of; 0: none
-    // Set only when ref is 0.
-    std::unique_ptr<model::Labels> labels;
+    // Whether Labels() has the series' labels (only kept when ref is 0).
+    bool has_labels = false;
     // Series with explicit timestamps get no staleness markers, as in Prometheus.
     bool track_staleness = true;
   };
@@ -45,6 +46,10 @@ class SeriesCache {
   static SeriesKey Key(std::string_view series_text);
 
   Entry* Find(const SeriesKey& key);
+  // The labels kept for an entry (see has_labels), or null.
+  const model::Labels* Labels(const Entry& e) const;
+  void SetLabels(Entry& e, model::Labels labels);
+  void DropLabels(Entry& e);
   // Adds an entry for a key that is not present.
   Entry* Insert(const SeriesKey& key);
   // Calls f(Entry&) for every entry.
@@ -57,7 +62,10 @@ class SeriesCache {
   void RemoveIf(P&& pred) {
     std::size_t out = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (pred(static_cast<const Entry&>(entries_[i]))) continue;
+      if (pred(static_cast<const Entry&>(entries_[i]))) {
+        if (entries_[i].has_labels) labels_.erase(entries_[i].key.lo);
+        continue;
+      }
       if (out != i) entries_[out] = std::move(entries_[i]);
       ++out;
     }
@@ -69,7 +77,7 @@ class SeriesCache {
   void Clear();
 
   std::size_t size() const { return entries_.size(); }
-  // Approximate heap bytes held (entries, index, kept labels not counted).
+  // Approximate heap bytes held (entries, index; kept labels not counted).
   std::size_t MemoryBytes() const {
     return entries_.capacity() * sizeof(Entry) + index_.capacity() * sizeof(std::uint32_t);
   }
@@ -80,6 +88,8 @@ class SeriesCache {
 
   std::vector<Entry> entries_;
   std::vector<std::uint32_t> index_;  // entry index + 1; 0: empty slot
+  // Labels of the entries that have them, by key: few, so kept out of the entries.
+  std::unordered_map<std::uint64_t, model::Labels> labels_;
 };
 
 }  // namespace starling::scrape
