@@ -66,7 +66,7 @@ class SeriesCache {
         if (entries_[i].has_labels) labels_.erase(entries_[i].key.lo);
         continue;
       }
-      if (out != i) entries_[out] = std::move(entries_[i]);
+      if (out != i) entries_[out] = entries_[i];
       ++out;
     }
     if (out == entries_.size()) return;
