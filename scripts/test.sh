@@ -2,7 +2,8 @@
 # Builds and tests Starling as CI does. Run as root on Debian 12 (it installs missing packages).
 #
 #   1. build (RelWithDebInfo, g++) and run every test with ctest
-#   2. build with ASan+UBSan (clang++-14) and run every test again
+#   2. build with ASan+UBSan (clang++-14) and run every test again; build the tests of the
+#      concurrent parts (ctest label `concurrent`) with TSan and run them
 #   3. build the libFuzzer targets (clang++-14) and run each for a short while
 #   4. check formatting (clang-format) and lint (clang-tidy)
 #
@@ -10,7 +11,7 @@
 # the ctest counts: "Summary: N passed, M failed".
 #
 # Options:
-#   --skip-gcc --skip-asan --skip-fuzz --skip-format --skip-tidy   leave a step out
+#   --skip-gcc --skip-asan --skip-tsan --skip-fuzz --skip-format --skip-tidy   leave a step out
 #   --fuzz-seconds N    how long each fuzzer runs (default 20)
 #   --keep-going        run every step even after a failure
 #   -j N                parallel jobs (default: number of cores)
@@ -23,12 +24,13 @@ SHARED_DIR="${STARLING_SHARED_DIR:-$ROOT/../shared}"
 JOBS="$(nproc)"
 FUZZ_SECONDS=20
 KEEP_GOING=0
-SKIP_GCC=0 SKIP_ASAN=0 SKIP_FUZZ=0 SKIP_FORMAT=0 SKIP_TIDY=0
+SKIP_GCC=0 SKIP_ASAN=0 SKIP_TSAN=0 SKIP_FUZZ=0 SKIP_FORMAT=0 SKIP_TIDY=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --skip-gcc) SKIP_GCC=1 ;;
     --skip-asan) SKIP_ASAN=1 ;;
+    --skip-tsan) SKIP_TSAN=1 ;;
     --skip-fuzz) SKIP_FUZZ=1 ;;
     --skip-format) SKIP_FORMAT=1 ;;
     --skip-tidy) SKIP_TIDY=1 ;;
@@ -76,11 +78,13 @@ configure() {
     { cat "$dir.configure.log"; return 1; }
 }
 
-# run_ctest STEP DIR: runs every test of a build tree and adds its counts to the totals.
+# run_ctest STEP DIR [CTEST ARGS...]: runs the tests of a build tree (all of them unless
+# arguments select some) and adds its counts to the totals.
 run_ctest() {
   local step="$1" dir="$2" out rc=0
+  shift 2
   out="$dir/ctest.log"
-  (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 600) 2>&1 | tee "$out" || rc=$?
+  (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 600 "$@") 2>&1 | tee "$out" || rc=$?
   local line total failed
   line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -1 || true)"
   if [[ -n "$line" ]]; then
@@ -127,6 +131,23 @@ if [[ $SKIP_ASAN -eq 0 ]]; then
   fi
 else
   log "2/4 ASan+UBSan: skipped"
+fi
+
+TSAN="$BUILD_ROOT/tsan"
+if [[ $SKIP_TSAN -eq 0 ]]; then
+  log "2/4 build and test: TSan, clang++-14, the concurrent parts"
+  # The test binaries that carry the `concurrent` label (see starling_test in cmake/).
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp"
+  if configure "$TSAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+       -DSTARLING_TSAN=ON &&
+     ninja -C "$TSAN" -j"$JOBS" storage_test wal_test net_test scrape_test remote_test \
+       prometheus_scrape_test prometheus_relabel_test prometheus_remote_write_test; then
+    run_ctest "tsan-test" "$TSAN" -L concurrent
+  else
+    fail "tsan-build" "the clang++-14 TSan build failed"
+  fi
+else
+  log "2/4 TSan: skipped"
 fi
 
 # ---------------------------------------------------------------------------------------------
