@@ -27,8 +27,10 @@ struct Config {
 
 // What relabeling made of one input series. `output` is empty when the series is dropped.
 struct CacheEntry {
+  std::uint64_t key = 0;  // input.Hash()
   model::Labels input;
-  model::Labels output;
+  // Shared with appenders in flight, so a cache hit copies a pointer, not the labels.
+  std::shared_ptr<const model::Labels> output;
   bool dropped = false;
   // The downstream ref for `output`; only meaningful while downstream() is unchanged.
   SeriesRef downstream_ref = 0;
@@ -79,7 +81,7 @@ class Relabeler final : public storage::Appendable {
   // needs so the cache lock is not held while appending downstream.
   struct Resolved {
     bool dropped = false;
-    model::Labels output;
+    std::shared_ptr<const model::Labels> output;
     SeriesRef downstream_ref = 0;
     std::uint64_t key = 0;
   };
@@ -96,13 +98,16 @@ class Relabeler final : public storage::Appendable {
     }
     metrics_.cache_misses->Inc();
     CacheEntry e;
+    e.key = key;
     e.input = labels;
     builder_.Reset(labels);
+    model::Labels out;
     if (config_.rules == nullptr ||
         model::relabel::ProcessBuilder(builder_, config_.rules->rules)) {
-      builder_.Build(&e.output);
+      builder_.Build(&out);
     }
-    e.dropped = e.output.Empty();
+    e.dropped = out.Empty();
+    e.output = std::make_shared<const model::Labels>(std::move(out));
     Resolved r{e.dropped, e.output, 0, key};
     Insert(key, std::move(e));
     return r;
@@ -134,7 +139,7 @@ class Relabeler final : public storage::Appendable {
     lru_.push_front(std::move(e));
     cache_.emplace(key, lru_.begin());
     while (cache_.size() > config_.max_cache_size) {
-      cache_.erase(lru_.back().input.Hash());
+      cache_.erase(lru_.back().key);
       lru_.pop_back();
     }
     metrics_.cache_size->Set(static_cast<double>(cache_.size()));
@@ -158,7 +163,7 @@ class RelabelAppender final : public storage::Appender {
     if (labels.Empty()) return base::Status::InvalidArgument("prometheus.relabel needs labels");
     Relabeler::Resolved res = r_->Resolve(labels);
     if (res.dropped) return SeriesRef{0};
-    base::Result<SeriesRef> ref = app_->Append(res.downstream_ref, res.output, t, v);
+    base::Result<SeriesRef> ref = app_->Append(res.downstream_ref, *res.output, t, v);
     if (!ref.ok()) return ref.error();
     if (*ref != res.downstream_ref) r_->RememberDownstreamRef(res.key, labels, *ref);
     r_->metrics().written->Inc();
@@ -170,7 +175,7 @@ class RelabelAppender final : public storage::Appender {
     if (labels.Empty()) return base::Status::InvalidArgument("prometheus.relabel needs labels");
     Relabeler::Resolved res = r_->Resolve(labels);
     if (res.dropped) return SeriesRef{0};
-    base::Result<SeriesRef> ref = app_->AppendExemplar(res.downstream_ref, res.output, e);
+    base::Result<SeriesRef> ref = app_->AppendExemplar(res.downstream_ref, *res.output, e);
     if (!ref.ok()) return ref.error();
     return SeriesRef{0};
   }
