@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the starling binary (Release) and runs it with examples/demo.river. Run as root on
-# Debian 12 (it installs missing packages). Extra arguments go to `starling run`, for example
-#   ./scripts/demo.sh --server.http.listen-addr=127.0.0.1:8080
+# Builds the starling binary (Release) and runs a three-node cluster with examples/demo.river.
+# Run as root on Debian 12 (it installs missing packages). Extra arguments go to every
+# `starling run`, for example
+#   ./scripts/demo.sh --cluster.rejoin-interval=10s
 # Stop it with Ctrl-C.
 set -euo pipefail
 
@@ -34,14 +35,25 @@ prometheus --config.file="$DEMO_DIR/prometheus.yml" --storage.tsdb.path="$DEMO_D
   >"$DEMO_DIR/prometheus.log" 2>&1 &
 pids+=($!)
 
-echo
-echo "Starting: starling run ${*:+$* }examples/demo.river"
-echo "It scrapes itself and a node exporter (127.0.0.1:19100) and writes to Prometheus at"
-echo "http://127.0.0.1:19090 (try the query up, or node_load1). Starling logs the address it"
-echo "listens on (default 127.0.0.1:12345); try /metrics and /api/v0/web/components there."
-echo "Ctrl-C stops everything."
-echo
+# Three agents with the same config form a cluster on their HTTP ports; each joins the first.
 cd "$ROOT"
-"$BIN" run --storage.path="$DEMO_DIR/starling-data" "$@" examples/demo.river &
-pids+=($!)
+for i in 1 2 3; do
+  port=$((12344 + i))
+  STARLING_NODE="node-$i" "$BIN" run --storage.path="$DEMO_DIR/starling-data-$i" \
+    --server.http.listen-addr="127.0.0.1:$port" --cluster.enabled --cluster.node-name="node-$i" \
+    --cluster.advertise-address="127.0.0.1:$port" --cluster.join-addresses=127.0.0.1:12345 \
+    "$@" examples/demo.river 2>"$DEMO_DIR/starling-$i.log" &
+  pids+=($!)
+done
+
+echo
+echo "A three-node Starling cluster is running (logs in $DEMO_DIR/starling-N.log):"
+for i in 1 2 3; do
+  echo "  node-$i  http://127.0.0.1:$((12344 + i))/   peers: http://127.0.0.1:$((12344 + i))/api/v0/web/peers"
+done
+echo "The nodes share the targets of examples/demo-targets.json (themselves, a node exporter on"
+echo "127.0.0.1:19100 and Prometheus); each scrapes the ones it owns and writes to Prometheus at"
+echo "http://127.0.0.1:19090 (try the query: count by (node) (up)). Kill a node and its targets"
+echo "move to the others. Ctrl-C stops everything."
+echo
 wait "${pids[-1]}"

@@ -16,6 +16,7 @@
 // A component that fails Update keeps running with its previous arguments; the runtime
 // reports it unhealthy.
 
+#include <any>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -128,6 +129,29 @@ class Logger {
   std::string id_;
 };
 
+// Services the runtime hosts for components, found by name (as Grafana Agent's
+// GetServiceData). Each name has one type, documented here:
+//   "cluster": std::shared_ptr<cluster::Cluster> (a one-node cluster when clustering is off)
+// Immutable once built; safe to share between threads.
+class Services {
+ public:
+  template <typename T>
+  void Set(std::string name, std::shared_ptr<T> value) {
+    values_[std::move(name)] = std::move(value);
+  }
+  // The service, or null when it is not there or is of another type.
+  template <typename T>
+  std::shared_ptr<T> Get(std::string_view name) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) return nullptr;
+    const auto* p = std::any_cast<std::shared_ptr<T>>(&it->second);
+    return p != nullptr ? *p : nullptr;
+  }
+
+ private:
+  std::map<std::string, std::any, std::less<>> values_;
+};
+
 struct Options {
   std::string id;         // "discovery.file.local"
   std::string data_path;  // <--storage.path>/<id>; created by the component when needed
@@ -137,6 +161,8 @@ struct Options {
   // under the names Prometheus uses; families are shared between instances, so series carry
   // the component id in a label where several instances could collide. Never null.
   base::MetricsRegistry* metrics = nullptr;
+  // Services of the runtime; null in tests that need none.
+  std::shared_ptr<const Services> services;
   // Publishes new exports: an object value (immutable once published) whose fields are what
   // other components read as `<id>.<field>`. Thread-safe; may be called from the factory,
   // Run or Update. Dependants are re-evaluated asynchronously; bursts are coalesced.

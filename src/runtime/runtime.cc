@@ -302,6 +302,7 @@ void Runtime::StartComponent(const std::shared_ptr<Node>& node,
   o.logger = component::Logger(node->id);
   o.clock = options_.clock;
   o.metrics = options_.metrics;
+  o.services = options_.services;
   std::weak_ptr<Node> weak = node;
   o.on_state_change = [this, weak](Value v) {
     if (auto n = weak.lock()) OnExports(n, std::move(v));

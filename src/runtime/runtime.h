@@ -63,6 +63,8 @@ class Runtime {
     base::Clock* clock = &base::Clock::Real();
     // Where components register self metrics; null: a registry of the runtime's own.
     base::MetricsRegistry* metrics = nullptr;
+    // Services handed to every component (see component::Services); may be null.
+    std::shared_ptr<const component::Services> services;
     // Whether a `logging` block reconfigures the process's logging (off in tests).
     bool apply_logging = true;
   };

@@ -1,6 +1,7 @@
 #include "scrape/scrape_pool.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "model/textparse/textparse.h"
@@ -217,7 +218,8 @@ void ScrapePool::ScheduleFirst(const std::shared_ptr<LoopRunner>& runner) {
 std::vector<DroppedTarget> ScrapePool::Update(const JobConfig& config,
                                               std::shared_ptr<const net::ClientConfig> client,
                                               std::shared_ptr<storage::Appendable> appendable,
-                                              const std::vector<model::Labels>& discovered) {
+                                              const std::vector<model::Labels>& discovered,
+                                              const OwnsTarget& owns, std::size_t* moved_away) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<DroppedTarget> dropped;
   if (stopped_) return dropped;
@@ -235,6 +237,7 @@ std::vector<DroppedTarget> ScrapePool::Update(const JobConfig& config,
   std::erase_if(ending_, [](const std::shared_ptr<LoopRunner>& r) { return !r->Ending(); });
 
   std::map<std::uint64_t, std::shared_ptr<const Target>> targets;
+  std::set<std::uint64_t> elsewhere;  // discovered, but owned by another node
   for (const model::Labels& d : discovered) {
     base::Result<model::Labels> labels = PopulateLabels(d, config);
     if (!labels.ok()) {
@@ -246,6 +249,10 @@ std::vector<DroppedTarget> ScrapePool::Update(const JobConfig& config,
       continue;
     }
     auto t = std::make_shared<const Target>(std::move(*labels), d, config.params);
+    if (owns && !owns(d)) {
+      elsewhere.insert(t->hash());
+      continue;
+    }
     targets.emplace(t->hash(), std::move(t));  // duplicates: the first wins
   }
 
@@ -281,6 +288,11 @@ std::vector<DroppedTarget> ScrapePool::Update(const JobConfig& config,
     loops.emplace(hash, std::move(runner));
   }
   for (auto& [hash, runner] : loops_) {
+    if (elsewhere.contains(hash)) {
+      runner->Kill(/*stale_markers=*/false);
+      if (moved_away != nullptr) ++*moved_away;
+      continue;
+    }
     runner->Remove();
     ending_.push_back(runner);
   }

@@ -83,10 +83,16 @@ class ScrapePool {
   // targets at once. Targets whose labels and URL are unchanged keep their loop (and cache);
   // new ones start at their next slot; vanished ones get end-of-run staleness markers.
   // Returns the targets dropped (no address, bad interval, ...).
+  //
+  // With clustering, `owns` says which discovered targets this node scrapes. A target that
+  // is still discovered but now owned by another node stops at once without staleness
+  // markers (its new owner continues the series); their number is added to *moved_away.
+  using OwnsTarget = std::function<bool(const model::Labels& discovered)>;
   std::vector<DroppedTarget> Update(const JobConfig& config,
                                     std::shared_ptr<const net::ClientConfig> client,
                                     std::shared_ptr<storage::Appendable> appendable,
-                                    const std::vector<model::Labels>& discovered);
+                                    const std::vector<model::Labels>& discovered,
+                                    const OwnsTarget& owns = {}, std::size_t* moved_away = nullptr);
 
   // Starts scraping (loops created before wait for this).
   void Start();

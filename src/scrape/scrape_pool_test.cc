@@ -148,6 +148,40 @@ TEST(ScrapePoolTest, RemovedTargetGetsStaleMarkersLater) {
   EXPECT_EQ(h.Requests("http://b:1/metrics"), 1);
 }
 
+// A target that another node now owns stops without staleness markers (its new owner
+// continues the series); one that comes back is scraped again.
+TEST(ScrapePoolTest, TargetOwnedElsewhereStopsWithoutStaleMarkers) {
+  PoolHarness h;
+  h.fetcher->Set("http://a:1/metrics", TextResponse("m 1\n"));
+  h.fetcher->Set("http://b:1/metrics", TextResponse("n 1\n"));
+  const std::vector<model::Labels> both = {{{"__address__", "a:1"}}, {{"__address__", "b:1"}}};
+  h.Update(both);
+  h.pool->Start();
+  h.Step(10s);
+  h.app->TakeSamples();
+
+  auto only_a = [](const model::Labels& d) { return d.Get("__address__") == "a:1"; };
+  std::size_t moved = 0;
+  h.pool->Update(h.cfg, nullptr, h.app, both, only_a, &moved);
+  EXPECT_EQ(moved, 1U);
+  ASSERT_EQ(h.pool->ActiveTargets().size(), 1U);
+  EXPECT_EQ(h.pool->ActiveTargets()[0].url, "http://a:1/metrics");
+  const int b_requests = h.Requests("http://b:1/metrics");
+  h.Step(40s);
+  for (const auto& x : h.app->TakeSamples()) {
+    EXPECT_NE(x.labels.Get("instance"), "b:1");
+    EXPECT_FALSE(storage::IsStaleNaN(x.value));
+  }
+  EXPECT_EQ(h.Requests("http://b:1/metrics"), b_requests);
+
+  // Owned again: scraped again.
+  moved = 0;
+  h.pool->Update(h.cfg, nullptr, h.app, both, {}, &moved);
+  EXPECT_EQ(moved, 0U);
+  h.Step(20s);
+  EXPECT_GT(h.Requests("http://b:1/metrics"), b_requests);
+}
+
 TEST(ScrapePoolTest, TargetLimitFailsEveryScrape) {
   PoolHarness h;
   h.cfg.target_limit = 1;

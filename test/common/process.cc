@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -30,7 +31,7 @@ int RemainingMs(Clock::time_point deadline) {
 
 // Spawns the binary with the given pipe ends as its stdin/stdout/stderr (-1: inherit).
 pid_t Spawn(std::string bin, const std::vector<std::string>& args, int in_fd, int out_fd,
-            int err_fd) {
+            int err_fd, const std::vector<std::string>& extra_env = {}) {
   std::vector<char*> argv;
   argv.push_back(bin.data());
   std::vector<std::string> copy = args;
@@ -54,7 +55,12 @@ pid_t Spawn(std::string bin, const std::vector<std::string>& args, int in_fd, in
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, bin.c_str(), &actions, &attr, argv.data(), environ);
+  std::vector<std::string> env_copy = extra_env;
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  for (std::string& e : env_copy) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&pid, bin.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw std::runtime_error("spawn " + bin + ": " + std::strerror(rc));
@@ -66,6 +72,22 @@ void MakePipe(int fds[2]) {
 }
 
 int DecodeStatus(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+// The payload of a chunked body (chunk extensions and trailers ignored); what is malformed or
+// cut short ends it.
+std::string Dechunk(const std::string& in) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < in.size()) {
+    std::size_t eol = in.find("\r\n", pos);
+    if (eol == std::string::npos) break;
+    std::size_t size = std::strtoul(in.c_str() + pos, nullptr, 16);
+    if (size == 0 || eol + 2 + size > in.size()) break;
+    out.append(in, eol + 2, size);
+    pos = eol + 2 + size + 2;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -143,11 +165,12 @@ RunResult RunStarling(const std::vector<std::string>& args, const std::string& s
 
 Process::Process(const std::vector<std::string>& args) : Process(StarlingBinary(), args) {}
 
-Process::Process(const std::string& binary, const std::vector<std::string>& args) {
+Process::Process(const std::string& binary, const std::vector<std::string>& args,
+                 const std::vector<std::string>& env) {
   int err[2];
   MakePipe(err);
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  pid_ = Spawn(binary, args, devnull, devnull, err[1]);
+  pid_ = Spawn(binary, args, devnull, devnull, err[1], env);
   close(devnull);
   close(err[1]);
   err_fd_ = err[0];
@@ -265,6 +288,11 @@ HttpReply HttpRequest(int port, const std::string& method, const std::string& pa
   reply.status = std::atoi(raw.c_str() + 9);
   reply.headers = raw.substr(0, header_end);
   reply.body = raw.substr(header_end + 4);
+  std::string lower = reply.headers;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("transfer-encoding: chunked") != std::string::npos) {
+    reply.body = Dechunk(reply.body);
+  }
   return reply;
 }
 

@@ -32,8 +32,9 @@ class Process {
  public:
   // Runs the starling binary with args.
   explicit Process(const std::vector<std::string>& args);
-  // Runs `binary` (a path) with args.
-  Process(const std::string& binary, const std::vector<std::string>& args);
+  // Runs `binary` (a path) with args; `env` ("NAME=value") is added to the environment.
+  Process(const std::string& binary, const std::vector<std::string>& args,
+          const std::vector<std::string>& env = {});
   ~Process();  // kills the child if it still runs
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -46,6 +47,7 @@ class Process {
   const std::string& stderr_text() const { return err_; }
 
   void Signal(int signo);
+  pid_t pid() const { return pid_; }
   // The exit code, or -1 when killed by a signal; nullopt if still running at the deadline.
   std::optional<int> Wait(std::chrono::milliseconds timeout);
 

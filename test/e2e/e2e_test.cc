@@ -25,6 +25,7 @@
 
 #include "base/testing.h"
 #include "common/process.h"
+#include "common/prometheus.h"
 #include "net/http.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
@@ -36,76 +37,7 @@ using namespace std::chrono_literals;
 using base::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kPrometheus[] = "/usr/bin/prometheus";
 constexpr char kNodeExporter[] = "/usr/bin/prometheus-node-exporter";
-
-// Polls pred every 250 ms until it holds or `deadline` passes.
-bool Eventually(const std::function<bool()>& pred, std::chrono::seconds deadline = 90s) {
-  auto end = Clock::now() + deadline;
-  while (Clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(250ms);
-  }
-  return pred();
-}
-
-std::string UrlEncode(const std::string& s) {
-  std::ostringstream out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out << c;
-    } else {
-      out << '%' << std::uppercase << std::hex << static_cast<int>(c >> 4)
-          << static_cast<int>(c & 15) << std::nouppercase << std::dec;
-    }
-  }
-  return out.str();
-}
-
-// A Prometheus server with the remote-write receiver on, its data in dir.
-class PrometheusServer {
- public:
-  explicit PrometheusServer(std::string dir) : dir_(std::move(dir)), port_(FreePort()) {
-    std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ + "/prometheus.yml") << "global:\n  scrape_interval: 1m\n";
-  }
-
-  void Start() {
-    process_ = std::make_unique<Process>(
-        kPrometheus,
-        std::vector<std::string>{"--config.file=" + dir_ + "/prometheus.yml",
-                                 "--storage.tsdb.path=" + dir_ + "/data",
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                 "--web.enable-remote-write-receiver"});
-    ASSERT_TRUE(Eventually([&] { return HttpGet(port_, "/-/ready").status == 200; }, 60s))
-        << process_->stderr_text();
-  }
-
-  void Stop() {
-    if (process_ == nullptr) return;
-    process_->Signal(SIGTERM);
-    EXPECT_TRUE(process_->Wait(60s).has_value());
-    process_.reset();
-  }
-
-  // The result of an instant query, or nullopt when the query fails.
-  std::optional<nlohmann::json> Query(const std::string& promql) const {
-    HttpReply r = HttpGet(port_, "/api/v1/query?query=" + UrlEncode(promql));
-    if (r.status != 200) return std::nullopt;
-    auto j = nlohmann::json::parse(r.body, nullptr, false);
-    if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
-    return j["data"]["result"];
-  }
-
-  std::string write_url() const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/write";
-  }
-
- private:
-  std::string dir_;
-  int port_;
-  std::unique_ptr<Process> process_;
-};
 
 // Every value of a range-vector query result's only series, as integers.
 std::vector<std::int64_t> SeriesValues(const nlohmann::json& result) {

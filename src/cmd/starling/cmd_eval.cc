@@ -100,6 +100,8 @@ void AddToolsCommand(CLI::App& app, int* exit_code) {
   eval->add_option("file", opts->file, "File to evaluate; - (the default) reads standard input");
   eval->add_flag("--expr", opts->expr, "The input is one expression rather than a body");
   eval->callback([opts, exit_code] { *exit_code = RunEval(*opts); });
+
+  AddSimulateCommand(*tools, exit_code);
 }
 
 }  // namespace starling::cmd

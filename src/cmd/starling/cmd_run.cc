@@ -10,17 +10,23 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/logging.h"
 #include "base/metrics.h"
+#include "cluster/cluster.h"
+#include "cluster/join.h"
+#include "cluster/node.h"
 #include "cmd/starling/commands.h"
 #include "cmd/starling/register_components.h"
 #include "component/component.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
 #include "runtime/runtime.h"
+#include "service/peers_api.h"
 #include "service/web_api.h"
 
 namespace starling::cmd {
@@ -31,6 +37,24 @@ struct RunOptions {
   std::string listen_addr = "127.0.0.1:12345";
   std::string storage_path = "data-agent/";
   bool disable_reporting = false;
+
+  // --cluster.*, with Grafana Agent v0.40's names and defaults (and Alloy's later flags).
+  bool cluster_enabled = false;
+  std::string node_name;  // default: the hostname
+  std::string advertise_address;
+  std::string advertise_interfaces = "eth0,en0";
+  std::string join_addresses;
+  std::string discover_peers;
+  std::string rejoin_interval = "60s";
+  int max_join_peers = 5;
+  std::string cluster_name;
+  bool enable_tls = false;
+  std::string tls_ca_path;
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  std::string tls_server_name;
+  int wait_for_size = 0;
+  std::string wait_timeout = "0s";
 };
 
 // Two threads serve HTTP and signals; components run on threads of their own.
@@ -61,6 +85,127 @@ void RegisterBuildInfo(base::MetricsRegistry& registry) {
       .Set(1);
 }
 
+// Stops the agent once: on a signal, or on a fatal error (kFatalStop).
+constexpr int kFatalStop = -1;
+class Stopper {
+ public:
+  void Stop(int code) {
+    std::call_once(once_, [&] { promise_.set_value(code); });
+  }
+  int Wait() { return future_.get(); }
+
+ private:
+  std::once_flag once_;
+  std::promise<int> promise_;
+  std::future<int> future_ = promise_.get_future();
+};
+
+// The cluster flags, checked.
+struct ClusterFlags {
+  std::vector<std::string> join_entries;
+  std::optional<cluster::DiscoverPeersConfig> discover;
+  std::chrono::nanoseconds rejoin_interval{0};
+  std::chrono::nanoseconds wait_timeout{0};
+};
+
+base::Result<ClusterFlags> CheckClusterFlags(const RunOptions& opts) {
+  ClusterFlags f;
+  if (opts.enable_tls) {
+    return base::Status::Unimplemented(
+        "--cluster.enable-tls is not supported: Starling's cluster traffic is plain HTTP on "
+        "the agent's port; run the cluster on a trusted network");
+  }
+  f.join_entries = cluster::SplitCommaList(opts.join_addresses);
+  for (const std::string& e : f.join_entries) {
+    base::Result<cluster::JoinAddress> a = cluster::ParseJoinAddress(e);
+    if (!a.ok())
+      return base::Status::InvalidArgument("invalid --cluster.join-addresses entry \"" + e +
+                                           "\": " + a.error().message());
+  }
+  if (!opts.discover_peers.empty()) {
+    if (!f.join_entries.empty()) {
+      return base::Status::InvalidArgument(
+          "at most one of --cluster.join-addresses and --cluster.discover-peers may be set");
+    }
+    base::Result<cluster::DiscoverPeersConfig> d = cluster::ParseDiscoverPeers(opts.discover_peers);
+    if (!d.ok())
+      return base::Status::InvalidArgument("invalid --cluster.discover-peers: " +
+                                           d.error().message());
+    f.discover = std::move(*d);
+  }
+  base::Result<std::chrono::nanoseconds> rejoin = component::ParseGoDuration(opts.rejoin_interval);
+  if (!rejoin.ok() || *rejoin < std::chrono::nanoseconds{0}) {
+    return base::Status::InvalidArgument("invalid --cluster.rejoin-interval \"" +
+                                         opts.rejoin_interval + "\"");
+  }
+  f.rejoin_interval = *rejoin;
+  base::Result<std::chrono::nanoseconds> wait = component::ParseGoDuration(opts.wait_timeout);
+  if (!wait.ok() || *wait < std::chrono::nanoseconds{0}) {
+    return base::Status::InvalidArgument("invalid --cluster.wait-timeout \"" + opts.wait_timeout +
+                                         "\"");
+  }
+  f.wait_timeout = *wait;
+  if (opts.max_join_peers < 0)
+    return base::Status::InvalidArgument("--cluster.max-join-peers must not be negative");
+  if (opts.wait_for_size < 0)
+    return base::Status::InvalidArgument("--cluster.wait-for-size must not be negative");
+  return f;
+}
+
+// Without --cluster.enabled, a one-node cluster; with it, a started gossip node.
+base::Result<std::shared_ptr<cluster::Cluster>> StartCluster(
+    const RunOptions& opts, const ClusterFlags& flags, net::HttpServer& server,
+    base::MetricsRegistry& registry, const std::shared_ptr<Stopper>& stopper) {
+  std::string name = opts.node_name;
+  if (name.empty()) {
+    base::Result<std::string> host = cluster::DefaultNodeName();
+    if (!host.ok())
+      return base::Status::Unavailable("could not determine the node name: " +
+                                       host.error().message() + "; set --cluster.node-name");
+    name = *host;
+  }
+  const int port = server.port();
+  if (!opts.cluster_enabled) {
+    return std::shared_ptr<cluster::Cluster>(
+        std::make_shared<cluster::StandaloneCluster>(name, server.address()));
+  }
+  base::Result<cluster::AdvertiseAddress> advertise =
+      cluster::DetermineAdvertiseAddress(opts.advertise_address, opts.advertise_interfaces, port);
+  if (!advertise.ok())
+    return base::Status::InvalidArgument("invalid --cluster.advertise-address: " +
+                                         advertise.error().message());
+  if (!advertise->warning.empty()) spdlog::warn("cluster: {}", advertise->warning);
+
+  cluster::NodeOptions no;
+  no.membership.cluster_name = opts.cluster_name;
+  no.membership.node_name = name;
+  no.membership.advertise_addr = advertise->address;
+  no.max_join_peers = opts.max_join_peers;
+  no.rejoin_interval = flags.rejoin_interval;
+  no.wait_for_size = opts.wait_for_size;
+  no.wait_timeout = flags.wait_timeout;
+  no.metrics = &registry;
+  no.resolve_join = [flags, port]() -> std::vector<std::string> {
+    cluster::DnsJoinResolver resolver;
+    base::Result<cluster::ResolvedPeers> peers =
+        flags.discover.has_value()
+            ? cluster::DiscoverPeers(*flags.discover, port, resolver)
+            : cluster::ResolveJoinAddresses(flags.join_entries, port, resolver);
+    if (!peers.ok()) {
+      spdlog::warn("cluster: could not resolve any peer to join: {}", peers.error().message());
+      return {};
+    }
+    for (const base::Status& e : peers->errors) spdlog::warn("cluster: {}", e.message());
+    return peers->addresses;
+  };
+  no.on_fatal = [stopper](const base::Status&) { stopper->Stop(kFatalStop); };
+  auto node = std::make_shared<cluster::Node>(std::move(no));
+  node->RegisterRoutes(server);
+  node->Start();
+  spdlog::info("cluster: node {} advertises {}", name, advertise->address);
+  return std::shared_ptr<cluster::Cluster>(node);
+}
+
 int RunRun(const RunOptions& opts) {
   if (base::Status s = base::ConfigureLogging("info", "logfmt"); !s.ok()) {
     PrintError(s.message());
@@ -69,6 +214,13 @@ int RunRun(const RunOptions& opts) {
   base::Result<net::HostPort> listen = net::ParseHostPort(opts.listen_addr);
   if (!listen.ok()) {
     PrintError("invalid --server.http.listen-addr: " + listen.error().message());
+    return 1;
+  }
+
+  // Cluster flags are checked before anything starts, so a typo fails fast.
+  base::Result<ClusterFlags> cluster_flags = CheckClusterFlags(opts);
+  if (!cluster_flags.ok()) {
+    PrintError(cluster_flags.error().message());
     return 1;
   }
 
@@ -81,10 +233,40 @@ int RunRun(const RunOptions& opts) {
   RegisterBuildInfo(registry);
   base::RegisterProcessMetrics(registry);
 
+  net::IoThreadPool pool(kIoThreads);
+  // Watch for signals before announcing the address, so whoever waits for the announcement
+  // can always stop us cleanly. A fatal cluster error stops the agent the same way.
+  auto stopper = std::make_shared<Stopper>();
+  boost::asio::signal_set signals(pool.context(), SIGINT, SIGTERM);
+  signals.async_wait(
+      [stopper](const boost::system::error_code& ec, int signo) { stopper->Stop(ec ? 0 : signo); });
+
+  // The server starts first: the cluster advertises its port, which may be chosen now.
+  net::HttpServer::Options server_opts;
+  server_opts.host = listen->host;
+  server_opts.port = listen->port;
+  net::HttpServer server(pool.context(), server_opts);
+  AddHealthRoutes(server, registry);
+  if (base::Status s = server.Start(); !s.ok()) {
+    spdlog::error("failed to start the http server: {}", s.message());
+    return 1;
+  }
+
+  base::Result<std::shared_ptr<cluster::Cluster>> cluster =
+      StartCluster(opts, *cluster_flags, server, registry, stopper);
+  if (!cluster.ok()) {
+    PrintError(cluster.error().message());
+    return 1;
+  }
+  auto* node = dynamic_cast<cluster::Node*>(cluster->get());
+  auto services = std::make_shared<component::Services>();
+  services->Set<cluster::Cluster>("cluster", *cluster);
+
   runtime::Runtime::Options runtime_opts;
   runtime_opts.registry = &components;
   runtime_opts.storage_path = opts.storage_path;
   runtime_opts.metrics = &registry;
+  runtime_opts.services = services;
   runtime::Runtime graph(runtime_opts);
 
   base::Result<std::string> src = ReadInput(opts.config);
@@ -99,6 +281,8 @@ int RunRun(const RunOptions& opts) {
     return 1;
   }
   spdlog::info("loaded config file {} ({} components)", opts.config, graph.Components().size());
+  // A node owns work only once it runs a configuration.
+  if (node != nullptr) node->SetParticipant();
 
   // Re-reads the config file; the error text (file read failure or diagnostics) when the new
   // config was not applied cleanly.
@@ -114,16 +298,6 @@ int RunRun(const RunOptions& opts) {
     spdlog::info("config reloaded");
     return std::nullopt;
   };
-
-  net::IoThreadPool pool(kIoThreads);
-  // Watch for signals before announcing the address, so whoever waits for the announcement
-  // can always stop us cleanly.
-  auto signalled = std::make_shared<std::promise<int>>();
-  std::future<int> stop_requested = signalled->get_future();
-  boost::asio::signal_set signals(pool.context(), SIGINT, SIGTERM);
-  signals.async_wait([signalled](const boost::system::error_code& ec, int signo) {
-    signalled->set_value(ec ? 0 : signo);
-  });
   boost::asio::signal_set hangup(pool.context(), SIGHUP);
   std::function<void()> wait_hangup = [&hangup, &reload, &wait_hangup] {
     hangup.async_wait([&reload, &wait_hangup](const boost::system::error_code& ec, int) {
@@ -135,31 +309,31 @@ int RunRun(const RunOptions& opts) {
   };
   wait_hangup();
 
-  net::HttpServer::Options server_opts;
-  server_opts.host = listen->host;
-  server_opts.port = listen->port;
-  net::HttpServer server(pool.context(), server_opts);
-  AddHealthRoutes(server, registry);
   service::RegisterWebApi(server, graph);
+  service::RegisterPeersApi(server, **cluster);
   server.Handle("POST", "/-/reload", [&reload](const net::Request&) {
     if (std::optional<std::string> err = reload()) return net::Response::Text(400, *err);
     return net::Response::Text(200, "config reloaded\n");
   });
-  if (base::Status s = server.Start(); !s.ok()) {
-    spdlog::error("failed to start the http server: {}", s.message());
-    return 1;
-  }
   spdlog::info("now listening for http traffic on {}", server.address());
 
-  int signo = stop_requested.get();
-  spdlog::info("received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
+  int signo = stopper->Wait();
+  int exit_code = 0;
+  if (signo == kFatalStop) {
+    spdlog::error("stopping after a fatal cluster error");
+    exit_code = 1;
+  } else {
+    spdlog::info("received {}, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    // Peers take this node's work over before its components stop.
+    if (node != nullptr) node->Shutdown();
+  }
   server.Stop();
   boost::system::error_code ignored;
   hangup.cancel(ignored);
   pool.Stop();
   graph.Stop();
   spdlog::info("shutdown complete");
-  return 0;
+  return exit_code;
 }
 
 }  // namespace
@@ -177,6 +351,45 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   run->add_flag("--disable-reporting", opts->disable_reporting,
                 "Accepted for compatibility; Starling never sends usage reports");
+  run->add_flag("--cluster.enabled", opts->cluster_enabled,
+                "Start in clustered mode: share the work of cluster-aware components with peers");
+  run->add_option("--cluster.node-name", opts->node_name,
+                  "The name of this node in the cluster (default: the hostname); must be unique");
+  run->add_option("--cluster.advertise-address", opts->advertise_address,
+                  "Address (host[:port]) peers reach this node at; the port defaults to the "
+                  "HTTP listen port");
+  run->add_option("--cluster.advertise-interfaces", opts->advertise_interfaces,
+                  "Interfaces whose address is advertised when --cluster.advertise-address is "
+                  "not set (\"all\" for any)")
+      ->capture_default_str();
+  run->add_option("--cluster.join-addresses", opts->join_addresses,
+                  "Comma-separated peers to join (host[:port]; dns+, dnssrv+, dnssrvnoa+ "
+                  "prefixes)");
+  run->add_option("--cluster.discover-peers", opts->discover_peers,
+                  "Peers to join, found by provider (\"provider=dns name=...\")");
+  run->add_option("--cluster.rejoin-interval", opts->rejoin_interval,
+                  "How often to join the peers again (heals split brains); 0s disables")
+      ->capture_default_str();
+  run->add_option("--cluster.max-join-peers", opts->max_join_peers,
+                  "Number of peers contacted when joining; 0 contacts all")
+      ->capture_default_str();
+  run->add_option("--cluster.name", opts->cluster_name,
+                  "Name of the cluster; peers of another name are refused");
+  run->add_flag("--cluster.enable-tls", opts->enable_tls,
+                "Use TLS between cluster peers (not supported yet)");
+  run->add_option("--cluster.tls-ca-path", opts->tls_ca_path, "CA file for cluster TLS");
+  run->add_option("--cluster.tls-cert-path", opts->tls_cert_path,
+                  "Certificate file for cluster TLS");
+  run->add_option("--cluster.tls-key-path", opts->tls_key_path, "Key file for cluster TLS");
+  run->add_option("--cluster.tls-server-name", opts->tls_server_name,
+                  "Server name for cluster TLS");
+  run->add_option("--cluster.wait-for-size", opts->wait_for_size,
+                  "Cluster-aware components wait for this many participants; 0 disables")
+      ->capture_default_str();
+  run->add_option("--cluster.wait-timeout", opts->wait_timeout,
+                  "How long to wait for --cluster.wait-for-size before going ahead; 0s waits "
+                  "forever")
+      ->capture_default_str();
   run->callback([opts, exit_code] { *exit_code = RunRun(*opts); });
 }
 

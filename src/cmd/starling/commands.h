@@ -22,6 +22,9 @@ void AddRunCommand(CLI::App& app, int* exit_code);
 void AddFmtCommand(CLI::App& app, int* exit_code);
 // `starling tools ...`: `tools eval` evaluates River with the standard library.
 void AddToolsCommand(CLI::App& app, int* exit_code);
+// `starling tools simulate`: runs a cluster of membership state machines over a simulated
+// network and prints how fast joins and failures spread.
+void AddSimulateCommand(CLI::App& tools, int* exit_code);
 
 // What --version prints and starling_build_info reports.
 struct BuildInfo {

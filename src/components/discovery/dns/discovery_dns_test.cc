@@ -55,10 +55,10 @@ TEST(DiscoveryDnsTest, Decode) {
 }
 
 TEST(DiscoveryDnsTest, RecordsToTargets) {
-  using K = DnsRecord::Kind;
+  using K = net::DnsRecord::Kind;
   struct Case {
     std::string name;
-    std::vector<DnsRecord> records;
+    std::vector<net::DnsRecord> records;
     int port;
     std::vector<Target> want;
   };
@@ -91,86 +91,6 @@ TEST(DiscoveryDnsTest, RecordsToTargets) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(DnsRecordsToTargets("_m._tcp", c.records, c.port), c.want);
   }
-}
-
-// Appends a DNS name in uncompressed wire form.
-void PutName(std::vector<unsigned char>* m, const std::vector<std::string>& labels) {
-  for (const std::string& l : labels) {
-    m->push_back(static_cast<unsigned char>(l.size()));
-    m->insert(m->end(), l.begin(), l.end());
-  }
-  m->push_back(0);
-}
-
-void Put16(std::vector<unsigned char>* m, int v) {
-  m->push_back(static_cast<unsigned char>(v >> 8));
-  m->push_back(static_cast<unsigned char>(v & 0xff));
-}
-
-// An answer record named by a pointer to the question, with rdata built by `rdata`.
-void PutAnswer(std::vector<unsigned char>* m, int type, const std::vector<unsigned char>& rdata) {
-  m->push_back(0xc0);
-  m->push_back(12);
-  Put16(m, type);
-  Put16(m, 1);  // IN
-  Put16(m, 0);
-  Put16(m, 60);  // TTL
-  Put16(m, static_cast<int>(rdata.size()));
-  m->insert(m->end(), rdata.begin(), rdata.end());
-}
-
-TEST(DiscoveryDnsTest, ParseDnsAnswer) {
-  std::vector<unsigned char> m;
-  Put16(&m, 0x1234);  // id
-  Put16(&m, 0x8180);  // response, recursion
-  Put16(&m, 1);       // questions
-  Put16(&m, 4);       // answers
-  Put16(&m, 0);
-  Put16(&m, 0);
-  PutName(&m, {"_m", "_tcp", "ex"});
-  Put16(&m, 33);
-  Put16(&m, 1);
-  std::vector<unsigned char> srv;
-  Put16(&srv, 10);    // priority
-  Put16(&srv, 5);     // weight
-  Put16(&srv, 9100);  // port
-  PutName(&srv, {"n1", "ex"});
-  PutAnswer(&m, 33, srv);
-  std::vector<unsigned char> cname;
-  PutName(&cname, {"other", "ex"});
-  PutAnswer(&m, 5, cname);
-  std::vector<unsigned char> mx;
-  Put16(&mx, 10);
-  PutName(&mx, {"mail", "ex"});
-  PutAnswer(&m, 15, mx);
-  // A target name compressed as a pointer to "ex" in the question (offset 12 + 3 + 5).
-  std::vector<unsigned char> srv2;
-  Put16(&srv2, 0);
-  Put16(&srv2, 0);
-  Put16(&srv2, 80);
-  srv2.push_back(0xc0);
-  srv2.push_back(20);
-  PutAnswer(&m, 33, srv2);
-
-  auto r = ParseDnsAnswer(m.data(), m.size());
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
-  using K = DnsRecord::Kind;
-  EXPECT_EQ(*r, (std::vector<DnsRecord>{
-                    {K::kSrv, "n1.ex.", 9100}, {K::kMx, "mail.ex.", 0}, {K::kSrv, "ex.", 80}}));
-
-  // Truncated messages are errors, not empty answers.
-  for (std::size_t len : {std::size_t{5}, m.size() - 3}) {
-    SCOPED_TRACE(len);
-    EXPECT_FALSE(ParseDnsAnswer(m.data(), len).ok());
-  }
-}
-
-TEST(DiscoveryDnsTest, LookupLocalhost) {
-  auto r = LookupDns("localhost", "a");
-  ASSERT_TRUE(r.ok()) << r.error().ToString();
-  EXPECT_NE(std::find(r->begin(), r->end(), DnsRecord{DnsRecord::Kind::kA, "127.0.0.1", 0}),
-            r->end());
-  EXPECT_FALSE(LookupDns("localhost", "TXT").ok());
 }
 
 std::vector<std::string> Addresses(const Value& exports) {

@@ -3,10 +3,13 @@
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <utility>
 
+#include "cluster/cluster.h"
 #include "scrape/scrape_pool.h"
+#include "scrape/target.h"
 
 namespace starling::components {
 namespace {
@@ -69,11 +72,37 @@ class PrometheusScrape final : public component::Component {
     po.offset_seed = OffsetSeed();
     po.log_error = [logger = opts.logger](const std::string& msg) { logger.Warn("{}", msg); };
     pool_ = std::make_unique<scrape::ScrapePool>(std::move(po));
+    targets_gauge_ = &metrics_registry()
+                          .AddGaugeFamily("prometheus_scrape_targets_gauge",
+                                          "Number of targets this component scrapes (with "
+                                          "clustering, the ones this node owns).",
+                                          {"component_id"})
+                          .WithLabels({opts.id});
+    targets_moved_ = &metrics_registry()
+                          .AddCounterFamily("prometheus_scrape_targets_moved_total",
+                                            "Targets that stopped being scraped here because "
+                                            "another cluster node owns them now.",
+                                            {"component_id"})
+                          .WithLabels({opts.id});
+    if (opts.services != nullptr) cluster_ = opts.services->Get<cluster::Cluster>("cluster");
+    if (cluster_ != nullptr) {
+      // Only a wake-up here: the re-filtering runs on the component's own thread.
+      subscription_ = cluster_->Subscribe([this] {
+        std::lock_guard<std::mutex> lock(mu_);
+        refilter_ = true;
+        cv_.notify_all();
+      });
+    }
   }
 
-  ~PrometheusScrape() override { pool_->Stop(false); }
+  ~PrometheusScrape() override {
+    if (cluster_ != nullptr) cluster_->Unsubscribe(subscription_);
+    pool_->Stop(false);
+  }
 
   base::Status Apply(const PrometheusScrapeArgs& args) {
+    std::lock_guard<std::mutex> apply_lock(apply_mu_);
+    last_args_ = args;
     base::Result<std::shared_ptr<const net::ClientConfig>> client = BuildClientConfig(args.client);
     if (!client.ok()) {
       SetHealth(client.error().message());
@@ -110,8 +139,17 @@ class PrometheusScrape final : public component::Component {
       }
       appendable = fanout_;
     }
+    scrape::ScrapePool::OwnsTarget owns;
+    if (args.clustering.enabled && cluster_ != nullptr) {
+      owns = [view = cluster_->View()](const model::Labels& d) {
+        return view.Owns(scrape::TargetKey(d));
+      };
+    }
+    std::size_t moved = 0;
     std::vector<scrape::DroppedTarget> dropped =
-        pool_->Update(cfg, std::move(*client), std::move(appendable), discovered);
+        pool_->Update(cfg, std::move(*client), std::move(appendable), discovered, owns, &moved);
+    targets_moved_->Add(static_cast<double>(moved));
+    targets_gauge_->Set(static_cast<double>(pool_->ActiveTargets().size()));
     SetHealth("");
     return base::Status::Ok();
   }
@@ -124,8 +162,18 @@ class PrometheusScrape final : public component::Component {
         std::lock_guard<std::mutex> l(mu_);
         cv_.notify_all();
       });
-      cv_.wait(lock, [&] { return stop.stop_requested(); });
+      while (!stop.stop_requested()) {
+        cv_.wait(lock, [&] { return stop.stop_requested() || refilter_; });
+        if (!refilter_ || stop.stop_requested()) continue;
+        refilter_ = false;
+        lock.unlock();
+        Refilter();
+        lock.lock();
+      }
     }
+    // Targets that moved to other nodes (this one is leaving the cluster) must not get
+    // staleness markers: hand them over first, then mark what is really gone.
+    Refilter();
     pool_->Stop(/*stale_markers=*/true);
     return base::Status::Ok();
   }
@@ -165,13 +213,36 @@ class PrometheusScrape final : public component::Component {
         error, opts_.clock->Now()};
   }
 
+  base::MetricsRegistry& metrics_registry() const {
+    return opts_.metrics != nullptr ? *opts_.metrics : FallbackRegistry();
+  }
+
+  // The cluster's peers changed: apply the last arguments again with the new ownership.
+  void Refilter() {
+    std::optional<PrometheusScrapeArgs> args;
+    {
+      std::lock_guard<std::mutex> apply_lock(apply_mu_);
+      if (!last_args_.has_value() || !last_args_->clustering.enabled) return;
+      args = last_args_;
+    }
+    (void)Apply(*args);
+  }
+
   const component::Options opts_;
   scrape::ScrapeMetrics metrics_;
+  std::shared_ptr<cluster::Cluster> cluster_;  // null in tests without services
+  std::uint64_t subscription_ = 0;
+  base::Gauge* targets_gauge_ = nullptr;
+  base::Counter* targets_moved_ = nullptr;
+
+  std::mutex apply_mu_;  // serialises Apply (Update's thread and Run's thread)
+  std::optional<PrometheusScrapeArgs> last_args_;  // guarded by apply_mu_
   std::unique_ptr<scrape::ScrapePool> pool_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   component::Health health_;                                     // guarded by mu_
+  bool refilter_ = false;                                        // guarded by mu_
   std::vector<std::shared_ptr<storage::Appendable>> receivers_;  // guarded by mu_
   std::shared_ptr<storage::Appendable> fanout_;                  // guarded by mu_
 };

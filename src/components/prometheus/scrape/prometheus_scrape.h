@@ -44,7 +44,7 @@ struct PrometheusScrapeArgs {
   struct Clustering {
     bool enabled = false;
   };
-  Clustering clustering;  // parsed; no effect yet
+  Clustering clustering;  // enabled: scrape only the targets this cluster node owns
 };
 
 void DecodePrometheusScrapeArgs(component::ArgDecoder& d, PrometheusScrapeArgs* args);

@@ -5,15 +5,19 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cluster/cluster.h"
 #include "components/common/receiver.h"
 #include "components/common/testing.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
 #include "net/testing.h"
+#include "scrape/target.h"
 #include "scrape/testing.h"
 
 namespace starling::components {
@@ -223,6 +227,93 @@ TEST(PrometheusScrapeTest, ScrapesServerIncludingGzipMalformedAndOversized) {
   }
   EXPECT_TRUE(m_stale);
   EXPECT_EQ(recv->bad_appends(), 0);
+}
+
+// A cluster whose peer set the test sets.
+class FakeCluster final : public cluster::Cluster {
+ public:
+  void SetPeers(std::vector<std::string> peers) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      view_.placement = std::make_shared<const cluster::Placement>(std::move(peers));
+      ++view_.version;
+    }
+    NotifySubscribers();
+  }
+  cluster::ClusterView View() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return view_;
+  }
+  std::vector<cluster::Member> Members() const override { return {}; }
+
+ private:
+  mutable std::mutex mu_;
+  cluster::ClusterView view_{
+      std::make_shared<const cluster::Placement>(std::vector<std::string>{"self"}), "self", true,
+      0};
+};
+
+std::set<std::string> ActivePaths(component::Component& c) {
+  std::set<std::string> out;
+  const syntax::Value info = c.DebugInfo();
+  for (const syntax::Value& t : info.AsObject().at("target").AsArray()) {
+    out.insert(t.AsObject().at("labels").AsObject().at("path").AsString());
+  }
+  return out;
+}
+
+// With clustering on, the component scrapes the targets the cluster places on this node, and
+// follows peer changes by itself; targets that move away get no staleness markers.
+TEST(PrometheusScrapeTest, ClusteringScrapesOwnedTargetsAndFollowsPeers) {
+  Exporter exporter;
+  auto recv = std::make_shared<RecordingAppendable>();
+  auto fake = std::make_shared<FakeCluster>();
+  auto services = std::make_shared<component::Services>();
+  services->Set<cluster::Cluster>("cluster", fake);
+  base::MetricsRegistry registry;
+  component::Options opts;
+  opts.id = "prometheus.scrape.clustered";
+  opts.metrics = &registry;
+  opts.services = services;
+
+  PrometheusScrapeArgs args;
+  for (int i = 0; i < 40; ++i) {
+    std::string path = "/ok?i=" + std::to_string(i);
+    args.targets.push_back(
+        {{"__address__", exporter.Address()}, {"__metrics_path__", "/ok"}, {"path", path}});
+  }
+  args.forward_to = {recv};
+  args.scrape_interval = 1s;
+  args.scrape_timeout = 900ms;
+  args.clustering.enabled = true;
+  auto c = PrometheusScrapeRegistration().build(
+      opts, component::TypedArguments<PrometheusScrapeArgs>(args));
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  auto run = std::make_unique<testing::Runner>(c->get());
+  EXPECT_EQ(ActivePaths(**c).size(), 40U);  // alone, it owns everything
+
+  // Two more peers: only the targets the placement gives "self" remain.
+  fake->SetPeers({"self", "other-1", "other-2"});
+  const cluster::Placement placement({"self", "other-1", "other-2"});
+  std::set<std::string> want;
+  for (const Target& t : args.targets) {
+    if (placement.Owns(scrape::TargetKey(TargetToLabels(t)), "self")) want.insert(t.at("path"));
+  }
+  ASSERT_GT(want.size(), 0U);
+  ASSERT_LT(want.size(), 40U);
+  EXPECT_TRUE(Eventually([&] { return ActivePaths(**c) == want; }));
+  EXPECT_NE(registry.Render().find("prometheus_scrape_targets_moved_total{component_id="
+                                   "\"prometheus.scrape.clustered\"} " +
+                                   std::to_string(40 - want.size())),
+            std::string::npos)
+      << registry.Render();
+
+  // Not a participant any more: nothing is owned, and stopping writes no staleness markers
+  // for targets that moved.
+  fake->SetPeers({"other-1", "other-2"});
+  EXPECT_TRUE(Eventually([&] { return ActivePaths(**c).empty(); }));
+  ASSERT_TRUE(run->Stop().ok());
+  for (const auto& s : recv->Samples()) EXPECT_FALSE(storage::IsStaleNaN(s.value));
 }
 
 }  // namespace

@@ -1,0 +1,302 @@
+// Clusters of real starling processes on 127.0.0.1 sharing one config: a fixture server in the
+// test serves many scrape targets, every node scrapes only the targets it owns, and a real
+// Prometheus receives what they write (each node adds its own `node` external label, read from
+// its environment). The tests check ownership from each node's API and from the receiver, and
+// how ownership moves when nodes crash, leave, pause and join. Timings are printed (for the
+// docs and benchmarks), never asserted beyond generous deadlines.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/testing.h"
+#include "common/process.h"
+#include "common/prometheus.h"
+#include "net/http_server.h"
+#include "net/io_pool.h"
+
+namespace starling::test {
+namespace {
+
+using namespace std::chrono_literals;
+using base::testing::TempDir;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kTargets = 300;
+
+// Serves /t/<id> for any id: one gauge per target.
+class FixtureServer {
+ public:
+  FixtureServer() : pool_(1), server_(pool_.context(), {}) {
+    server_.HandlePrefix("GET", "/t/", [](const net::Request& req) {
+      return net::Response::Text(
+          200, "# TYPE fixture_value gauge\nfixture_value{id=\"" + req.path_suffix + "\"} 1\n");
+    });
+    EXPECT_TRUE(server_.Start().ok());
+  }
+  int port() const { return server_.port(); }
+
+ private:
+  net::IoThreadPool pool_;
+  net::HttpServer server_;
+};
+
+std::string ClusterConfig(int fixture_port, const std::string& write_url) {
+  std::string targets;
+  for (int i = 0; i < kTargets; ++i) {
+    targets += "    {\"__address__\" = \"127.0.0.1:" + std::to_string(fixture_port) +
+               "\", \"__metrics_path__\" = \"/t/" + std::to_string(i) + "\", \"tid\" = \"" +
+               std::to_string(i) + "\"},\n";
+  }
+  return "prometheus.scrape \"fixture\" {\n  targets = [\n" + targets +
+         "  ]\n  job_name = \"fixture\"\n  scrape_interval = \"1s\"\n  scrape_timeout = \"1s\"\n"
+         "  clustering {\n    enabled = true\n  }\n"
+         "  forward_to = [prometheus.remote_write.default.receiver]\n}\n"
+         "prometheus.remote_write \"default\" {\n"
+         "  external_labels = {node = sys.env(\"NODE\")}\n"
+         "  endpoint {\n    url = \"" +
+         write_url +
+         "\"\n    queue_config {\n      batch_send_deadline = \"1s\"\n"
+         "      max_backoff = \"1s\"\n    }\n  }\n}\n";
+}
+
+// One starling node of the cluster under test.
+struct Node {
+  std::string name;
+  int port = 0;
+  std::unique_ptr<Process> process;
+};
+
+class ClusterHarness {
+ public:
+  ClusterHarness() : prometheus_(dir_.Path("prometheus")) {
+    prometheus_.Start();
+    std::ofstream(dir_.Path("config.river"))
+        << ClusterConfig(fixture_.port(), prometheus_.write_url());
+  }
+
+  // Starts node `name`, joining the first node's address (itself included: normal).
+  Node& Start(const std::string& name) {
+    Node& n = nodes_[name];
+    n.name = name;
+    if (n.port == 0) n.port = FreePort();
+    if (seed_port_ == 0) seed_port_ = n.port;
+    n.process = std::make_unique<Process>(
+        StarlingBinary(),
+        std::vector<std::string>{"run", dir_.Path("config.river"),
+                                 "--server.http.listen-addr=127.0.0.1:" + std::to_string(n.port),
+                                 "--storage.path=" + dir_.Path("data-" + name), "--cluster.enabled",
+                                 "--cluster.node-name=" + name,
+                                 "--cluster.advertise-address=127.0.0.1:" + std::to_string(n.port),
+                                 "--cluster.join-addresses=127.0.0.1:" + std::to_string(seed_port_),
+                                 "--cluster.rejoin-interval=5s", "--cluster.name=test"},
+        std::vector<std::string>{"NODE=" + name});
+    EXPECT_TRUE(n.process->WaitForStderrLine("now listening for http traffic", 60s).has_value())
+        << n.process->stderr_text();
+    return n;
+  }
+
+  Node& node(const std::string& name) { return nodes_.at(name); }
+  void Forget(const std::string& name) { nodes_[name].process.reset(); }
+
+  // The ids of the targets `n` scrapes, from its component API; nullopt when it does not
+  // answer.
+  static std::optional<std::set<int>> Owned(const Node& n) {
+    HttpReply r = HttpGet(n.port, "/api/v0/web/components/prometheus.scrape.fixture");
+    if (r.status != 200) return std::nullopt;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded()) return std::nullopt;
+    std::set<int> out;
+    for (const auto& t : j["debugInfo"]["target"]) {
+      out.insert(std::stoi(t["labels"]["tid"].get<std::string>()));
+    }
+    return out;
+  }
+
+  // Owner of each target id among the running nodes; nullopt while ownership is not a
+  // partition of all targets (a target owned twice or not at all). A node that does not
+  // answer (crashed, stopped, exiting) owns nothing.
+  std::optional<std::map<int, std::string>> Owners() {
+    std::map<int, std::string> owners;
+    for (auto& [name, n] : nodes_) {
+      if (n.process == nullptr) continue;
+      std::optional<std::set<int>> owned = Owned(n);
+      if (!owned.has_value()) continue;
+      for (int id : *owned) {
+        if (!owners.emplace(id, name).second) return std::nullopt;
+      }
+    }
+    if (static_cast<int>(owners.size()) != kTargets) return std::nullopt;
+    return owners;
+  }
+
+  // Peers as node `n` lists them: name -> state.
+  static std::map<std::string, std::string> Peers(const Node& n) {
+    std::map<std::string, std::string> out;
+    HttpReply r = HttpGet(n.port, "/api/v0/web/peers");
+    if (r.status != 200) return out;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded()) return out;
+    for (const auto& p : j) out[p["name"].get<std::string>()] = p["state"].get<std::string>();
+    return out;
+  }
+
+  // Whether every running node lists exactly the running nodes, all participants.
+  bool Converged() {
+    std::map<std::string, std::string> want;
+    for (auto& [name, n] : nodes_) {
+      if (n.process != nullptr) want[name] = "participant";
+    }
+    for (auto& [name, n] : nodes_) {
+      if (n.process != nullptr && Peers(n) != want) return false;
+    }
+    return true;
+  }
+
+  // Polls until ownership is a partition of the targets; returns it and how long that took.
+  std::pair<std::optional<std::map<int, std::string>>, double> WaitForOwners(
+      const std::function<bool(const std::map<int, std::string>&)>& accept, Clock::time_point since,
+      std::chrono::seconds deadline = 60s) {
+    const auto end = Clock::now() + deadline;
+    while (Clock::now() < end) {
+      std::optional<std::map<int, std::string>> owners = Owners();
+      if (owners.has_value() && accept(*owners)) {
+        return {owners, std::chrono::duration<double>(Clock::now() - since).count()};
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return {std::nullopt, 0};
+  }
+
+  const PrometheusServer& prometheus() const { return prometheus_; }
+
+ private:
+  TempDir dir_;
+  FixtureServer fixture_;
+  PrometheusServer prometheus_;
+  std::map<std::string, Node> nodes_;
+  int seed_port_ = 0;
+};
+
+std::set<std::string> OwnerNames(const std::map<int, std::string>& owners) {
+  std::set<std::string> out;
+  for (const auto& [id, name] : owners) out.insert(name);
+  return out;
+}
+
+int Changed(const std::map<int, std::string>& a, const std::map<int, std::string>& b) {
+  int n = 0;
+  for (const auto& [id, name] : a) n += b.at(id) != name ? 1 : 0;
+  return n;
+}
+
+// Each target's recent samples at the receiver come from exactly one node, and every target
+// has some.
+bool ReceiverSeesEachTargetFromOneNode(const PrometheusServer& prometheus) {
+  std::optional<nlohmann::json> per_target =
+      prometheus.Query("count by (tid) (timestamp(up{job=\"fixture\"}) > time() - 5)");
+  if (!per_target.has_value()) return false;
+  int once = 0;
+  for (const auto& s : *per_target) {
+    if (s["value"][1].get<std::string>() == "1") ++once;
+  }
+  std::printf("receiver: %zu targets with recent samples, %d of them from one node\n",
+              per_target->size(), once);
+  return once == kTargets;
+}
+
+TEST(Cluster, ThreeNodesShareTargetsAndTheReceiverSeesEachOnce) {
+  ClusterHarness h;
+  for (const char* name : {"a", "b", "c"}) h.Start(name);
+  ASSERT_TRUE(Eventually([&] { return h.Converged(); }, 60s));
+  auto [owners, secs] =
+      h.WaitForOwners([](const auto& o) { return OwnerNames(o).size() == 3; }, Clock::now());
+  ASSERT_TRUE(owners.has_value());
+  std::map<std::string, int> load;
+  for (const auto& [id, name] : *owners) ++load[name];
+  for (const auto& [name, n] : load) {
+    std::printf("node %s owns %d of %d targets\n", name.c_str(), n, kTargets);
+    EXPECT_GT(n, kTargets / 6);  // a loose bound: 300 keys over 3 nodes
+  }
+  EXPECT_TRUE(Eventually([&] { return ReceiverSeesEachTargetFromOneNode(h.prometheus()); }, 60s));
+}
+
+TEST(Cluster, FiveNodesTakeOverOnCrashLeavePauseAndJoin) {
+  ClusterHarness h;
+  const std::vector<std::string> names = {"n1", "n2", "n3", "n4", "n5"};
+  for (const std::string& name : names) h.Start(name);
+  ASSERT_TRUE(Eventually([&] { return h.Converged(); }, 60s));
+  auto [before, unused] =
+      h.WaitForOwners([](const auto& o) { return OwnerNames(o).size() == 5; }, Clock::now());
+  ASSERT_TRUE(before.has_value());
+
+  // kill -9: the survivors take the dead node's targets over.
+  auto t0 = Clock::now();
+  h.node("n5").process->Signal(SIGKILL);
+  h.Forget("n5");
+  auto [after_kill, kill_secs] =
+      h.WaitForOwners([](const auto& o) { return !OwnerNames(o).contains("n5"); }, t0);
+  ASSERT_TRUE(after_kill.has_value());
+  std::printf("kill -9 at N=5: survivors own every target after %.2f s\n", kill_secs);
+  // Only the dead node's targets moved.
+  for (const auto& [id, name] : *before) {
+    if (name != "n5") {
+      EXPECT_EQ(after_kill->at(id), name) << id;
+    }
+  }
+
+  // SIGTERM: the node goes terminating and its targets move before it exits.
+  t0 = Clock::now();
+  h.node("n4").process->Signal(SIGTERM);
+  auto [after_term, term_secs] =
+      h.WaitForOwners([](const auto& o) { return !OwnerNames(o).contains("n4"); }, t0);
+  ASSERT_TRUE(after_term.has_value());
+  std::printf("graceful leave at N=4: survivors own every target after %.2f s\n", term_secs);
+  ASSERT_TRUE(h.node("n4").process->Wait(30s).has_value());
+  h.Forget("n4");
+  EXPECT_TRUE(Eventually([&] { return h.Converged(); }, 60s));
+
+  // A node joins (3 -> 4): about a quarter of the targets move, all to it.
+  h.Start("n6");
+  auto [after_join, join_secs] =
+      h.WaitForOwners([](const auto& o) { return OwnerNames(o).contains("n6"); }, Clock::now());
+  ASSERT_TRUE(after_join.has_value());
+  ASSERT_TRUE(Eventually([&] { return h.Converged(); }, 60s));
+  std::tie(after_join, join_secs) = h.WaitForOwners([](const auto&) { return true; }, Clock::now());
+  ASSERT_TRUE(after_join.has_value());
+  const int moved = Changed(*after_term, *after_join);
+  std::printf("join 3 -> 4: %d of %d targets moved (ideal %d)\n", moved, kTargets, kTargets / 4);
+  EXPECT_GT(moved, 0);
+  EXPECT_LE(moved, kTargets / 4 * 3 / 2);
+  for (const auto& [id, name] : *after_join) {
+    if (name != after_term->at(id)) {
+      EXPECT_EQ(name, "n6") << id;
+    }
+  }
+
+  // SIGSTOP for a few seconds, then SIGCONT: the node refutes any suspicion and is a
+  // participant again, and ownership is a partition once more.
+  h.node("n2").process->Signal(SIGSTOP);
+  std::this_thread::sleep_for(4s);
+  h.node("n2").process->Signal(SIGCONT);
+  EXPECT_TRUE(Eventually([&] { return h.Converged(); }, 60s));
+  auto [after_pause, pause_secs] =
+      h.WaitForOwners([](const auto& o) { return OwnerNames(o).contains("n2"); }, Clock::now());
+  EXPECT_TRUE(after_pause.has_value());
+  EXPECT_TRUE(Eventually([&] { return ReceiverSeesEachTargetFromOneNode(h.prometheus()); }, 60s));
+}
+
+}  // namespace
+}  // namespace starling::test

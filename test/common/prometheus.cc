@@ -1,0 +1,75 @@
+#include "common/prometheus.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace starling::test {
+
+using namespace std::chrono_literals;
+
+bool Eventually(const std::function<bool()>& pred, std::chrono::seconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(250ms);
+  }
+  return pred();
+}
+
+std::string UrlEncode(const std::string& s) {
+  std::ostringstream out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out << c;
+    } else {
+      out << '%' << std::uppercase << std::hex << static_cast<int>(c >> 4)
+          << static_cast<int>(c & 15) << std::nouppercase << std::dec;
+    }
+  }
+  return out.str();
+}
+
+PrometheusServer::PrometheusServer(std::string dir) : dir_(std::move(dir)), port_(FreePort()) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ + "/prometheus.yml") << "global:\n  scrape_interval: 1m\n";
+}
+
+void PrometheusServer::Start() {
+  process_ = std::make_unique<Process>(
+      kPrometheusBinary,
+      std::vector<std::string>{"--config.file=" + dir_ + "/prometheus.yml",
+                               "--storage.tsdb.path=" + dir_ + "/data",
+                               "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                               "--web.enable-remote-write-receiver"});
+  ASSERT_TRUE(Eventually([&] { return HttpGet(port_, "/-/ready").status == 200; }, 60s))
+      << process_->stderr_text();
+}
+
+void PrometheusServer::Stop() {
+  if (process_ == nullptr) return;
+  process_->Signal(SIGTERM);
+  EXPECT_TRUE(process_->Wait(60s).has_value());
+  process_.reset();
+}
+
+std::optional<nlohmann::json> PrometheusServer::Query(const std::string& promql) const {
+  HttpReply r = HttpGet(port_, "/api/v1/query?query=" + UrlEncode(promql));
+  if (r.status != 200) return std::nullopt;
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
+  return j["data"]["result"];
+}
+
+std::string PrometheusServer::write_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/write";
+}
+
+}  // namespace starling::test

@@ -1,0 +1,47 @@
+#pragma once
+
+// A real Prometheus (Debian's package) as a remote-write receiver for tests, on a free
+// loopback port with its data in a directory of the test's, queried through its HTTP API.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "common/process.h"
+
+namespace starling::test {
+
+inline constexpr char kPrometheusBinary[] = "/usr/bin/prometheus";
+
+// Polls pred every 250 ms until it holds or `deadline` passes; returns whether it held.
+bool Eventually(const std::function<bool()>& pred,
+                std::chrono::seconds deadline = std::chrono::seconds(90));
+
+// Percent-encodes everything but RFC 3986's unreserved characters.
+std::string UrlEncode(const std::string& s);
+
+class PrometheusServer {
+ public:
+  explicit PrometheusServer(std::string dir);
+
+  // Starts it with --web.enable-remote-write-receiver and waits until it is ready.
+  void Start();
+  // SIGTERM, and waits for it to exit.
+  void Stop();
+
+  // The result of an instant query, or nullopt when the query fails.
+  std::optional<nlohmann::json> Query(const std::string& promql) const;
+
+  std::string write_url() const;
+  int port() const { return port_; }
+
+ private:
+  std::string dir_;
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
+}  // namespace starling::test
