@@ -14,6 +14,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// How long Start() waits for the first join to be answered.
+constexpr std::chrono::seconds kInitialJoinWait(2);
+
 constexpr NodeState kStates[] = {NodeState::kViewer, NodeState::kParticipant,
                                  NodeState::kTerminating};
 
@@ -115,6 +118,11 @@ void Node::RegisterRoutes(net::HttpServer& server) {
 
 void Node::Start() {
   thread_ = std::jthread([this](const std::stop_token& stop) { Loop(stop); });
+  // Give the first join a moment to find the cluster, so that this node does not own every
+  // target on its own before it knows its peers.
+  std::unique_lock<std::mutex> lock(mu_);
+  joined_.wait_for(lock, kInitialJoinWait + std::chrono::seconds(1),
+                   [this] { return initial_join_done_; });
 }
 
 void Node::SetParticipant() {
@@ -192,6 +200,16 @@ void Node::Loop(const std::stop_token& stop) {
         spdlog::info("cluster: no peers to join; starting a new cluster as {}", name());
       }
       membership_->Join(Now(), join_addrs, options_.max_join_peers);
+      if (!initial_join_done_ && initial_join_deadline_ == std::chrono::nanoseconds{0}) {
+        const bool only_self = std::all_of(
+            join_addrs.begin(), join_addrs.end(),
+            [this](const std::string& a) { return a == options_.membership.advertise_addr; });
+        if (only_self) {
+          FinishInitialJoinLocked();
+        } else {
+          initial_join_deadline_ = Now() + kInitialJoinWait;
+        }
+      }
       next_rejoin_ = options_.rejoin_interval > std::chrono::nanoseconds{0}
                          ? Now() + options_.rejoin_interval
                          : std::chrono::nanoseconds::max();
@@ -216,12 +234,28 @@ void Node::Loop(const std::stop_token& stop) {
     }
     auto next = std::min(membership_->NextTimer(), next_rejoin_);
     if (ready_deadline_ > std::chrono::nanoseconds{0}) next = std::min(next, ready_deadline_);
+    if (!initial_join_done_) {
+      if (membership_->Members().size() > 1) {
+        FinishInitialJoinLocked();
+      } else if (Now() >= initial_join_deadline_) {
+        spdlog::warn("cluster: no peer answered the join; running as a new cluster until a "
+                     "rejoin reaches one");
+        FinishInitialJoinLocked();
+      } else {
+        next = std::min(next, initial_join_deadline_);
+      }
+    }
     const auto wait = next - Now();
     if (wait > std::chrono::nanoseconds{0}) {
       wake_.wait_for(lock, stop, wait, [] { return false; });
     }
     if (Now() >= next_rejoin_) join_due = true;
   }
+}
+
+void Node::FinishInitialJoinLocked() {
+  initial_join_done_ = true;
+  joined_.notify_all();
 }
 
 void Node::OnMessage(const std::string& body) {

@@ -68,7 +68,8 @@ class Node final : public Cluster {
 
   // Adds the transport route to `server` (which may already be running).
   void RegisterRoutes(net::HttpServer& server);
-  // Starts the node's thread and joins the cluster.
+  // Starts the node's thread and joins the cluster; waits (at most a few seconds) until a
+  // peer answered, when there are peers to join.
   void Start();
   // The node takes part in placement from now on (after the first successful config load).
   void SetParticipant();
@@ -89,6 +90,7 @@ class Node final : public Cluster {
   // changed. mu_ held.
   bool RefreshViewLocked(std::chrono::nanoseconds now);
   void RegisterCallbacks();
+  void FinishInitialJoinLocked();
   std::chrono::nanoseconds Now() const;
 
   const NodeOptions options_;
@@ -99,14 +101,17 @@ class Node final : public Cluster {
 
   mutable std::mutex mu_;
   std::condition_variable_any wake_;
-  std::unique_ptr<Membership> membership_;          // guarded by mu_
-  ClusterView view_;                                // guarded by mu_
-  std::uint64_t seen_version_ = ~std::uint64_t{0};  // guarded by mu_
-  std::chrono::nanoseconds not_ready_since_{0};     // guarded by mu_
-  std::chrono::nanoseconds ready_deadline_{0};      // guarded by mu_; 0: none
-  std::chrono::nanoseconds next_rejoin_{0};         // guarded by mu_
-  bool fatal_reported_ = false;                     // guarded by mu_
-  bool left_ = false;                               // guarded by mu_
+  std::unique_ptr<Membership> membership_;             // guarded by mu_
+  ClusterView view_;                                   // guarded by mu_
+  std::uint64_t seen_version_ = ~std::uint64_t{0};     // guarded by mu_
+  std::chrono::nanoseconds not_ready_since_{0};        // guarded by mu_
+  std::chrono::nanoseconds ready_deadline_{0};         // guarded by mu_; 0: none
+  std::chrono::nanoseconds next_rejoin_{0};            // guarded by mu_
+  bool fatal_reported_ = false;                        // guarded by mu_
+  bool left_ = false;                                  // guarded by mu_
+  bool initial_join_done_ = false;                     // guarded by mu_
+  std::chrono::nanoseconds initial_join_deadline_{0};  // guarded by mu_
+  std::condition_variable_any joined_;
 
   std::jthread thread_;
 };

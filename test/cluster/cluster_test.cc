@@ -5,11 +5,15 @@
 // how ownership moves when nodes crash, leave, pause and join. Timings are printed (for the
 // docs and benchmarks), never asserted beyond generous deadlines.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -39,7 +43,8 @@ constexpr int kTargets = 300;
 // Serves /t/<id> for any id: one gauge per target.
 class FixtureServer {
  public:
-  FixtureServer() : pool_(1), server_(pool_.context(), {}) {
+  explicit FixtureServer(const std::string& host)
+      : pool_(1), server_(pool_.context(), {.host = host}) {
     server_.HandlePrefix("GET", "/t/", [](const net::Request& req) {
       return net::Response::Text(
           200, "# TYPE fixture_value gauge\nfixture_value{id=\"" + req.path_suffix + "\"} 1\n");
@@ -53,10 +58,12 @@ class FixtureServer {
   net::HttpServer server_;
 };
 
-std::string ClusterConfig(int fixture_port, const std::string& write_url) {
+// `service_host`: where the nodes reach the fixture server.
+std::string ClusterConfig(const std::string& service_host, int fixture_port,
+                          const std::string& write_url) {
   std::string targets;
   for (int i = 0; i < kTargets; ++i) {
-    targets += "    {\"__address__\" = \"127.0.0.1:" + std::to_string(fixture_port) +
+    targets += "    {\"__address__\" = \"" + service_host + ":" + std::to_string(fixture_port) +
                "\", \"__metrics_path__\" = \"/t/" + std::to_string(i) + "\", \"tid\" = \"" +
                std::to_string(i) + "\"},\n";
   }
@@ -75,34 +82,50 @@ std::string ClusterConfig(int fixture_port, const std::string& write_url) {
 // One starling node of the cluster under test.
 struct Node {
   std::string name;
+  std::string host = "127.0.0.1";
   int port = 0;
   std::unique_ptr<Process> process;
 };
 
 class ClusterHarness {
  public:
-  ClusterHarness() : prometheus_(dir_.Path("prometheus")) {
+  // `service_host` is the address at which the nodes reach the fixture server and Prometheus
+  // (both listen on all addresses when it is not loopback).
+  explicit ClusterHarness(const std::string& service_host = "127.0.0.1")
+      : fixture_(service_host == "127.0.0.1" ? service_host : "0.0.0.0"),
+        prometheus_(dir_.Path("prometheus"),
+                    service_host == "127.0.0.1" ? service_host : "0.0.0.0") {
     prometheus_.Start();
     std::ofstream(dir_.Path("config.river"))
-        << ClusterConfig(fixture_.port(), prometheus_.write_url());
+        << ClusterConfig(service_host, fixture_.port(), prometheus_.write_url(service_host));
   }
 
-  // Starts node `name`, joining the first node's address (itself included: normal).
-  Node& Start(const std::string& name) {
+  // Starts node `name` at host (on a free port for loopback; in network namespace `netns`
+  // if given), joining the first node's address (itself included: normal).
+  Node& Start(const std::string& name, const std::string& host = "127.0.0.1",
+              const std::string& netns = "") {
     Node& n = nodes_[name];
     n.name = name;
-    if (n.port == 0) n.port = FreePort();
-    if (seed_port_ == 0) seed_port_ = n.port;
-    n.process = std::make_unique<Process>(
-        StarlingBinary(),
-        std::vector<std::string>{"run", dir_.Path("config.river"),
-                                 "--server.http.listen-addr=127.0.0.1:" + std::to_string(n.port),
-                                 "--storage.path=" + dir_.Path("data-" + name), "--cluster.enabled",
-                                 "--cluster.node-name=" + name,
-                                 "--cluster.advertise-address=127.0.0.1:" + std::to_string(n.port),
-                                 "--cluster.join-addresses=127.0.0.1:" + std::to_string(seed_port_),
-                                 "--cluster.rejoin-interval=5s", "--cluster.name=test"},
-        std::vector<std::string>{"NODE=" + name});
+    n.host = host;
+    if (n.port == 0) n.port = host == "127.0.0.1" ? FreePort() : 12345;
+    const std::string addr = host + ":" + std::to_string(n.port);
+    if (seed_.empty()) seed_ = addr;
+    std::vector<std::string> args = {"run",
+                                     dir_.Path("config.river"),
+                                     "--server.http.listen-addr=" + addr,
+                                     "--storage.path=" + dir_.Path("data-" + name),
+                                     "--cluster.enabled",
+                                     "--cluster.node-name=" + name,
+                                     "--cluster.advertise-address=" + addr,
+                                     "--cluster.join-addresses=" + seed_,
+                                     "--cluster.rejoin-interval=5s",
+                                     "--cluster.name=test"};
+    std::string binary = StarlingBinary();
+    if (!netns.empty()) {
+      args.insert(args.begin(), {"netns", "exec", netns, binary});
+      binary = "/usr/sbin/ip";
+    }
+    n.process = std::make_unique<Process>(binary, args, std::vector<std::string>{"NODE=" + name});
     EXPECT_TRUE(n.process->WaitForStderrLine("now listening for http traffic", 60s).has_value())
         << n.process->stderr_text();
     return n;
@@ -114,7 +137,7 @@ class ClusterHarness {
   // The ids of the targets `n` scrapes, from its component API; nullopt when it does not
   // answer.
   static std::optional<std::set<int>> Owned(const Node& n) {
-    HttpReply r = HttpGet(n.port, "/api/v0/web/components/prometheus.scrape.fixture");
+    HttpReply r = HttpGet(n.host, n.port, "/api/v0/web/components/prometheus.scrape.fixture");
     if (r.status != 200) return std::nullopt;
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (j.is_discarded()) return std::nullopt;
@@ -128,10 +151,10 @@ class ClusterHarness {
   // Owner of each target id among the running nodes; nullopt while ownership is not a
   // partition of all targets (a target owned twice or not at all). A node that does not
   // answer (crashed, stopped, exiting) owns nothing.
-  std::optional<std::map<int, std::string>> Owners() {
+  std::optional<std::map<int, std::string>> Owners(const std::set<std::string>& among = {}) {
     std::map<int, std::string> owners;
     for (auto& [name, n] : nodes_) {
-      if (n.process == nullptr) continue;
+      if (n.process == nullptr || (!among.empty() && !among.contains(name))) continue;
       std::optional<std::set<int>> owned = Owned(n);
       if (!owned.has_value()) continue;
       for (int id : *owned) {
@@ -145,7 +168,7 @@ class ClusterHarness {
   // Peers as node `n` lists them: name -> state.
   static std::map<std::string, std::string> Peers(const Node& n) {
     std::map<std::string, std::string> out;
-    HttpReply r = HttpGet(n.port, "/api/v0/web/peers");
+    HttpReply r = HttpGet(n.host, n.port, "/api/v0/web/peers");
     if (r.status != 200) return out;
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (j.is_discarded()) return out;
@@ -153,14 +176,17 @@ class ClusterHarness {
     return out;
   }
 
-  // Whether every running node lists exactly the running nodes, all participants.
-  bool Converged() {
+  // Whether every running node (of `among`, if given) lists exactly those nodes, all
+  // participants.
+  bool Converged(const std::set<std::string>& among = {}) {
     std::map<std::string, std::string> want;
     for (auto& [name, n] : nodes_) {
-      if (n.process != nullptr) want[name] = "participant";
+      if (n.process != nullptr && (among.empty() || among.contains(name))) {
+        want[name] = "participant";
+      }
     }
     for (auto& [name, n] : nodes_) {
-      if (n.process != nullptr && Peers(n) != want) return false;
+      if (want.contains(name) && Peers(n) != want) return false;
     }
     return true;
   }
@@ -187,7 +213,7 @@ class ClusterHarness {
   FixtureServer fixture_;
   PrometheusServer prometheus_;
   std::map<std::string, Node> nodes_;
-  int seed_port_ = 0;
+  std::string seed_;  // the first node's address, which every node joins
 };
 
 std::set<std::string> OwnerNames(const std::map<int, std::string>& owners) {
@@ -296,6 +322,112 @@ TEST(Cluster, FiveNodesTakeOverOnCrashLeavePauseAndJoin) {
       h.WaitForOwners([](const auto& o) { return OwnerNames(o).contains("n2"); }, Clock::now());
   EXPECT_TRUE(after_pause.has_value());
   EXPECT_TRUE(Eventually([&] { return ReceiverSeesEachTargetFromOneNode(h.prometheus()); }, 60s));
+}
+
+// Network namespaces for a partition: a "router" namespace with two bridges (side A on
+// 10.77.1.0/24, side B on 10.77.2.0/24) and one namespace per node, wired to one bridge by a
+// veth pair. The router forwards between the sides; turning its forwarding off splits them,
+// while both keep reaching the router's own addresses, where the fixture server and
+// Prometheus listen. Everything lives in namespaces this test creates and deletes.
+class NetnsLab {
+ public:
+  NetnsLab(int nodes, int side_b)
+      : prefix_("st" + std::to_string(getpid() % 100000)), side_b_(side_b) {
+    router_ = prefix_ + "r";
+    ok_ = Run("ip netns add " + router_) && Run("ip -n " + router_ + " link set lo up");
+    for (const char* side : {"1", "2"}) {
+      const std::string br = std::string("br") + side;
+      ok_ = ok_ && Run("ip -n " + router_ + " link add " + br + " type bridge") &&
+            Run("ip -n " + router_ + " addr add 10.77." + side + ".1/24 dev " + br) &&
+            Run("ip -n " + router_ + " link set " + br + " up");
+    }
+    ok_ = ok_ && SetForwarding(true);
+    for (int i = 1; ok_ && i <= nodes; ++i) {
+      const std::string ns = Namespace(i);
+      const std::string side = Side(i);
+      const std::string veth = "v" + std::to_string(i);
+      namespaces_.push_back(ns);
+      ok_ =
+          Run("ip netns add " + ns) && Run("ip -n " + ns + " link set lo up") &&
+          Run("ip -n " + router_ + " link add " + veth + " type veth peer name eth0 netns " + ns) &&
+          Run("ip -n " + router_ + " link set " + veth + " master br" + side) &&
+          Run("ip -n " + router_ + " link set " + veth + " up") &&
+          Run("ip -n " + ns + " addr add " + Address(i) + "/24 dev eth0") &&
+          Run("ip -n " + ns + " link set eth0 up") &&
+          Run("ip -n " + ns + " route add default via 10.77." + side + ".1");
+    }
+  }
+  ~NetnsLab() {
+    for (const std::string& ns : namespaces_) Run("ip netns del " + ns);
+    Run("ip netns del " + router_);
+  }
+
+  bool ok() const { return ok_; }
+  std::string Namespace(int i) const { return prefix_ + "n" + std::to_string(i); }
+  std::string Address(int i) const { return "10.77." + Side(i) + "." + std::to_string(10 + i); }
+  // Moves this thread (and the threads and processes it starts later) into the router.
+  bool EnterRouter() const {
+    int fd = open(("/var/run/netns/" + router_).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool entered = setns(fd, CLONE_NEWNET) == 0;
+    close(fd);
+    return entered;
+  }
+  bool SetForwarding(bool on) const {
+    return Run("ip netns exec " + router_ + " sysctl -qw net.ipv4.ip_forward=" + (on ? "1" : "0"));
+  }
+
+ private:
+  // Nodes 1..side_b are on side B (bridge 2), the others on side A (bridge 1).
+  std::string Side(int i) const { return i <= side_b_ ? "2" : "1"; }
+  static bool Run(const std::string& cmd) {
+    return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0;
+  }
+
+  std::string prefix_;
+  int side_b_;
+  std::string router_;
+  bool ok_ = false;
+  std::vector<std::string> namespaces_;
+};
+
+// Two of five nodes are cut off for 30 s: both sides keep scraping every target during the
+// split (each side owns them all), and after the heal the cluster is one again, with every
+// target owned once.
+TEST(Cluster, PartitionedSidesEachScrapeEverythingAndMergeAfter) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
+  NetnsLab lab(5, /*side_b=*/2);
+  if (!lab.ok()) GTEST_SKIP() << "could not create network namespaces with ip netns";
+  ASSERT_TRUE(lab.EnterRouter());
+  ClusterHarness h("10.77.1.1");
+  std::vector<std::string> names;
+  for (int i = 1; i <= 5; ++i) {
+    names.push_back("p" + std::to_string(i));
+    h.Start(names.back(), lab.Address(i), lab.Namespace(i));
+  }
+  ASSERT_TRUE(Eventually([&] { return h.Converged(); }, 60s));
+  ASSERT_TRUE(h.WaitForOwners([](const auto& o) { return OwnerNames(o).size() == 5; }, Clock::now())
+                  .first.has_value());
+
+  const std::set<std::string> side_b = {"p1", "p2"};
+  const std::set<std::string> side_a = {"p3", "p4", "p5"};
+  ASSERT_TRUE(lab.SetForwarding(false));
+  const auto split = Clock::now();
+  // Each side declares the other dead and takes every target.
+  EXPECT_TRUE(Eventually([&] { return h.Converged(side_a) && h.Converged(side_b); }, 60s));
+  EXPECT_TRUE(Eventually([&] { return h.Owners(side_a).has_value(); }, 60s));
+  EXPECT_TRUE(Eventually([&] { return h.Owners(side_b).has_value(); }, 60s));
+  std::printf("partition: each side owns every target after %.2f s\n",
+              std::chrono::duration<double>(Clock::now() - split).count());
+  std::this_thread::sleep_until(split + 30s);
+  EXPECT_TRUE(h.Owners(side_a).has_value());
+  EXPECT_TRUE(h.Owners(side_b).has_value());
+
+  ASSERT_TRUE(lab.SetForwarding(true));
+  const auto heal = Clock::now();
+  EXPECT_TRUE(Eventually([&] { return h.Converged() && h.Owners().has_value(); }, 120s));
+  std::printf("partition healed: one cluster, every target owned once after %.2f s\n",
+              std::chrono::duration<double>(Clock::now() - heal).count());
 }
 
 }  // namespace

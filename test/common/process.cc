@@ -255,15 +255,24 @@ int FreePort() {
 
 HttpReply HttpGet(int port, const std::string& path) { return HttpRequest(port, "GET", path); }
 
+HttpReply HttpGet(const std::string& host, int port, const std::string& path) {
+  return HttpRequest(host, port, "GET", path);
+}
+
 HttpReply HttpRequest(int port, const std::string& method, const std::string& path,
                       const std::string& body) {
+  return HttpRequest("127.0.0.1", port, method, path, body);
+}
+
+HttpReply HttpRequest(const std::string& host, int port, const std::string& method,
+                      const std::string& path, const std::string& body) {
   HttpReply reply;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return reply;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return reply;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return reply;
   timeval tv{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -271,8 +280,8 @@ HttpReply HttpRequest(int port, const std::string& method, const std::string& pa
     close(fd);
     return reply;
   }
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                    "\r\nConnection: close\r\nContent-Type: text/plain\r\n" +
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + host + ":" +
+                    std::to_string(port) + "\r\nConnection: close\r\nContent-Type: text/plain\r\n" +
                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     close(fd);

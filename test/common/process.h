@@ -71,10 +71,14 @@ struct HttpReply {
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int FreePort();
 
-// A one-shot HTTP/1.1 GET to 127.0.0.1:port (Connection: close).
+// A one-shot HTTP/1.1 GET to 127.0.0.1:port (Connection: close); a chunked body is decoded.
 HttpReply HttpGet(int port, const std::string& path);
+// The same to an IPv4 address.
+HttpReply HttpGet(const std::string& host, int port, const std::string& path);
 // One request with any method and an optional body (sent as text/plain).
 HttpReply HttpRequest(int port, const std::string& method, const std::string& path,
                       const std::string& body = "");
+HttpReply HttpRequest(const std::string& host, int port, const std::string& method,
+                      const std::string& path, const std::string& body = "");
 
 }  // namespace starling::test

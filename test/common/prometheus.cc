@@ -37,7 +37,8 @@ std::string UrlEncode(const std::string& s) {
   return out.str();
 }
 
-PrometheusServer::PrometheusServer(std::string dir) : dir_(std::move(dir)), port_(FreePort()) {
+PrometheusServer::PrometheusServer(std::string dir, std::string listen_host)
+    : dir_(std::move(dir)), listen_host_(std::move(listen_host)), port_(FreePort()) {
   std::filesystem::create_directories(dir_);
   std::ofstream(dir_ + "/prometheus.yml") << "global:\n  scrape_interval: 1m\n";
 }
@@ -47,7 +48,7 @@ void PrometheusServer::Start() {
       kPrometheusBinary,
       std::vector<std::string>{"--config.file=" + dir_ + "/prometheus.yml",
                                "--storage.tsdb.path=" + dir_ + "/data",
-                               "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                               "--web.listen-address=" + listen_host_ + ":" + std::to_string(port_),
                                "--web.enable-remote-write-receiver"});
   ASSERT_TRUE(Eventually([&] { return HttpGet(port_, "/-/ready").status == 200; }, 60s))
       << process_->stderr_text();
@@ -68,8 +69,8 @@ std::optional<nlohmann::json> PrometheusServer::Query(const std::string& promql)
   return j["data"]["result"];
 }
 
-std::string PrometheusServer::write_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/write";
+std::string PrometheusServer::write_url(const std::string& host) const {
+  return "http://" + host + ":" + std::to_string(port_) + "/api/v1/write";
 }
 
 }  // namespace starling::test

@@ -25,7 +25,9 @@ std::string UrlEncode(const std::string& s);
 
 class PrometheusServer {
  public:
-  explicit PrometheusServer(std::string dir);
+  // `listen_host` is the address it listens on ("0.0.0.0" to be reachable from network
+  // namespaces); the test reaches it at 127.0.0.1 either way.
+  explicit PrometheusServer(std::string dir, std::string listen_host = "127.0.0.1");
 
   // Starts it with --web.enable-remote-write-receiver and waits until it is ready.
   void Start();
@@ -35,11 +37,13 @@ class PrometheusServer {
   // The result of an instant query, or nullopt when the query fails.
   std::optional<nlohmann::json> Query(const std::string& promql) const;
 
-  std::string write_url() const;
+  // The remote-write URL at `host` (an address of this machine the writer can reach).
+  std::string write_url(const std::string& host = "127.0.0.1") const;
   int port() const { return port_; }
 
  private:
   std::string dir_;
+  std::string listen_host_;
   int port_;
   std::unique_ptr<Process> process_;
 };

@@ -224,6 +224,13 @@ int RunRun(const RunOptions& opts) {
     return 1;
   }
 
+  // The file is read before anything starts, so a missing file fails fast.
+  base::Result<std::string> src = ReadInput(opts.config);
+  if (!src.ok()) {
+    PrintError("could not read config: " + src.error().message());
+    return 1;
+  }
+
   component::Registry components;
   if (base::Status s = RegisterAllComponents(components); !s.ok()) {
     PrintError("registering components: " + s.message());
@@ -269,11 +276,6 @@ int RunRun(const RunOptions& opts) {
   runtime_opts.services = services;
   runtime::Runtime graph(runtime_opts);
 
-  base::Result<std::string> src = ReadInput(opts.config);
-  if (!src.ok()) {
-    PrintError("could not read config: " + src.error().message());
-    return 1;
-  }
   syntax::Diagnostics diags = graph.Load(opts.config, *src);
   if (!diags.empty()) PrintDiagnostics(diags, opts.config);
   if (diags.HasErrors()) {
