@@ -141,7 +141,7 @@ if [[ $SKIP_TSAN -eq 0 ]]; then
   if configure "$TSAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
        -DSTARLING_TSAN=ON &&
      ninja -C "$TSAN" -j"$JOBS" storage_test wal_test net_test scrape_test remote_test \
-       prometheus_scrape_test prometheus_relabel_test prometheus_remote_write_test; then
+       prometheus_scrape_test prometheus_relabel_test prometheus_remote_write_test cluster_test; then
     run_ctest "tsan-test" "$TSAN" -L concurrent
   else
     fail "tsan-build" "the clang++-14 TSan build failed"

@@ -30,6 +30,14 @@
 #endif
 
 namespace starling::remote {
+
+void LabelSource::VisitBatch(std::span<const storage::SeriesRef> refs,
+                             const storage::LabelBatchVisitor& v) const {
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    v.begin(v.ctx, i);
+    v.end(v.ctx, i, Visit(refs[i], v.label, v.ctx));
+  }
+}
 namespace {
 
 using Steady = std::chrono::steady_clock;
@@ -410,6 +418,27 @@ class Queue::Impl {
  private:
   // One shard: a FIFO of samples and exemplars and the thread that sends them in batches.
   // Entries leave the FIFO only once their batch is done, so HeadSeq() bounds what is unacked.
+  // Writes a series' labels into an encoder with the external labels merged in, in name
+  // order; the series' own label wins over an external label of the same name.
+  struct LabelMerger {
+    WriteRequestEncoder* enc;
+    const std::vector<model::Label>* ext;
+    std::size_t next;  // the first external label not written yet
+
+    static void Add(void* p, std::string_view name, std::string_view value) {
+      auto* m = static_cast<LabelMerger*>(p);
+      const auto& ext = *m->ext;
+      while (m->next < ext.size() && std::string_view(ext[m->next].first) < name) {
+        m->enc->AddLabel(ext[m->next].first, ext[m->next].second);
+        ++m->next;
+      }
+      if (m->next < ext.size() && ext[m->next].first == name) ++m->next;
+      m->enc->AddLabel(name, value);
+    }
+    void Finish() {
+      for (; next < ext->size(); ++next) enc->AddLabel((*ext)[next].first, (*ext)[next].second);
+    }
+  };
   class Shard {
    public:
     explicit Shard(Impl* q) : q_(q) {}
@@ -502,6 +531,40 @@ class Queue::Impl {
     }
 
    private:
+    // Encodes kept_[i] when the label source visits refs_[i].
+    struct BatchEncoder {
+      Shard* shard;
+      LabelMerger merger;
+      std::size_t* samples;
+      std::size_t* dropped;
+      std::int64_t* highest;
+
+      storage::LabelBatchVisitor Visitor() { return {this, &Begin, &Label, &End}; }
+      static void Begin(void* p, std::size_t) {
+        auto* b = static_cast<BatchEncoder*>(p);
+        b->shard->enc_.BeginSeries();
+        b->merger.next = 0;
+      }
+      static void Label(void* p, std::string_view name, std::string_view value) {
+        LabelMerger::Add(&static_cast<BatchEncoder*>(p)->merger, name, value);
+      }
+      static void End(void* p, std::size_t i, bool found) {
+        auto* b = static_cast<BatchEncoder*>(p);
+        WriteRequestEncoder& enc = b->shard->enc_;
+        if (!found) {
+          enc.AbortSeries();
+          ++*b->dropped;
+          return;
+        }
+        b->merger.Finish();
+        const Entry& e = *b->shard->kept_[i];
+        enc.AddSample(e.t, e.v);
+        enc.EndSeries();
+        ++*b->samples;
+        *b->highest = std::max(*b->highest, e.t);
+      }
+    };
+
     void Run(const std::stop_token& stop);
     // Sends one batch with retries. False when stopped before it was done.
     bool SendBatch(const std::stop_token& stop);
@@ -518,6 +581,9 @@ class Queue::Impl {
     // The batch being sent (copied out under mu_, used by the shard thread only).
     std::vector<Entry> batch_;
     std::vector<ExemplarEntry> batch_exemplars_;
+    // The refs of the batch's samples and the samples, for a batched label lookup.
+    std::vector<storage::SeriesRef> refs_;
+    std::vector<const Entry*> kept_;
     WriteRequestEncoder enc_;
     ByteBuffer compressed_;
     std::jthread thread_;
@@ -602,28 +668,9 @@ class Queue::Impl {
       }
     }
     if (labels_ == nullptr) return false;
-    struct Ctx {
-      WriteRequestEncoder* enc;
-      const std::vector<model::Label>* ext;
-      std::size_t next;
-    } ctx{&enc, &ext_, 0};
-    const bool found = labels_->Visit(
-        ref,
-        [](void* p, std::string_view name, std::string_view value) {
-          auto* c = static_cast<Ctx*>(p);
-          const auto& ext = *c->ext;
-          while (c->next < ext.size() && std::string_view(ext[c->next].first) < name) {
-            c->enc->AddLabel(ext[c->next].first, ext[c->next].second);
-            ++c->next;
-          }
-          // The series' own label wins over an external label of the same name.
-          if (c->next < ext.size() && ext[c->next].first == name) ++c->next;
-          c->enc->AddLabel(name, value);
-        },
-        &ctx);
-    if (!found) return false;
-    for (; ctx.next < ext_.size(); ++ctx.next)
-      enc.AddLabel(ext_[ctx.next].first, ext_[ctx.next].second);
+    LabelMerger m{&enc, &ext_, 0};
+    if (!labels_->Visit(ref, &LabelMerger::Add, &m)) return false;
+    m.Finish();
     return true;
   }
 
@@ -1060,21 +1107,37 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
                 : std::numeric_limits<std::int64_t>::min();
   {
     std::shared_lock lock(q.overrides_mu_);
-    for (const Entry& e : batch_) {
-      if (e.t < min_t) {
-        ++dropped;
-        continue;
+    if (q.overrides_.empty() && q.labels_ != nullptr) {
+      // The common case: every series' labels come from the source, looked up in one batch.
+      refs_.clear();
+      for (const Entry& e : batch_) {
+        if (e.t < min_t) {
+          ++dropped;
+          continue;
+        }
+        refs_.push_back(e.ref);
+        kept_.push_back(&e);
       }
-      enc_.BeginSeries();
-      if (!q.EncodeLabels(e.ref, enc_)) {
-        enc_.AbortSeries();
-        ++dropped;
-        continue;
+      BatchEncoder be{this, {&enc_, &q.ext_, 0}, &samples, &dropped, &highest};
+      q.labels_->VisitBatch(refs_, be.Visitor());
+      kept_.clear();
+    } else {
+      for (const Entry& e : batch_) {
+        if (e.t < min_t) {
+          ++dropped;
+          continue;
+        }
+        enc_.BeginSeries();
+        if (!q.EncodeLabels(e.ref, enc_)) {
+          enc_.AbortSeries();
+          ++dropped;
+          continue;
+        }
+        enc_.AddSample(e.t, e.v);
+        enc_.EndSeries();
+        ++samples;
+        highest = std::max(highest, e.t);
       }
-      enc_.AddSample(e.t, e.v);
-      enc_.EndSeries();
-      ++samples;
-      highest = std::max(highest, e.t);
     }
     for (const ExemplarEntry& e : batch_exemplars_) {
       enc_.BeginSeries();

@@ -13,6 +13,7 @@
 // so a producer that got a ref can drop its own copy of the series' labels. A producer must pass
 // the labels whenever it has no ref (ref 0).
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -25,6 +26,18 @@ namespace starling::storage {
 using SeriesRef = std::uint64_t;
 
 // The NaN Prometheus writes as a staleness marker (value 0x7ff0000000000002).
+// Callbacks for looking up the labels of many series at once (wal::Storage::VisitLabelsBatch,
+// remote::LabelSource::VisitBatch). For each index i of the refs: begin(ctx, i), then
+// label(ctx, name, value) for each label in name order, then end(ctx, i, found), where found
+// is false for an unknown ref (no labels then). Series are visited in an order of the
+// visitor's choosing that keeps equal refs in their relative order.
+struct LabelBatchVisitor {
+  void* ctx = nullptr;
+  void (*begin)(void* ctx, std::size_t i) = nullptr;
+  void (*label)(void* ctx, std::string_view name, std::string_view value) = nullptr;
+  void (*end)(void* ctx, std::size_t i, bool found) = nullptr;
+};
+
 inline constexpr std::uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 double StaleNaN();
 // Bit-exact: true only for the staleness marker, not for other NaNs.

@@ -308,6 +308,11 @@ bool Storage::VisitLabelsImpl(storage::SeriesRef ref,
       ref, [&](std::string_view name, std::string_view value) { f(ctx, name, value); });
 }
 
+void Storage::VisitLabelsBatch(std::span<const storage::SeriesRef> refs,
+                               const storage::LabelBatchVisitor& v) const {
+  series_->VisitBatch(refs, v);
+}
+
 Position Storage::End() const { return wal_->End(); }
 
 std::string Storage::wal_dir() const { return options_.dir; }

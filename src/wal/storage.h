@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -90,6 +91,12 @@ class Storage final : public storage::Appendable {
         },
         &f);
   }
+
+  // The labels of many series at once (see storage::LabelBatchVisitor): cheaper per series than
+  // VisitLabels, as each lock is taken once per batch. The callbacks must not call back into
+  // this Storage.
+  void VisitLabelsBatch(std::span<const storage::SeriesRef> refs,
+                        const storage::LabelBatchVisitor& v) const;
 
   // Where the next record goes; its segment is the one being written.
   Position End() const;

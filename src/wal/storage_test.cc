@@ -150,6 +150,74 @@ TEST(StorageTest, ForEachLabelTemplate) {
   EXPECT_FALSE(s->ForEachLabel(99, [](std::string_view, std::string_view) {}));
 }
 
+// A batch lookup visits every index once, with the same labels as one-by-one lookups, unknown
+// refs as not found, and repeated refs in their relative order.
+TEST(StorageTest, VisitLabelsBatchMatchesSingleLookups) {
+  TempDir dir;
+  auto s = OpenOrDie(dir.path());
+  std::vector<storage::SeriesRef> known;
+  {
+    auto app = s->NewAppender();
+    for (int i = 0; i < 100; ++i) {
+      known.push_back(
+          *app->Append(0, model::Labels{{"__name__", "m"}, {"i", std::to_string(i)}}, 1, 1));
+    }
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  std::vector<storage::SeriesRef> refs;
+  for (int i = 0; i < 300; ++i) refs.push_back(known[(i * 7) % known.size()]);
+  refs.push_back(999999);  // unknown
+  refs.push_back(known[3]);
+
+  struct Seen {
+    std::vector<std::size_t> order;
+    std::vector<std::vector<std::pair<std::string, std::string>>> labels;
+    std::vector<int> found;
+    std::size_t current = 0;
+  } seen;
+  seen.labels.resize(refs.size());
+  seen.found.assign(refs.size(), -1);
+  storage::LabelBatchVisitor v;
+  v.ctx = &seen;
+  v.begin = [](void* ctx, std::size_t i) {
+    auto* s = static_cast<Seen*>(ctx);
+    s->order.push_back(i);
+    s->current = i;
+  };
+  v.label = [](void* ctx, std::string_view n, std::string_view val) {
+    auto* s = static_cast<Seen*>(ctx);
+    s->labels[s->current].emplace_back(n, val);
+  };
+  v.end = [](void* ctx, std::size_t i, bool found) {
+    static_cast<Seen*>(ctx)->found[i] = found ? 1 : 0;
+  };
+  s->VisitLabelsBatch(refs, v);
+
+  ASSERT_EQ(seen.order.size(), refs.size());
+  std::vector<std::size_t> sorted = seen.order;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ(sorted[i], i);
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    SCOPED_TRACE(i);
+    if (refs[i] == 999999) {
+      EXPECT_EQ(seen.found[i], 0);
+      EXPECT_TRUE(seen.labels[i].empty());
+    } else {
+      EXPECT_EQ(seen.found[i], 1);
+      EXPECT_EQ(seen.labels[i], LabelsOf(*s, refs[i]));
+    }
+  }
+  // Equal refs keep their relative order.
+  std::map<storage::SeriesRef, std::size_t> last;
+  for (std::size_t i : seen.order) {
+    auto it = last.find(refs[i]);
+    if (it != last.end()) {
+      EXPECT_LT(it->second, i);
+    }
+    last[refs[i]] = i;
+  }
+}
+
 TEST(StorageTest, RollbackDiscardsAndSeriesIsLoggedLater) {
   TempDir dir;
   auto s = OpenOrDie(dir.path());

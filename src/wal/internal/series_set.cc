@@ -140,6 +140,43 @@ SeriesSet::Entry* SeriesSet::FindEntry(RefStripe& rs, storage::SeriesRef ref) co
   return e->blob == nullptr ? nullptr : e;
 }
 
+void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
+                           const storage::LabelBatchVisitor& v) const {
+  // A counting sort of the indices by stripe keeps equal refs in order.
+  thread_local std::vector<std::uint32_t> order;
+  std::uint32_t start[kStripes + 1] = {};
+  for (storage::SeriesRef ref : refs) ++start[(ref & (kStripes - 1)) + 1];
+  for (int s = 0; s < kStripes; ++s) start[s + 1] += start[s];
+  order.resize(refs.size());
+  std::uint32_t next[kStripes];
+  std::copy(start, start + kStripes, next);
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    order[next[refs[i] & (kStripes - 1)]++] = static_cast<std::uint32_t>(i);
+  }
+  constexpr std::uint32_t kAhead = 8;  // entries prefetched ahead of use
+  for (int s = 0; s < kStripes; ++s) {
+    if (start[s] == start[s + 1]) continue;
+    RefStripe& rs = ref_stripes_[s];
+    std::lock_guard lock(rs.mu);
+    for (std::uint32_t k = start[s]; k < start[s + 1]; ++k) {
+      if (k + kAhead < start[s + 1]) {
+        if (const Entry* ahead = FindEntry(rs, refs[order[k + kAhead]]); ahead != nullptr) {
+          __builtin_prefetch(ahead->blob);
+        }
+      }
+      const std::size_t i = order[k];
+      const Entry* e = FindEntry(rs, refs[i]);
+      v.begin(v.ctx, i);
+      if (e != nullptr) {
+        ForEachPacked(e->blob, [&](std::uint32_t name, std::uint32_t value) {
+          v.label(v.ctx, symbols_.Get(name), symbols_.Get(value));
+        });
+      }
+      v.end(v.ctx, i, e != nullptr);
+    }
+  }
+}
+
 SeriesSet::Entry* SeriesSet::MakeEntry(RefStripe& rs, storage::SeriesRef ref) {
   const storage::SeriesRef idx = ref >> kStripeBits;
   const storage::SeriesRef page = idx >> kPageBits;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,6 +104,10 @@ class SeriesSet {
 
   template <typename F>
   bool VisitLabels(storage::SeriesRef ref, F&& f) const;
+  // Visits the labels of many series (see storage::LabelBatchVisitor), grouped by ref stripe
+  // so that each stripe is locked once and its entries, laid out by ref, are read in order.
+  void VisitBatch(std::span<const storage::SeriesRef> refs,
+                  const storage::LabelBatchVisitor& v) const;
 
   // Removes the series with no pending samples whose newest sample is in a segment below
   // `before_segment` and older than min_time_ms. Returns how many were removed.

@@ -30,6 +30,10 @@ class StorageLabels final : public remote::LabelSource {
     return s_->ForEachLabel(ref,
                             [f, ctx](std::string_view n, std::string_view v) { f(ctx, n, v); });
   }
+  void VisitBatch(std::span<const storage::SeriesRef> refs,
+                  const storage::LabelBatchVisitor& v) const override {
+    s_->VisitLabelsBatch(refs, v);
+  }
 
  private:
   const wal::Storage* s_;
