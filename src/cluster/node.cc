@@ -81,8 +81,11 @@ Node::Node(NodeOptions options)
   view_.placement = std::make_shared<const Placement>();
   view_.self = options_.membership.node_name;
   view_.ready = false;
-  std::lock_guard<std::mutex> lock(mu_);
-  RefreshViewLocked(Now());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RefreshViewLocked(Now());
+  }
+  // Not under mu_: rendering the registry calls these callbacks, which take mu_.
   RegisterCallbacks();
 }
 
@@ -238,8 +241,9 @@ void Node::Loop(const std::stop_token& stop) {
       if (membership_->Members().size() > 1) {
         FinishInitialJoinLocked();
       } else if (Now() >= initial_join_deadline_) {
-        spdlog::warn("cluster: no peer answered the join; running as a new cluster until a "
-                     "rejoin reaches one");
+        spdlog::warn(
+            "cluster: no peer answered the join; running as a new cluster until a "
+            "rejoin reaches one");
         FinishInitialJoinLocked();
       } else {
         next = std::min(next, initial_join_deadline_);
@@ -281,7 +285,8 @@ void Node::FlushLocked() {
   for (Outgoing& out : membership_->TakeOutgoing()) {
     net::ClientRequest req;
     req.method = "POST";
-    req.url = "http://" + out.to_addr + kMessagePath;
+    req.url = options_.scheme + "://" + out.to_addr + kMessagePath;
+    req.config = options_.client_config;
     req.headers.push_back({"Content-Type", "application/octet-stream"});
     req.body.assign(out.bytes.begin(), out.bytes.end());
     // A message that cannot arrive within a few probe timeouts is useless to SWIM.
@@ -289,9 +294,14 @@ void Node::FlushLocked() {
     metrics_->tx_packets->Inc();
     metrics_->tx_bytes->Add(static_cast<double>(req.body.size()));
     inflight_->fetch_add(1);
-    client_->Do(std::move(req), [inflight = inflight_, failures = metrics_->tx_failures](
-                                    base::Result<net::ClientResponse> r) {
-      if (!r.ok() || r->status != 200) failures->Inc();
+    client_->Do(std::move(req), [inflight = inflight_, failures = metrics_->tx_failures,
+                                 to = std::move(out.to_addr)](base::Result<net::ClientResponse> r) {
+      if (!r.ok() || r->status != 200) {
+        failures->Inc();
+        // Failures are normal while a peer is down; a TLS misconfiguration shows here too.
+        spdlog::debug("cluster: sending to {} failed: {}", to,
+                      r.ok() ? "status " + std::to_string(r->status) : r.error().message());
+      }
       inflight->fetch_sub(1);
     });
   }

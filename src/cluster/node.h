@@ -6,6 +6,10 @@
 // one message per request. It joins at start, rejoins every rejoin_interval (which heals a
 // split brain), and serves the ClusterView that cluster-aware components read.
 //
+// With TLS (NodeOptions::scheme "https"), the port serves HTTPS that requires a client
+// certificate of the cluster's CA, and the node sends with such a certificate, so only its
+// holders take part.
+//
 // Lifecycle: Start() -> SetParticipant() once the first config loaded -> Shutdown() on SIGTERM
 // (terminating is broadcast, peers take over at once, then the node leaves).
 //
@@ -31,6 +35,7 @@
 namespace starling::net {
 class HttpClient;
 class HttpServer;
+struct ClientConfig;
 }  // namespace starling::net
 
 namespace starling::cluster {
@@ -57,6 +62,11 @@ struct NodeOptions {
   base::MetricsRegistry* metrics = nullptr;  // required
   // Called once, from the node's thread, when a peer refused this node (a duplicate name).
   std::function<void(const base::Status&)> on_fatal;
+  // How gossip reaches peers: "http", or "https" when their HTTP servers serve TLS. The client
+  // configuration carries the CA that peers' certificates are verified against, this node's
+  // certificate and key, and the server name to verify (null: defaults).
+  std::string scheme = "http";
+  std::shared_ptr<const net::ClientConfig> client_config;
 };
 
 class Node final : public Cluster {

@@ -11,8 +11,11 @@
 #include <vector>
 
 #include "base/metrics.h"
+#include "base/testing.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "net/tls_testing.h"
 
 namespace starling::cluster {
 namespace {
@@ -32,8 +35,9 @@ bool Eventually(const std::function<bool()>& pred) {
 // adjusts its options before it starts.
 struct TestNode {
   TestNode(const std::string& name, const std::string& join_addr,
-           const std::function<void(NodeOptions&)>& customize = {})
-      : server(pool.context(), {}) {
+           const std::function<void(NodeOptions&)>& customize = {},
+           const net::HttpServer::Options& server_options = {})
+      : server(pool.context(), server_options) {
     EXPECT_TRUE(server.Start().ok());
     NodeOptions o;
     o.membership.cluster_name = "test";
@@ -124,6 +128,50 @@ TEST(NodeTest, MessagesOfAnotherClusterAreRefused) {
            std::string::npos;
   }));
   EXPECT_EQ(a.node->Members().size(), 1U);
+}
+
+// Nodes with certificates of the cluster's CA form a cluster over HTTPS; a node whose
+// certificate another CA signed is refused by their servers (and does not trust theirs), so
+// it never becomes a member.
+TEST(NodeTest, TlsNodesFormAClusterAndRefuseOtherCas) {
+  base::testing::TempDir dir;
+  net::testing::TestCa ca(dir.path(), "ca");
+  net::testing::TestCa other_ca(dir.path(), "other");
+  auto tls_node = [&ca](const std::string& name, const net::testing::CertFiles& cert,
+                        const std::string& join_addr) {
+    net::HttpServer::Options server;
+    server.tls = {.cert_file = cert.cert,
+                  .key_file = cert.key,
+                  .client_ca_file = ca.cert_file(),
+                  .require_client_cert = true};
+    auto client = std::make_shared<net::ClientConfig>();
+    client->tls = {.ca_file = ca.cert_file(), .cert_file = cert.cert, .key_file = cert.key};
+    return std::make_unique<TestNode>(
+        name, join_addr,
+        [client](NodeOptions& o) {
+          o.scheme = "https";
+          o.client_config = client;
+        },
+        server);
+  };
+  auto a = tls_node("a", ca.Issue("a"), "");
+  auto b = tls_node("b", ca.Issue("b"), a->server.address());
+  for (TestNode* n : {a.get(), b.get()}) n->node->SetParticipant();
+  const std::vector<std::string> both = {"a", "b"};
+  ASSERT_TRUE(Eventually([&] { return Peers(*a) == both && Peers(*b) == both; }));
+
+  auto x = tls_node("x", other_ca.Issue("x"), a->server.address());
+  x->node->SetParticipant();
+  // x's join fails at the TLS handshake.
+  ASSERT_TRUE(Eventually([&] {
+    return x->registry.Render().find("cluster_transport_tx_packets_failed_total 0") ==
+           std::string::npos;
+  }));
+  EXPECT_EQ(x->node->Members().size(), 1U);
+  EXPECT_EQ(a->node->Members().size(), 2U);
+  EXPECT_EQ(b->node->Members().size(), 2U);
+  EXPECT_EQ(Peers(*a), both);
+  EXPECT_EQ(Peers(*x), std::vector<std::string>{"x"});
 }
 
 }  // namespace

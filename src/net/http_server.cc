@@ -1,5 +1,8 @@
 #include "net/http_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -9,7 +12,11 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <utility>
 #include <vector>
+
+// After <utility>, which Boost 1.74's Asio needs first (see net/asio.h).
+#include <boost/asio/ssl.hpp>
 
 #include "base/logging.h"
 #include "net/asio.h"
@@ -24,6 +31,17 @@ using base::Result;
 using base::Status;
 
 namespace {
+
+using TlsStream = asio::ssl::stream<beast::tcp_stream>;
+
+// How long a client may take over the TLS handshake (at most the idle timeout).
+constexpr std::chrono::seconds kHandshakeTimeout(10);
+// How long a closing TLS connection waits for the client's close_notify.
+constexpr std::chrono::seconds kTlsShutdownTimeout(1);
+// What Go's servers answer a plain HTTP request on an HTTPS port, which tells whoever is
+// debugging the client to use https.
+constexpr std::string_view kPlainHttpToHttps =
+    "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
 
 struct Route {
   std::string method;  // "" for any
@@ -44,17 +62,30 @@ int MethodScore(std::string_view route_method, std::string_view request_method) 
   return 0;
 }
 
-// One accepted connection. The stream's executor is a strand; busy is only touched on it.
+// One accepted connection: a plain stream, or a TLS stream when the server has a TLS context.
+// Its executor is a strand; busy is only touched on it.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  Connection(tcp::socket socket, asio::ssl::context* tls) {
+    if (tls != nullptr) {
+      tls_stream.emplace(std::move(socket), *tls);
+    } else {
+      plain.emplace(std::move(socket));
+    }
+  }
+  // The TCP layer under either stream: timeouts and closing.
+  beast::tcp_stream& transport() {
+    return tls_stream.has_value() ? tls_stream->next_layer() : *plain;
+  }
+
+  std::optional<beast::tcp_stream> plain;
+  std::optional<TlsStream> tls_stream;
   bool busy = false;  // between reading a request and finishing its response
 };
 
 void Close(Connection& c) {
   boost::system::error_code ec;
-  c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  c.stream.socket().close(ec);
+  c.transport().socket().shutdown(tcp::socket::shutdown_send, ec);
+  c.transport().socket().close(ec);
 }
 
 std::string FormatEndpoint(const tcp::endpoint& ep) {
@@ -78,6 +109,8 @@ struct ServerState {
   const HttpServer::Options options;
   asio::strand<asio::io_context::executor_type> accept_strand;
   tcp::acceptor acceptor;  // after Start(), used only on accept_strand
+  // Set by Start() before accepting begins (when options.tls is set), then only read.
+  std::unique_ptr<asio::ssl::context> tls;
 
   std::shared_mutex routes_mu;
   std::map<std::string, std::vector<Route>, std::less<>> exact_routes;  // guarded by routes_mu
@@ -205,71 +238,169 @@ http::response<http::string_body> ToMessage(Response&& resp, unsigned version, b
   return res;
 }
 
-// Answers a request we will not serve, then closes the connection. The client may still be
-// sending its body: closing with unread data would reset the connection and could destroy the
-// answer before the client reads it, so shut down our side first and drain until the client
-// closes or a short deadline passes.
-asio::awaitable<void> RejectAndClose(Connection& c, http::status status, std::string_view text) {
+// Shuts our sending side down and reads until the client closes or a short deadline passes.
+// Closing with unread data would reset the connection and could destroy what we just sent
+// before the client reads it.
+template <class Stream>
+asio::awaitable<void> ShutdownSendAndDrain(Stream& stream) {
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 4096> sink;
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+  while (!ec) {
+    co_await stream.async_read_some(asio::buffer(sink),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// Answers a request we will not serve; the caller closes the connection. The client may still
+// be sending its body, hence the drain.
+template <class Stream>
+asio::awaitable<void> Reject(Stream& stream, http::status status, std::string_view text) {
   http::response<http::string_body> res{status, 11};
   res.set(http::field::content_type, "text/plain; charset=utf-8");
   res.body() = std::string(text);
   res.keep_alive(false);
   res.prepare_payload();
   boost::system::error_code ec;
-  c.stream.expires_after(std::chrono::seconds(5));
-  co_await http::async_write(c.stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+  co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
-  c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  std::array<char, 4096> sink;
-  c.stream.expires_after(std::chrono::seconds(1));
-  while (!ec) {
-    co_await c.stream.async_read_some(asio::buffer(sink),
-                                      asio::redirect_error(asio::use_awaitable, ec));
-  }
+  co_await ShutdownSendAndDrain(stream);
 }
 
-asio::awaitable<void> ServeConnection(std::shared_ptr<ServerState> st,
-                                      std::shared_ptr<Connection> c) {
-  const HttpServer::Options& opts = st->options;
+// Serves requests on an established stream, plain or TLS, until either side ends the
+// connection. Returns whether it ended cleanly by our choice (after a response, or between
+// requests when stopping): then a TLS connection deserves a close_notify.
+template <class Stream>
+asio::awaitable<bool> ServeRequests(ServerState& st, Connection& c, Stream& stream,
+                                    const std::string& remote) {
+  const HttpServer::Options& opts = st.options;
   boost::system::error_code ec;
-  std::string remote = FormatEndpoint(c->stream.socket().remote_endpoint(ec));
   beast::flat_buffer buffer;
   for (;;) {
-    c->busy = false;
+    c.busy = false;
     // Stop() sets stopping before it closes idle connections on this strand, so either we see
     // the flag here or the close reaches the read below.
-    if (st->stopping.load()) break;
+    if (st.stopping.load()) co_return true;
     http::request_parser<http::string_body> parser;
     parser.body_limit(opts.max_body_bytes);
-    c->stream.expires_after(opts.idle_timeout);
-    co_await http::async_read(c->stream, buffer, parser,
+    c.transport().expires_after(opts.idle_timeout);
+    co_await http::async_read(stream, buffer, parser,
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
-      co_await RejectAndClose(*c, http::status::payload_too_large, "Request Entity Too Large\n");
-      break;
+      co_await Reject(stream, http::status::payload_too_large, "Request Entity Too Large\n");
+      co_return false;
     }
     if (ec) {
       // Peer closed, idle timeout, or our own shutdown: nothing to answer. A malformed request
       // gets a 400 first, as a courtesy to whoever is debugging the client.
       if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
           ec != http::error::end_of_stream && ec != http::error::partial_message) {
-        co_await RejectAndClose(*c, http::status::bad_request, "Bad Request\n");
+        co_await Reject(stream, http::status::bad_request, "Bad Request\n");
       }
-      break;
+      co_return false;
     }
-    c->busy = true;
+    c.busy = true;
     http::request<http::string_body> msg = parser.release();
-    const bool keep_alive = msg.keep_alive() && !st->stopping.load();
+    const bool keep_alive = msg.keep_alive() && !st.stopping.load();
     const unsigned version = msg.version();
     Request req = ToRequest(std::move(msg), remote);
     const bool head = req.method == "HEAD";
-    http::response<http::string_body> res =
-        ToMessage(Dispatch(*st, req), version, keep_alive, head);
-    c->stream.expires_after(opts.idle_timeout);
-    co_await http::async_write(c->stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !keep_alive) break;
+    http::response<http::string_body> res = ToMessage(Dispatch(st, req), version, keep_alive, head);
+    c.transport().expires_after(opts.idle_timeout);
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    if (!keep_alive) co_return true;
+  }
+}
+
+// The server side of the TLS handshake. A failure is the client's problem (an unknown CA, no
+// certificate, not TLS at all), so it is logged at debug level only.
+asio::awaitable<bool> Handshake(ServerState& st, Connection& c, const std::string& remote) {
+  boost::system::error_code ec;
+  c.transport().expires_after(
+      std::min<std::chrono::milliseconds>(st.options.idle_timeout, kHandshakeTimeout));
+  co_await c.tls_stream->async_handshake(asio::ssl::stream_base::server,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_return true;
+  spdlog::debug("http server: TLS handshake with {} failed: {}", remote, ec.message());
+  if (ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(static_cast<unsigned>(ec.value()))) ==
+          SSL_R_HTTP_REQUEST) {
+    // The request was not TLS, so neither is the answer.
+    c.transport().expires_after(std::chrono::seconds(5));
+    co_await asio::async_write(c.transport(), asio::buffer(kPlainHttpToHttps),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_await ShutdownSendAndDrain(c.transport());
+  }
+  co_return false;
+}
+
+asio::awaitable<void> ServeConnection(std::shared_ptr<ServerState> st,
+                                      std::shared_ptr<Connection> c) {
+  boost::system::error_code ec;
+  const std::string remote = FormatEndpoint(c->transport().socket().remote_endpoint(ec));
+  if (!c->tls_stream.has_value()) {
+    co_await ServeRequests(*st, *c, *c->plain, remote);
+  } else if (co_await Handshake(*st, *c, remote)) {
+    if (co_await ServeRequests(*st, *c, *c->tls_stream, remote)) {
+      c->transport().expires_after(kTlsShutdownTimeout);
+      co_await c->tls_stream->async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
   Close(*c);
+}
+
+Status TlsLoadError(std::string_view what, const std::string& file,
+                    const boost::system::error_code& ec) {
+  return Status::InvalidArgument("tls: loading " + std::string(what) + " \"" + file +
+                                 "\": " + ec.message());
+}
+
+// The server's TLS context: its certificate and key, TLS 1.2 or later, and client
+// verification as the options ask.
+Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const HttpServer::Options::Tls& tls) {
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return Status::InvalidArgument("tls: a certificate file and a key file are required");
+  }
+  if (tls.require_client_cert && tls.client_ca_file.empty()) {
+    return Status::InvalidArgument(
+        "tls: client certificates are required but no client CA file is set");
+  }
+  std::unique_ptr<asio::ssl::context> ctx;
+  try {
+    ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  } catch (const boost::system::system_error& e) {
+    return Status::Internal(std::string("tls: creating a context: ") + e.what());
+  }
+  boost::system::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::single_dh_use, ec);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  ctx->use_certificate_chain_file(tls.cert_file, ec);
+  if (ec) return TlsLoadError("certificate", tls.cert_file, ec);
+  ctx->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
+  if (ec) return TlsLoadError("key", tls.key_file, ec);
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument("tls: the key in \"" + tls.key_file +
+                                   "\" does not match the certificate in \"" + tls.cert_file +
+                                   "\"");
+  }
+  if (!tls.client_ca_file.empty()) {
+    ctx->load_verify_file(tls.client_ca_file, ec);
+    if (ec) return TlsLoadError("client CA file", tls.client_ca_file, ec);
+    // Name the CAs in the certificate request, so that a client holding several certificates
+    // can pick the right one.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str())) {
+      SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
+    }
+    ERR_clear_error();
+    asio::ssl::verify_mode mode = asio::ssl::verify_peer;
+    if (tls.require_client_cert) mode |= asio::ssl::verify_fail_if_no_peer_cert;
+    ctx->set_verify_mode(mode, ec);
+  }
+  return ctx;
 }
 
 asio::awaitable<void> RunConnection(std::shared_ptr<ServerState> st, std::shared_ptr<Connection> c,
@@ -293,7 +424,7 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> st) {
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    auto conn = std::make_shared<Connection>(std::move(socket));
+    auto conn = std::make_shared<Connection>(std::move(socket), st->tls.get());
     std::uint64_t id = 0;
     {
       std::lock_guard lock(st->mu);
@@ -304,7 +435,7 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> st) {
       id = st->next_conn_id++;
       st->conns.emplace(id, conn);
     }
-    asio::co_spawn(conn->stream.get_executor(), RunConnection(st, conn, id), asio::detached);
+    asio::co_spawn(conn->transport().get_executor(), RunConnection(st, conn, id), asio::detached);
   }
   std::lock_guard lock(st->mu);
   st->accepting = false;
@@ -349,6 +480,11 @@ Status HttpServer::Start() {
   ServerState& st = *state_;
   std::lock_guard lock(st.mu);
   if (st.started || st.stopped) return Status::FailedPrecondition("http server already started");
+  if (st.options.tls.has_value()) {
+    Result<std::unique_ptr<asio::ssl::context>> ctx = MakeTlsContext(*st.options.tls);
+    if (!ctx.ok()) return ctx.error();
+    st.tls = std::move(*ctx);
+  }
   const std::string shown = st.options.host.find(':') != std::string::npos
                                 ? "[" + st.options.host + "]:" + std::to_string(st.options.port)
                                 : st.options.host + ":" + std::to_string(st.options.port);
@@ -402,6 +538,10 @@ std::string HttpServer::address() const {
   return state_->started ? FormatEndpoint(state_->bound) : std::string();
 }
 
+const char* HttpServer::scheme() const {
+  return state_->options.tls.has_value() ? "https" : "http";
+}
+
 void HttpServer::Stop() {
   ServerState& st = *state_;
   std::unique_lock lock(st.mu);
@@ -414,7 +554,7 @@ void HttpServer::Stop() {
     s->acceptor.close(ec);
   });
   for (auto& [id, conn] : st.conns) {
-    asio::post(conn->stream.get_executor(), [c = conn] {
+    asio::post(conn->transport().get_executor(), [c = conn] {
       if (!c->busy) Close(*c);
     });
   }
@@ -425,7 +565,7 @@ void HttpServer::Stop() {
   spdlog::warn("http server: {} connections still busy after {}ms; closing them", st.conns.size(),
                st.options.shutdown_grace.count());
   for (auto& [id, conn] : st.conns) {
-    asio::post(conn->stream.get_executor(), [c = conn] { Close(*c); });
+    asio::post(conn->transport().get_executor(), [c = conn] { Close(*c); });
   }
   st.cv.wait_for(lock, std::chrono::seconds(1), done);
 }

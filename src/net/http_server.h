@@ -12,6 +12,11 @@
 // Stop() is graceful: it stops accepting, closes idle connections, lets requests in flight
 // finish and answers them with "Connection: close", and waits for that up to a grace period.
 //
+// With Options::tls the port speaks HTTPS only: each connection starts with a TLS handshake
+// (optionally verifying a client certificate against a CA) and then runs the same HTTP code. A
+// failed handshake closes the connection; a plain HTTP request gets a 400 first, as Go's
+// servers answer it.
+//
 // Thread-safety: all methods are thread-safe. Routes may be added or replaced while the
 // server runs. Stop() must not be called from the io_context's threads.
 
@@ -19,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,6 +61,18 @@ class HttpServer {
     std::chrono::milliseconds idle_timeout = std::chrono::minutes(2);
     // How long Stop() lets requests in flight finish before closing their connections.
     std::chrono::milliseconds shutdown_grace = std::chrono::seconds(5);
+
+    // HTTPS: PEM files, read by Start() (which fails when they cannot be loaded).
+    struct Tls {
+      std::string cert_file;  // the server's certificate, then any intermediates
+      std::string key_file;
+      // CAs that client certificates are verified against; empty: none is asked for.
+      std::string client_ca_file;
+      // Refuse clients without a certificate signed by client_ca_file (mutual TLS). Without
+      // it, a client certificate is optional but verified when presented.
+      bool require_client_cert = false;
+    };
+    std::optional<Tls> tls;  // set: this port serves HTTPS only
   };
 
   // The server runs on ioc, which the caller runs (see IoThreadPool) and keeps alive for the
@@ -79,6 +97,8 @@ class HttpServer {
   std::uint16_t port() const;
   // The bound address as "host:port" ("[::1]:8080" for IPv6); empty before Start().
   std::string address() const;
+  // "https" with Options::tls, else "http".
+  const char* scheme() const;
 
   // Graceful shutdown, see the class comment. Idempotent.
   void Stop();

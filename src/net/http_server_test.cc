@@ -12,16 +12,20 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/testing.h"
+#include "net/http_client.h"
 #include "net/io_pool.h"
+#include "net/tls_testing.h"
 
 namespace starling::net {
 namespace {
 
-struct ClientResponse {
+struct CurlReply {
   CURLcode code = CURLE_OK;
   long status = 0;
   std::string body;
@@ -42,9 +46,9 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  ClientResponse Do(const std::string& method, const std::string& url, const std::string& body = "",
-                    bool http10 = false) {
-    ClientResponse out;
+  CurlReply Do(const std::string& method, const std::string& url, const std::string& body = "",
+               bool http10 = false) {
+    CurlReply out;
     CURL* h = handle_;
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
@@ -177,15 +181,15 @@ TEST_F(HttpServerTest, Routing) {
   Client client;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.method + " " + c.target);
-    ClientResponse r = client.Do(c.method, Url(c.target), c.body);
+    CurlReply r = client.Do(c.method, Url(c.target), c.body);
     ASSERT_EQ(r.code, CURLE_OK) << curl_easy_strerror(r.code);
     EXPECT_EQ(r.status, c.want_status);
     EXPECT_EQ(r.body, c.want_body);
   }
 
-  ClientResponse head = client.Do("HEAD", Url("/-/ready"));
+  CurlReply head = client.Do("HEAD", Url("/-/ready"));
   EXPECT_EQ(head.headers["content-length"], "16");
-  ClientResponse custom = client.Do("GET", Url("/custom?name=a+b"));
+  CurlReply custom = client.Do("GET", Url("/custom?name=a+b"));
   EXPECT_EQ(custom.headers["content-type"], "application/json");
   EXPECT_EQ(custom.headers["x-remote-known"], "yes");
   EXPECT_EQ(custom.headers["x-query-name"], "a b");
@@ -206,20 +210,20 @@ TEST_F(HttpServerTest, KeepsConnectionsAlive) {
   server_->Handle("GET", "/", [](const Request&) { return Response::Text(200, "hi"); });
   StartServer();
   Client client;
-  ClientResponse first = client.Do("GET", Url("/"));
+  CurlReply first = client.Do("GET", Url("/"));
   ASSERT_EQ(first.code, CURLE_OK);
   EXPECT_EQ(first.new_connections, 1);
   for (int i = 0; i < 5; ++i) {
     SCOPED_TRACE(i);
-    ClientResponse again = client.Do("GET", Url("/"));
+    CurlReply again = client.Do("GET", Url("/"));
     ASSERT_EQ(again.code, CURLE_OK);
     EXPECT_EQ(again.body, "hi");
     EXPECT_EQ(again.new_connections, 0) << "connection was not reused";
   }
   // An HTTP/1.0 client without keep-alive gets its connection closed.
-  ClientResponse old = client.Do("GET", Url("/"), "", /*http10=*/true);
+  CurlReply old = client.Do("GET", Url("/"), "", /*http10=*/true);
   EXPECT_EQ(old.status, 200);
-  ClientResponse after = client.Do("GET", Url("/"));
+  CurlReply after = client.Do("GET", Url("/"));
   EXPECT_EQ(after.new_connections, 1);
 }
 
@@ -253,7 +257,7 @@ TEST_F(HttpServerTest, ServesConcurrentClients) {
       int ok = 0;
       for (int i = 0; i < kRequests; ++i) {
         std::string want = std::to_string(c * 1000 + i);
-        ClientResponse r = client.Do("GET", Url("/n?i=" + want));
+        CurlReply r = client.Do("GET", Url("/n?i=" + want));
         if (r.code == CURLE_OK && r.status == 200 && r.body == want) ++ok;
       }
       return ok;
@@ -356,7 +360,7 @@ TEST_F(HttpServerTest, StopFinishesRequestsInFlightAndClosesIdleConnections) {
   auto start = std::chrono::steady_clock::now();
   auto stopped = std::async(std::launch::async, [this] { server_->Stop(); });
   release.set_value();
-  ClientResponse r = slow.get();
+  CurlReply r = slow.get();
   stopped.get();
   auto took = std::chrono::steady_clock::now() - start;
 
@@ -371,6 +375,201 @@ TEST_F(HttpServerTest, StopFinishesRequestsInFlightAndClosesIdleConnections) {
 TEST_F(HttpServerTest, StopBeforeStartIsHarmless) {
   server_->Stop();
   EXPECT_EQ(server_->Start().code(), base::StatusCode::kFailedPrecondition);
+}
+
+// A CA with a server and a client certificate, and a second CA with a client certificate of
+// its own, which the server does not trust.
+struct Pki {
+  base::testing::TempDir dir;
+  testing::TestCa ca{dir.path(), "ca"};
+  testing::TestCa other_ca{dir.path(), "other"};
+  testing::CertFiles server = ca.Issue("server", {"IP:127.0.0.1", "DNS:server.test"});
+  testing::CertFiles client = ca.Issue("client");
+  testing::CertFiles stranger = other_ca.Issue("stranger");
+};
+
+class HttpServerTlsTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (auto& s : servers_) s->Stop();
+    servers_.clear();
+    pool_.Stop();
+  }
+
+  // A started HTTPS server answering GET /hello.
+  HttpServer& StartTlsServer(HttpServer::Options::Tls tls) {
+    HttpServer::Options opts;
+    opts.shutdown_grace = std::chrono::seconds(60);
+    opts.tls = std::move(tls);
+    servers_.push_back(std::make_unique<HttpServer>(pool_.context(), opts));
+    HttpServer& server = *servers_.back();
+    server.Handle("GET", "/hello", [](const Request& r) {
+      return Response::Text(200, "hello " + r.remote_address.substr(0, 10));
+    });
+    base::Status s = server.Start();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return server;
+  }
+  HttpServer::Options::Tls MutualTls() const {
+    return {.cert_file = pki_.server.cert,
+            .key_file = pki_.server.key,
+            .client_ca_file = pki_.ca.cert_file(),
+            .require_client_cert = true};
+  }
+
+  base::Result<ClientResponse> Get(const std::string& url,
+                                   std::shared_ptr<const ClientConfig> config) {
+    ClientRequest req;
+    req.url = url;
+    req.timeout = std::chrono::seconds(20);
+    req.config = std::move(config);
+    return client_.DoSync(std::move(req));
+  }
+
+  Pki pki_;
+  IoThreadPool pool_{2};
+  std::vector<std::unique_ptr<HttpServer>> servers_;
+  HttpClient client_;
+};
+
+TEST_F(HttpServerTlsTest, ServesHttpsAndVerifiesClientCertificates) {
+  HttpServer::Options::Tls optional = MutualTls();
+  optional.require_client_cert = false;
+  HttpServer& required_server = StartTlsServer(MutualTls());
+  HttpServer& optional_server = StartTlsServer(optional);
+  EXPECT_STREQ(required_server.scheme(), "https");
+
+  auto config = [this](const std::string& cert, const std::string& key, bool with_ca) {
+    auto c = std::make_shared<ClientConfig>();
+    if (with_ca) c->tls.ca_file = pki_.ca.cert_file();
+    c->tls.cert_file = cert;
+    c->tls.key_file = key;
+    return c;
+  };
+  auto named = config(pki_.client.cert, pki_.client.key, true);
+  named->tls.server_name = "server.test";
+  struct Case {
+    std::string name;
+    bool require_client_cert;
+    std::shared_ptr<const ClientConfig> config;
+    bool want_ok;
+  };
+  const Case cases[] = {
+      {"client certificate of the CA", true, config(pki_.client.cert, pki_.client.key, true), true},
+      {"verified by server name", true, named, true},
+      {"no client certificate", true, config("", "", true), false},
+      {"client certificate of another CA", true,
+       config(pki_.stranger.cert, pki_.stranger.key, true), false},
+      {"server not trusted by the client", true, config(pki_.client.cert, pki_.client.key, false),
+       false},
+      {"optional: no client certificate", false, config("", "", true), true},
+      {"optional: client certificate of the CA", false,
+       config(pki_.client.cert, pki_.client.key, true), true},
+      {"optional: client certificate of another CA", false,
+       config(pki_.stranger.cert, pki_.stranger.key, true), false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    HttpServer& server = c.require_client_cert ? required_server : optional_server;
+    base::Result<ClientResponse> r =
+        Get("https://127.0.0.1:" + std::to_string(server.port()) + "/hello", c.config);
+    if (c.want_ok) {
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      EXPECT_EQ(r->status, 200);
+      EXPECT_EQ(r->body, "hello 127.0.0.1:");
+    } else {
+      EXPECT_FALSE(r.ok()) << "status " << r->status;
+    }
+  }
+}
+
+TEST_F(HttpServerTlsTest, PlainHttpToTheTlsPortFailsCleanly) {
+  HttpServer& server = StartTlsServer(MutualTls());
+  const std::string address = "127.0.0.1:" + std::to_string(server.port());
+  // A plain HTTP client gets Go's hint and a closed connection.
+  base::Result<ClientResponse> plain = Get("http://" + address + "/hello", nullptr);
+  ASSERT_TRUE(plain.ok()) << plain.error().ToString();
+  EXPECT_EQ(plain->status, 400);
+  EXPECT_EQ(plain->body, "Client sent an HTTP request to an HTTPS server.\n");
+  // A broken TLS record gets a fatal alert, anything else no answer; both are closed.
+  const std::string broken_record("\x16\x03\x01\x00\x01\x00garbage", 12);
+  EXPECT_EQ(RawExchange(server.port(), broken_record).substr(0, 1), "\x15");
+  EXPECT_EQ(RawExchange(server.port(), "hello?\r\n\r\n"), "");
+  // The server goes on serving HTTPS.
+  auto config = std::make_shared<ClientConfig>();
+  config->tls = {
+      .ca_file = pki_.ca.cert_file(), .cert_file = pki_.client.cert, .key_file = pki_.client.key};
+  base::Result<ClientResponse> tls = Get("https://" + address + "/hello", config);
+  ASSERT_TRUE(tls.ok()) << tls.error().ToString();
+  EXPECT_EQ(tls->status, 200);
+}
+
+TEST_F(HttpServerTlsTest, StopClosesIdleAndHandshakingConnections) {
+  HttpServer& server = StartTlsServer(MutualTls());
+  const std::uint16_t port = server.port();
+  // A client that connects and never starts the handshake.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(silent, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  auto config = std::make_shared<ClientConfig>();
+  config->tls = {
+      .ca_file = pki_.ca.cert_file(), .cert_file = pki_.client.cert, .key_file = pki_.client.key};
+  // Connections are accepted in order, so once this request is answered the silent one is
+  // accepted too. The client keeps this connection alive, idle, after the request.
+  base::Result<ClientResponse> r =
+      Get("https://127.0.0.1:" + std::to_string(port) + "/hello", config);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+
+  const auto start = std::chrono::steady_clock::now();
+  server.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30))
+      << "Stop() waited for an idle connection";
+  EXPECT_FALSE(CanConnect(port));
+  char byte = 0;
+  EXPECT_EQ(::recv(silent, &byte, 1, 0), 0);  // closed by the server
+  ::close(silent);
+}
+
+TEST_F(HttpServerTlsTest, StartFailsOnUnusableTlsFiles) {
+  struct Case {
+    std::string name;
+    HttpServer::Options::Tls tls;
+    std::string want_in_error;
+  };
+  const Case cases[] = {
+      {"missing certificate",
+       {.cert_file = pki_.dir.Path("missing.crt"), .key_file = pki_.server.key},
+       "tls: loading certificate \"" + pki_.dir.Path("missing.crt") + "\""},
+      {"key is not a key",
+       {.cert_file = pki_.server.cert, .key_file = pki_.server.cert},
+       "tls: loading key \"" + pki_.server.cert + "\""},
+      {"key of another certificate",
+       {.cert_file = pki_.server.cert, .key_file = pki_.client.key},
+       "tls: loading key"},
+      {"CA file is not a certificate",
+       {.cert_file = pki_.server.cert,
+        .key_file = pki_.server.key,
+        .client_ca_file = pki_.server.key,
+        .require_client_cert = true},
+       "tls: loading client CA file"},
+      {"client certificates required without a CA",
+       {.cert_file = pki_.server.cert, .key_file = pki_.server.key, .require_client_cert = true},
+       "no client CA file"},
+      {"no key", {.cert_file = pki_.server.cert}, "a certificate file and a key file"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    HttpServer::Options opts;
+    opts.tls = c.tls;
+    HttpServer server(pool_.context(), opts);
+    base::Status s = server.Start();
+    EXPECT_EQ(s.code(), base::StatusCode::kInvalidArgument) << s.ToString();
+    EXPECT_NE(s.message().find(c.want_in_error), std::string::npos) << s.message();
+    EXPECT_EQ(server.port(), 0);
+  }
 }
 
 }  // namespace

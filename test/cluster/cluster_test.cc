@@ -2,8 +2,9 @@
 // test serves many scrape targets, every node scrapes only the targets it owns, and a real
 // Prometheus receives what they write (each node adds its own `node` external label, read from
 // its environment). The tests check ownership from each node's API and from the receiver, and
-// how ownership moves when nodes crash, leave, pause and join. Timings are printed (for the
-// docs and benchmarks), never asserted beyond generous deadlines.
+// how ownership moves when nodes crash, leave, pause and join, and that a cluster with mutual
+// TLS keeps out a node of another CA. Timings are printed (for the docs and benchmarks), never
+// asserted beyond generous deadlines.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -25,11 +26,14 @@
 #include <thread>
 #include <vector>
 
+#include "base/status.h"
 #include "base/testing.h"
 #include "common/process.h"
 #include "common/prometheus.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "net/tls_testing.h"
 
 namespace starling::test {
 namespace {
@@ -100,10 +104,18 @@ class ClusterHarness {
         << ClusterConfig(service_host, fixture_.port(), prometheus_.write_url(service_host));
   }
 
+  // Talks HTTPS to the nodes from now on, with this client configuration (for nodes started
+  // with --cluster.enable-tls).
+  void UseTls(std::shared_ptr<const net::ClientConfig> config) {
+    tls_ = std::move(config);
+    client_ = std::make_unique<net::HttpClient>();
+  }
+
   // Starts node `name` at host (on a free port for loopback; in network namespace `netns`
-  // if given), joining the first node's address (itself included: normal).
+  // if given), joining the first node's address (itself included: normal). `extra_args` are
+  // added to its flags.
   Node& Start(const std::string& name, const std::string& host = "127.0.0.1",
-              const std::string& netns = "") {
+              const std::string& netns = "", const std::vector<std::string>& extra_args = {}) {
     Node& n = nodes_[name];
     n.name = name;
     n.host = host;
@@ -120,6 +132,7 @@ class ClusterHarness {
                                      "--cluster.join-addresses=" + seed_,
                                      "--cluster.rejoin-interval=5s",
                                      "--cluster.name=test"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::string binary = StarlingBinary();
     if (!netns.empty()) {
       args.insert(args.begin(), {"netns", "exec", netns, binary});
@@ -134,10 +147,22 @@ class ClusterHarness {
   Node& node(const std::string& name) { return nodes_.at(name); }
   void Forget(const std::string& name) { nodes_[name].process.reset(); }
 
+  // GET `path` from node `n`, over HTTPS after UseTls(); status 0 when the request failed.
+  HttpReply Get(const Node& n, const std::string& path) {
+    if (tls_ == nullptr) return HttpGet(n.host, n.port, path);
+    net::ClientRequest req;
+    req.url = "https://" + n.host + ":" + std::to_string(n.port) + path;
+    req.timeout = 10s;
+    req.config = tls_;
+    base::Result<net::ClientResponse> r = client_->DoSync(std::move(req));
+    if (!r.ok()) return {};
+    return {.status = r->status, .body = r->body};
+  }
+
   // The ids of the targets `n` scrapes, from its component API; nullopt when it does not
   // answer.
-  static std::optional<std::set<int>> Owned(const Node& n) {
-    HttpReply r = HttpGet(n.host, n.port, "/api/v0/web/components/prometheus.scrape.fixture");
+  std::optional<std::set<int>> Owned(const Node& n) {
+    HttpReply r = Get(n, "/api/v0/web/components/prometheus.scrape.fixture");
     if (r.status != 200) return std::nullopt;
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (j.is_discarded()) return std::nullopt;
@@ -166,9 +191,9 @@ class ClusterHarness {
   }
 
   // Peers as node `n` lists them: name -> state.
-  static std::map<std::string, std::string> Peers(const Node& n) {
+  std::map<std::string, std::string> Peers(const Node& n) {
     std::map<std::string, std::string> out;
-    HttpReply r = HttpGet(n.host, n.port, "/api/v0/web/peers");
+    HttpReply r = Get(n, "/api/v0/web/peers");
     if (r.status != 200) return out;
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     if (j.is_discarded()) return out;
@@ -214,6 +239,8 @@ class ClusterHarness {
   PrometheusServer prometheus_;
   std::map<std::string, Node> nodes_;
   std::string seed_;  // the first node's address, which every node joins
+  std::shared_ptr<const net::ClientConfig> tls_;  // set by UseTls()
+  std::unique_ptr<net::HttpClient> client_;       // for HTTPS
 };
 
 std::set<std::string> OwnerNames(const std::map<int, std::string>& owners) {
@@ -324,6 +351,70 @@ TEST(Cluster, FiveNodesTakeOverOnCrashLeavePauseAndJoin) {
   EXPECT_TRUE(Eventually([&] { return ReceiverSeesEachTargetFromOneNode(h.prometheus()); }, 60s));
 }
 
+// Three nodes with mutual TLS form a cluster and split the targets. A node whose certificate
+// another CA signed cannot join: its peers' servers refuse its certificate, and it does not
+// trust theirs. The certificates name no address, only a DNS name, so peers verify each other
+// through --cluster.tls-server-name.
+TEST(Cluster, TlsNodesShareTargetsAndKeepOutAnotherCa) {
+  TempDir pki;
+  net::testing::TestCa ca(pki.path(), "ca");
+  net::testing::TestCa other_ca(pki.path(), "other");
+  const std::vector<std::string> names = {"DNS:starling.test"};
+  auto tls_args = [&ca](const net::testing::CertFiles& cert) {
+    return std::vector<std::string>{
+        "--cluster.enable-tls", "--cluster.tls-ca-path=" + ca.cert_file(),
+        "--cluster.tls-cert-path=" + cert.cert, "--cluster.tls-key-path=" + cert.key,
+        "--cluster.tls-server-name=starling.test"};
+  };
+  const net::testing::CertFiles operator_cert = ca.Issue("operator", names);
+  auto config = std::make_shared<net::ClientConfig>();
+  config->tls = {.ca_file = ca.cert_file(),
+                 .cert_file = operator_cert.cert,
+                 .key_file = operator_cert.key,
+                 .server_name = "starling.test"};
+
+  ClusterHarness h;
+  h.UseTls(config);
+  for (const char* name : {"a", "b", "c"})
+    h.Start(name, "127.0.0.1", "", tls_args(ca.Issue(name, names)));
+  ASSERT_TRUE(Eventually([&] { return h.Converged(); }, 60s));
+  auto [owners, secs] =
+      h.WaitForOwners([](const auto& o) { return OwnerNames(o).size() == 3; }, Clock::now());
+  ASSERT_TRUE(owners.has_value());
+  std::map<std::string, int> load;
+  for (const auto& [id, name] : *owners) ++load[name];
+  for (const auto& [name, n] : load) {
+    std::printf("TLS: node %s owns %d of %d targets\n", name.c_str(), n, kTargets);
+    EXPECT_GT(n, kTargets / 6);
+  }
+
+  // The port serves HTTPS only: a plain HTTP client is told so, and a client without a
+  // certificate of the CA is refused.
+  net::HttpClient client;
+  const std::string address = "127.0.0.1:" + std::to_string(h.node("a").port);
+  base::Result<net::ClientResponse> plain =
+      client.DoSync({.url = "http://" + address + "/metrics"});
+  ASSERT_TRUE(plain.ok()) << plain.error().ToString();
+  EXPECT_EQ(plain->status, 400);
+  auto no_cert = std::make_shared<net::ClientConfig>();
+  no_cert->tls = {.ca_file = ca.cert_file(), .server_name = "starling.test"};
+  EXPECT_FALSE(client.DoSync({.url = "https://" + address + "/metrics", .config = no_cert}).ok());
+
+  const std::set<std::string> members = {"a", "b", "c"};
+  Node& x = h.Start("x", "127.0.0.1", "", tls_args(other_ca.Issue("x", names)));
+  EXPECT_NE(x.process->stderr_text().find("no peer answered the join"), std::string::npos)
+      << x.process->stderr_text();
+  // Past x's first rejoin (--cluster.rejoin-interval=5s), the members never list it.
+  const auto until = Clock::now() + 7s;
+  while (Clock::now() < until) {
+    for (const std::string& name : members) {
+      EXPECT_FALSE(h.Peers(h.node(name)).contains("x")) << name;
+    }
+    std::this_thread::sleep_for(250ms);
+  }
+  EXPECT_TRUE(h.Converged(members));
+}
+
 // Network namespaces for a partition: a "router" namespace with two bridges (side A on
 // 10.77.1.0/24, side B on 10.77.2.0/24) and one namespace per node, wired to one bridge by a
 // veth pair. The router forwards between the sides; turning its forwarding off splits them,
@@ -347,14 +438,14 @@ class NetnsLab {
       const std::string side = Side(i);
       const std::string veth = "v" + std::to_string(i);
       namespaces_.push_back(ns);
-      ok_ =
-          Run("ip netns add " + ns) && Run("ip -n " + ns + " link set lo up") &&
-          Run("ip -n " + router_ + " link add " + veth + " type veth peer name eth0 netns " + ns) &&
-          Run("ip -n " + router_ + " link set " + veth + " master br" + side) &&
-          Run("ip -n " + router_ + " link set " + veth + " up") &&
-          Run("ip -n " + ns + " addr add " + Address(i) + "/24 dev eth0") &&
-          Run("ip -n " + ns + " link set eth0 up") &&
-          Run("ip -n " + ns + " route add default via 10.77." + side + ".1");
+      ok_ = Run(Join("ip netns add ", ns)) && Run(Join("ip -n ", ns, " link set lo up")) &&
+            Run(Join("ip -n ", router_, " link add ", veth, " type veth peer name eth0 netns ",
+                     ns)) &&
+            Run(Join("ip -n ", router_, " link set ", veth, " master br", side)) &&
+            Run(Join("ip -n ", router_, " link set ", veth, " up")) &&
+            Run(Join("ip -n ", ns, " addr add ", Address(i), "/24 dev eth0")) &&
+            Run(Join("ip -n ", ns, " link set eth0 up")) &&
+            Run(Join("ip -n ", ns, " route add default via 10.77.", side, ".1"));
     }
   }
   ~NetnsLab() {
@@ -380,6 +471,12 @@ class NetnsLab {
  private:
   // Nodes 1..side_b are on side B (bridge 2), the others on side A (bridge 1).
   std::string Side(int i) const { return i <= side_b_ ? "2" : "1"; }
+  template <class... Parts>
+  static std::string Join(const Parts&... parts) {
+    std::string out;
+    (out += ... += parts);
+    return out;
+  }
   static bool Run(const std::string& cmd) {
     return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0;
   }

@@ -1,18 +1,25 @@
 // `starling run [flags] CONFIG`: loads a configuration file into the component runtime and
 // serves the agent's HTTP endpoints until SIGINT or SIGTERM. SIGHUP and `POST /-/reload`
 // re-read the file; a file with errors is rejected and the running graph is kept. Flag names
-// follow Grafana Agent Flow's `run` command.
+// follow Grafana Agent Flow's `run` command. With --cluster.enable-tls the HTTP port serves
+// HTTPS with mutual TLS, since cluster peers gossip over it (as in Alloy, where cluster TLS
+// needs the HTTP server's TLS).
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/logging.h"
@@ -23,6 +30,7 @@
 #include "cmd/starling/commands.h"
 #include "cmd/starling/register_components.h"
 #include "component/component.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
 #include "runtime/runtime.h"
@@ -106,14 +114,68 @@ struct ClusterFlags {
   std::optional<cluster::DiscoverPeersConfig> discover;
   std::chrono::nanoseconds rejoin_interval{0};
   std::chrono::nanoseconds wait_timeout{0};
+  // With --cluster.enabled and --cluster.enable-tls: how the HTTP server serves TLS, and how
+  // gossip is sent to peers.
+  std::optional<net::HttpServer::Options::Tls> server_tls;
+  std::shared_ptr<const net::ClientConfig> client_tls;
 };
+
+// Fails, naming the flag, unless `path` is a file this process can read.
+base::Status CheckReadable(const std::string& flag, const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return base::Status::InvalidArgument("cannot read " + flag + " \"" + path +
+                                         "\": is a directory");
+  }
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    return base::Status::InvalidArgument("cannot read " + flag + " \"" + path +
+                                         "\": " + std::strerror(errno));
+  }
+  std::fclose(f);
+  return base::Status::Ok();
+}
+
+// --cluster.enable-tls needs the CA, certificate and key flags, naming readable files; the
+// server checks what they contain when it starts.
+base::Status CheckClusterTls(const RunOptions& opts, ClusterFlags& f) {
+  const std::pair<const char*, const std::string*> files[] = {
+      {"--cluster.tls-ca-path", &opts.tls_ca_path},
+      {"--cluster.tls-cert-path", &opts.tls_cert_path},
+      {"--cluster.tls-key-path", &opts.tls_key_path},
+  };
+  std::vector<std::string> missing;
+  for (const auto& [flag, path] : files) {
+    if (path->empty()) missing.emplace_back(flag);
+  }
+  if (!missing.empty()) {
+    std::string names;
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+      if (i > 0) names += i + 1 == missing.size() ? " and " : ", ";
+      names += missing[i];
+    }
+    return base::Status::InvalidArgument("--cluster.enable-tls requires " + names);
+  }
+  for (const auto& [flag, path] : files) RETURN_IF_ERROR(CheckReadable(flag, *path));
+  f.server_tls = net::HttpServer::Options::Tls{.cert_file = opts.tls_cert_path,
+                                               .key_file = opts.tls_key_path,
+                                               .client_ca_file = opts.tls_ca_path,
+                                               .require_client_cert = true};
+  auto client = std::make_shared<net::ClientConfig>();
+  client->tls.ca_file = opts.tls_ca_path;
+  client->tls.cert_file = opts.tls_cert_path;
+  client->tls.key_file = opts.tls_key_path;
+  client->tls.server_name = opts.tls_server_name;
+  f.client_tls = std::move(client);
+  return base::Status::Ok();
+}
 
 base::Result<ClusterFlags> CheckClusterFlags(const RunOptions& opts) {
   ClusterFlags f;
-  if (opts.enable_tls) {
-    return base::Status::Unimplemented(
-        "--cluster.enable-tls is not supported: Starling's cluster traffic is plain HTTP on "
-        "the agent's port; run the cluster on a trusted network");
+  if (opts.enable_tls && opts.cluster_enabled) {
+    RETURN_IF_ERROR(CheckClusterTls(opts, f));
+  } else if (opts.enable_tls) {
+    spdlog::warn("--cluster.enable-tls has no effect without --cluster.enabled");
   }
   f.join_entries = cluster::SplitCommaList(opts.join_addresses);
   for (const std::string& e : f.join_entries) {
@@ -199,6 +261,10 @@ base::Result<std::shared_ptr<cluster::Cluster>> StartCluster(
     return peers->addresses;
   };
   no.on_fatal = [stopper](const base::Status&) { stopper->Stop(kFatalStop); };
+  if (flags.client_tls != nullptr) {
+    no.scheme = "https";
+    no.client_config = flags.client_tls;
+  }
   auto node = std::make_shared<cluster::Node>(std::move(no));
   node->RegisterRoutes(server);
   node->Start();
@@ -252,11 +318,17 @@ int RunRun(const RunOptions& opts) {
   net::HttpServer::Options server_opts;
   server_opts.host = listen->host;
   server_opts.port = listen->port;
+  server_opts.tls = cluster_flags->server_tls;
   net::HttpServer server(pool.context(), server_opts);
   AddHealthRoutes(server, registry);
   if (base::Status s = server.Start(); !s.ok()) {
     spdlog::error("failed to start the http server: {}", s.message());
     return 1;
+  }
+  if (server_opts.tls.has_value()) {
+    spdlog::info(
+        "cluster TLS: the http server serves https only, to clients with a certificate "
+        "of --cluster.tls-ca-path");
   }
 
   base::Result<std::shared_ptr<cluster::Cluster>> cluster =
@@ -378,13 +450,15 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   run->add_option("--cluster.name", opts->cluster_name,
                   "Name of the cluster; peers of another name are refused");
   run->add_flag("--cluster.enable-tls", opts->enable_tls,
-                "Use TLS between cluster peers (not supported yet)");
-  run->add_option("--cluster.tls-ca-path", opts->tls_ca_path, "CA file for cluster TLS");
+                "Use mutual TLS between cluster peers; the HTTP server then serves HTTPS only");
+  run->add_option("--cluster.tls-ca-path", opts->tls_ca_path,
+                  "CA certificate file (PEM) that peers' certificates are verified against");
   run->add_option("--cluster.tls-cert-path", opts->tls_cert_path,
-                  "Certificate file for cluster TLS");
-  run->add_option("--cluster.tls-key-path", opts->tls_key_path, "Key file for cluster TLS");
+                  "Certificate file (PEM) this node presents, as server and as client");
+  run->add_option("--cluster.tls-key-path", opts->tls_key_path,
+                  "Private key file (PEM) of --cluster.tls-cert-path");
   run->add_option("--cluster.tls-server-name", opts->tls_server_name,
-                  "Server name for cluster TLS");
+                  "Name to verify peers' certificates against (default: the peer's address)");
   run->add_option("--cluster.wait-for-size", opts->wait_for_size,
                   "Cluster-aware components wait for this many participants; 0 disables")
       ->capture_default_str();
