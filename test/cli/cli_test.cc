@@ -406,6 +406,25 @@ TEST(CliRunTest, ReloadsOnRequestAndOnSighup) {
   EXPECT_EQ(*code, 0) << p.stderr_text();
 }
 
+// With --cluster.wait-for-size, /-/ready says 503 until the cluster is big enough.
+TEST(CliRunTest, NotReadyWhileWaitingForTheCluster) {
+  TempDir dir;
+  std::string config = dir.Write("ok.river", kGoodConfig);
+  Process p({"run", "--server.http.listen-addr=127.0.0.1:0", "--storage.path=" + dir.Path("data"),
+             "--cluster.enabled", "--cluster.node-name=solo",
+             "--cluster.advertise-address=127.0.0.1:1", "--cluster.wait-for-size=2", config});
+  std::optional<std::string> line =
+      p.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
+  ASSERT_TRUE(line.has_value()) << p.stderr_text();
+  int port = PortFromListenLine(*line);
+  HttpReply r = HttpGet(port, "/-/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "Starling is not ready.\n");
+  EXPECT_NE(HttpGet(port, "/metrics").body.find("cluster_ready_for_traffic 0"), std::string::npos);
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(std::chrono::seconds(30)), 0) << p.stderr_text();
+}
+
 TEST(CliRunTest, StartupFailures) {
   TempDir dir;
   std::string config = dir.Write("ok.river", kGoodConfig);

@@ -6,6 +6,7 @@
 // needs the HTTP server's TLS).
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cerrno>
@@ -68,8 +69,19 @@ struct RunOptions {
 // Two threads serve HTTP and signals; components run on threads of their own.
 constexpr int kIoThreads = 2;
 
-void AddHealthRoutes(net::HttpServer& server, const base::MetricsRegistry& registry) {
-  server.Handle("GET", "/-/ready", [](const net::Request&) {
+// What /-/ready reports: ready once the first configuration is loaded and the cluster (with
+// --cluster.wait-for-size) is ready for traffic. `cluster` is set before `loaded`.
+struct Readiness {
+  std::shared_ptr<cluster::Cluster> cluster;
+  std::atomic<bool> loaded{false};
+
+  bool Ready() const { return loaded.load(std::memory_order_acquire) && cluster->View().ready; }
+};
+
+void AddHealthRoutes(net::HttpServer& server, const base::MetricsRegistry& registry,
+                     const Readiness& readiness) {
+  server.Handle("GET", "/-/ready", [&readiness](const net::Request&) {
+    if (!readiness.Ready()) return net::Response::Text(503, "Starling is not ready.\n");
     return net::Response::Text(200, "Starling is Ready.\n");
   });
   server.Handle("GET", "/-/healthy", [](const net::Request&) {
@@ -319,8 +331,9 @@ int RunRun(const RunOptions& opts) {
   server_opts.host = listen->host;
   server_opts.port = listen->port;
   server_opts.tls = cluster_flags->server_tls;
+  Readiness readiness;  // outlives the server, whose /-/ready handler reads it
   net::HttpServer server(pool.context(), server_opts);
-  AddHealthRoutes(server, registry);
+  AddHealthRoutes(server, registry, readiness);
   if (base::Status s = server.Start(); !s.ok()) {
     spdlog::error("failed to start the http server: {}", s.message());
     return 1;
@@ -337,6 +350,7 @@ int RunRun(const RunOptions& opts) {
     PrintError(cluster.error().message());
     return 1;
   }
+  readiness.cluster = *cluster;
   auto* node = dynamic_cast<cluster::Node*>(cluster->get());
   auto services = std::make_shared<component::Services>();
   services->Set<cluster::Cluster>("cluster", *cluster);
@@ -357,6 +371,7 @@ int RunRun(const RunOptions& opts) {
   spdlog::info("loaded config file {} ({} components)", opts.config, graph.Components().size());
   // A node owns work only once it runs a configuration.
   if (node != nullptr) node->SetParticipant();
+  readiness.loaded.store(true, std::memory_order_release);
 
   // Re-reads the config file; the error text (file read failure or diagnostics) when the new
   // config was not applied cleanly.
