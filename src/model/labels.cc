@@ -85,6 +85,20 @@ std::uint64_t Labels::Hash() const {
   return XXH3_64bits_digest(&state);
 }
 
+std::uint64_t Labels::NonMetaHash() const {
+  XXH64_state_t state;
+  XXH64_reset(&state, 0);
+  static constexpr char kSep = '\xff';
+  for (const Label& l : labels_) {
+    if (l.first.starts_with("__meta_")) continue;
+    XXH64_update(&state, l.first.data(), l.first.size());
+    XXH64_update(&state, &kSep, 1);
+    XXH64_update(&state, l.second.data(), l.second.size());
+    XXH64_update(&state, &kSep, 1);
+  }
+  return XXH64_digest(&state);
+}
+
 std::string Labels::String() const {
   std::string out;
   out.push_back('{');

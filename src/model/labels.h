@@ -51,6 +51,10 @@ class Labels {
 
   // A 64-bit hash of the names and values (XXH3), for hash tables; equal sets hash equal.
   std::uint64_t Hash() const;
+  // XXH64 over the labels other than __meta_* (name, 0xff, value, 0xff for each, in order):
+  // the key that places a discovered target on a cluster node, the same on every node
+  // whatever discovery metadata each saw.
+  std::uint64_t NonMetaHash() const;
 
   // Prometheus's form: {a="b", c="d"} with values quoted as Go's strconv.Quote does.
   std::string String() const;

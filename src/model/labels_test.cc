@@ -20,6 +20,19 @@ TEST(LabelsTest, SortsAndKeepsTheLastDuplicate) {
   EXPECT_EQ(Labels(std::vector<Label>{{"b", "2"}, {"a", "1"}}), (Labels{{"a", "1"}, {"b", "2"}}));
 }
 
+TEST(LabelsTest, NonMetaHashIgnoresMetaLabelsOnly) {
+  const Labels base = {{"__address__", "a:1"}, {"env", "prod"}};
+  const Labels with_meta = {
+      {"__address__", "a:1"}, {"__meta_kubernetes_pod_name", "p"}, {"env", "prod"}};
+  EXPECT_EQ(base.NonMetaHash(), with_meta.NonMetaHash());
+  EXPECT_NE(base.NonMetaHash(), Labels({{"__address__", "a:2"}, {"env", "prod"}}).NonMetaHash());
+  EXPECT_NE(base.NonMetaHash(), Labels({{"__address__", "a:1"}, {"env", "dev"}}).NonMetaHash());
+  // Name and value boundaries count: {ab="c"} is not {a="bc"}.
+  EXPECT_NE(Labels({{"ab", "c"}}).NonMetaHash(), Labels({{"a", "bc"}}).NonMetaHash());
+  // Not the same function as Hash(), which covers every label.
+  EXPECT_NE(with_meta.NonMetaHash(), with_meta.Hash());
+}
+
 TEST(LabelsTest, GetHasSize) {
   const Labels ls{{"job", "node"}, {"instance", "h:1"}, {"empty", ""}};
   EXPECT_EQ(ls.Get("job"), "node");

@@ -1,6 +1,5 @@
 #include "scrape/target.h"
 
-#define XXH_STATIC_LINKING_ONLY  // for XXH64_state_t on the stack
 #include <xxhash.h>
 
 #include <array>
@@ -180,20 +179,6 @@ std::string FormatFloatF(double x) {
 
 std::string FormatSeconds(std::chrono::nanoseconds d) {
   return FormatFloatF(std::chrono::duration<double>(d).count());
-}
-
-std::uint64_t TargetKey(const model::Labels& discovered) {
-  XXH64_state_t state;
-  XXH64_reset(&state, 0);
-  constexpr char kSep = '\xff';
-  for (const auto& [name, value] : discovered) {
-    if (name.starts_with("__meta_")) continue;
-    XXH64_update(&state, name.data(), name.size());
-    XXH64_update(&state, &kSep, 1);
-    XXH64_update(&state, value.data(), value.size());
-    XXH64_update(&state, &kSep, 1);
-  }
-  return XXH64_digest(&state);
 }
 
 base::Result<model::Labels> PopulateLabels(const model::Labels& discovered, const JobConfig& cfg) {

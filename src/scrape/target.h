@@ -49,11 +49,6 @@ base::Result<std::chrono::nanoseconds> ParsePromDuration(std::string_view s);
 // (internal "__" labels included); an error means the target is dropped, with the reason.
 base::Result<model::Labels> PopulateLabels(const model::Labels& discovered, const JobConfig& cfg);
 
-// The key that places a discovered target on a cluster node: XXH64 over its labels other
-// than __meta_* (name, 0xff, value, 0xff for each, in order), so that every node computes the
-// same key for the same target whatever discovery metadata it saw.
-std::uint64_t TargetKey(const model::Labels& discovered);
-
 // One scrape target: its labels (all, internal ones included), the labels it attaches to the
 // samples scraped from it (those not starting with "__"), its URL, identity hash, interval and
 // timeout.

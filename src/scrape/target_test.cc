@@ -160,16 +160,5 @@ TEST(TargetTest, Durations) {
   EXPECT_EQ(FormatSeconds(500ms), "0.5");
 }
 
-TEST(TargetKeyTest, IgnoresMetaLabelsOnly) {
-  const model::Labels base = {{"__address__", "a:1"}, {"env", "prod"}};
-  const model::Labels with_meta = {
-      {"__address__", "a:1"}, {"__meta_kubernetes_pod_name", "p"}, {"env", "prod"}};
-  EXPECT_EQ(TargetKey(base), TargetKey(with_meta));
-  EXPECT_NE(TargetKey(base), TargetKey({{"__address__", "a:2"}, {"env", "prod"}}));
-  EXPECT_NE(TargetKey(base), TargetKey({{"__address__", "a:1"}, {"env", "dev"}}));
-  // Name and value boundaries count: {ab="c"} is not {a="bc"}.
-  EXPECT_NE(TargetKey({{"ab", "c"}}), TargetKey({{"a", "bc"}}));
-}
-
 }  // namespace
 }  // namespace starling::scrape

@@ -2,9 +2,15 @@
 
 #include <string>
 
+#include "service/targets_api.h"
+#include "service/web_api.h"
+
 namespace starling::service {
 
-nlohmann::json PeersToJson(const std::vector<cluster::Member>& members) {
+nlohmann::json PeersToJson(const std::vector<cluster::Member>& members,
+                           const std::map<std::string, int>& targets, const base::Clock& clock) {
+  const base::Clock::TimePoint now = clock.Now();
+  const base::Clock::Duration mono = clock.Monotonic();
   nlohmann::json out = nlohmann::json::array();
   for (const cluster::Member& m : members) {
     if (m.liveness != cluster::Liveness::kAlive && m.liveness != cluster::Liveness::kSuspect) {
@@ -16,14 +22,22 @@ nlohmann::json PeersToJson(const std::vector<cluster::Member>& members) {
                    {"state", std::string(cluster::NodeStateName(m.state))},
                    {"lamport", m.state_lamport},
                    {"incarnation", m.incarnation},
-                   {"liveness", std::string(cluster::LivenessName(m.liveness))}});
+                   {"liveness", std::string(cluster::LivenessName(m.liveness))},
+                   {"lastHeard", FormatUpdatedTime(m.is_self ? now : now - (mono - m.last_heard))},
+                   {"targets", targets.contains(m.name) ? targets.at(m.name) : 0}});
   }
   return out;
 }
 
-void RegisterPeersApi(net::HttpServer& server, const cluster::Cluster& cluster) {
-  server.Handle("GET", kPeersPath, [&cluster](const net::Request&) {
-    return net::Response::Json(200, PeersToJson(cluster.Members()).dump());
+void RegisterPeersApi(net::HttpServer& server, const cluster::Cluster& cluster,
+                      const runtime::Runtime& runtime) {
+  server.Handle("GET", kPeersPath, [&cluster, &runtime](const net::Request&) {
+    std::map<std::string, int> owned;
+    for (const nlohmann::json& t : TargetsToJson(runtime.Components(), cluster.View())) {
+      ++owned[t["owner"].get<std::string>()];
+    }
+    return net::Response::Json(200,
+                               PeersToJson(cluster.Members(), owned, base::Clock::Real()).dump());
   });
 }
 

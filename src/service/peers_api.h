@@ -4,23 +4,33 @@
 //   GET /api/v0/web/peers -> [{"name", "addr", "isSelf", "state"}, ...]
 // with the members that are alive or suspect, sorted by name; `state` is "viewer",
 // "participant" or "terminating". Extra fields: "lamport" (the Lamport time of the member's
-// last state change), "incarnation" and "liveness" ("alive" or "suspect").
+// last state change), "incarnation", "liveness" ("alive" or "suspect"), "lastHeard" (when
+// this node last heard from or about it alive, RFC 3339) and "targets" (how many targets of
+// cluster-aware components it owns, computed locally as /api/v0/web/targets does).
 //
 // Stateless; the cluster's methods are thread-safe.
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 
+#include "base/clock.h"
 #include "cluster/cluster.h"
 #include "net/http.h"
 #include "net/http_server.h"
+#include "runtime/runtime.h"
 
 namespace starling::service {
 
 inline constexpr char kPeersPath[] = "/api/v0/web/peers";
 
-nlohmann::json PeersToJson(const std::vector<cluster::Member>& members);
+// `targets`: targets owned per member name; `clock` turns the members' monotonic last-heard
+// times into wall-clock times.
+nlohmann::json PeersToJson(const std::vector<cluster::Member>& members,
+                           const std::map<std::string, int>& targets, const base::Clock& clock);
 
-// Routes kPeersPath on `server`; `cluster` must outlive the server's use of it.
-void RegisterPeersApi(net::HttpServer& server, const cluster::Cluster& cluster);
+// Routes kPeersPath on `server`; `cluster` and `runtime` must outlive the server's use.
+void RegisterPeersApi(net::HttpServer& server, const cluster::Cluster& cluster,
+                      const runtime::Runtime& runtime);
 
 }  // namespace starling::service

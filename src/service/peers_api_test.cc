@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
+#include "service/web_api.h"
+
 namespace starling::service {
 namespace {
 
@@ -19,7 +23,10 @@ TEST(PeersApiTest, ListsLiveMembersInTheAgentsShape) {
   members[2].name = "c";
   members[2].liveness = cluster::Liveness::kDead;
 
-  nlohmann::json j = PeersToJson(members);
+  base::FakeClock clock;
+  members[1].last_heard = clock.Monotonic();
+  clock.Advance(std::chrono::seconds(3));
+  nlohmann::json j = PeersToJson(members, {{"a", 7}, {"c", 2}}, clock);
   ASSERT_EQ(j.size(), 2U);
   EXPECT_EQ(j[0]["name"], "a");
   EXPECT_EQ(j[0]["addr"], "127.0.0.1:1");
@@ -30,11 +37,16 @@ TEST(PeersApiTest, ListsLiveMembersInTheAgentsShape) {
   EXPECT_EQ(j[1]["state"], "terminating");
   EXPECT_EQ(j[1]["liveness"], "suspect");
   EXPECT_EQ(j[1]["lamport"], 7);
+  EXPECT_EQ(j[0]["targets"], 7);
+  EXPECT_EQ(j[1]["targets"], 0);
+  EXPECT_EQ(j[0]["lastHeard"], FormatUpdatedTime(clock.Now()));
+  EXPECT_EQ(j[1]["lastHeard"], FormatUpdatedTime(clock.Now() - std::chrono::seconds(3)));
 }
 
 TEST(PeersApiTest, StandaloneAgentIsOneParticipant) {
   cluster::StandaloneCluster solo("solo", "127.0.0.1:12345");
-  nlohmann::json j = PeersToJson(solo.Members());
+  base::FakeClock clock;
+  nlohmann::json j = PeersToJson(solo.Members(), {}, clock);
   ASSERT_EQ(j.size(), 1U);
   EXPECT_EQ(j[0]["name"], "solo");
   EXPECT_EQ(j[0]["isSelf"], true);

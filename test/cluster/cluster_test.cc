@@ -283,6 +283,20 @@ TEST(Cluster, ThreeNodesShareTargetsAndTheReceiverSeesEachOnce) {
     std::printf("node %s owns %d of %d targets\n", name.c_str(), n, kTargets);
     EXPECT_GT(n, kTargets / 6);  // a loose bound: 300 keys over 3 nodes
   }
+  // Any node's targets API names, for every target, the node that really scrapes it, and its
+  // peers API counts them.
+  HttpReply r = h.Get(h.node("b"), "/api/v0/web/targets");
+  ASSERT_EQ(r.status, 200);
+  auto targets = nlohmann::json::parse(r.body);
+  ASSERT_EQ(static_cast<int>(targets.size()), kTargets);
+  for (const auto& t : targets) {
+    const int tid = std::stoi(t["labels"]["tid"].get<std::string>());
+    EXPECT_EQ(t["owner"], owners->at(tid)) << tid;
+  }
+  r = h.Get(h.node("c"), "/api/v0/web/peers");
+  for (const auto& p : nlohmann::json::parse(r.body)) {
+    EXPECT_EQ(p["targets"], load[p["name"].get<std::string>()]) << p.dump();
+  }
   EXPECT_TRUE(Eventually([&] { return ReceiverSeesEachTargetFromOneNode(h.prometheus()); }, 60s));
 }
 

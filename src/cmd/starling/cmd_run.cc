@@ -36,6 +36,7 @@
 #include "net/io_pool.h"
 #include "runtime/runtime.h"
 #include "service/peers_api.h"
+#include "service/targets_api.h"
 #include "service/web_api.h"
 
 namespace starling::cmd {
@@ -399,7 +400,8 @@ int RunRun(const RunOptions& opts) {
   wait_hangup();
 
   service::RegisterWebApi(server, graph);
-  service::RegisterPeersApi(server, **cluster);
+  service::RegisterPeersApi(server, **cluster, graph);
+  service::RegisterTargetsApi(server, graph, **cluster);
   server.Handle("POST", "/-/reload", [&reload](const net::Request&) {
     if (std::optional<std::string> err = reload()) return net::Response::Text(400, *err);
     return net::Response::Text(200, "config reloaded\n");

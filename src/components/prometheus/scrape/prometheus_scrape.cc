@@ -9,7 +9,6 @@
 
 #include "cluster/cluster.h"
 #include "scrape/scrape_pool.h"
-#include "scrape/target.h"
 
 namespace starling::components {
 namespace {
@@ -142,7 +141,7 @@ class PrometheusScrape final : public component::Component {
     scrape::ScrapePool::OwnsTarget owns;
     if (args.clustering.enabled && cluster_ != nullptr) {
       owns = [view = cluster_->View()](const model::Labels& d) {
-        return view.Owns(scrape::TargetKey(d));
+        return view.Owns(d.NonMetaHash());
       };
     }
     std::size_t moved = 0;
@@ -200,6 +199,7 @@ class PrometheusScrape final : public component::Component {
       o.emplace("last_scrape", syntax::Value::String(FormatTime(t.status.last_scrape)));
       o.emplace("last_scrape_duration",
                 syntax::Value::String(component::FormatGoDuration(t.status.last_scrape_duration)));
+      o.emplace("series", syntax::Value::Uint(t.status.cached_series));
       targets.push_back(syntax::Value::Object(std::move(o)));
     }
     return syntax::Value::Object({{"target", syntax::Value::Array(std::move(targets))}});

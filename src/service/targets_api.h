@@ -1,0 +1,32 @@
+#pragma once
+
+// Which node scrapes which target, for the whole cluster, computed locally:
+//   GET /api/v0/web/targets -> [{"component", "labels", "owner", "isSelf", "clustered"}, ...]
+// Every target in the `targets` argument of every component with a `clustering` block (the
+// cluster-aware ones), with the node that owns it under the current peer set. Since every
+// node sees the same targets and peers, any node answers for all of them. For a component
+// whose clustering is off, every node scrapes every target: `owner` is this node and
+// `clustered` false. While the cluster waits for --cluster.wait-for-size nobody owns anything
+// (`owner` is "").
+//
+// Stateless; the runtime's and the cluster's methods are thread-safe.
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "cluster/cluster.h"
+#include "net/http_server.h"
+#include "runtime/runtime.h"
+
+namespace starling::service {
+
+inline constexpr char kTargetsPath[] = "/api/v0/web/targets";
+
+nlohmann::json TargetsToJson(const std::vector<runtime::ComponentInfo>& components,
+                             const cluster::ClusterView& view);
+
+// Routes kTargetsPath on `server`; `runtime` and `cluster` must outlive the server's use.
+void RegisterTargetsApi(net::HttpServer& server, const runtime::Runtime& runtime,
+                        const cluster::Cluster& cluster);
+
+}  // namespace starling::service
