@@ -270,6 +270,19 @@ bool ReceiverSeesEachTargetFromOneNode(const PrometheusServer& prometheus) {
   return once == kTargets;
 }
 
+// Targets per node of three, printed; each node has a fair share (a loose bound: 300 keys
+// over 3 nodes).
+std::map<std::string, int> CheckLoad(const std::map<int, std::string>& owners,
+                                     const std::string& tag) {
+  std::map<std::string, int> load;
+  for (const auto& [id, name] : owners) ++load[name];
+  for (const auto& [name, n] : load) {
+    std::printf("%snode %s owns %d of %d targets\n", tag.c_str(), name.c_str(), n, kTargets);
+    EXPECT_GT(n, kTargets / 6);
+  }
+  return load;
+}
+
 TEST(Cluster, ThreeNodesShareTargetsAndTheReceiverSeesEachOnce) {
   ClusterHarness h;
   for (const char* name : {"a", "b", "c"}) h.Start(name);
@@ -277,12 +290,7 @@ TEST(Cluster, ThreeNodesShareTargetsAndTheReceiverSeesEachOnce) {
   auto [owners, secs] =
       h.WaitForOwners([](const auto& o) { return OwnerNames(o).size() == 3; }, Clock::now());
   ASSERT_TRUE(owners.has_value());
-  std::map<std::string, int> load;
-  for (const auto& [id, name] : *owners) ++load[name];
-  for (const auto& [name, n] : load) {
-    std::printf("node %s owns %d of %d targets\n", name.c_str(), n, kTargets);
-    EXPECT_GT(n, kTargets / 6);  // a loose bound: 300 keys over 3 nodes
-  }
+  const std::map<std::string, int> load = CheckLoad(*owners, "");
   // Any node's targets API names, for every target, the node that really scrapes it, and its
   // peers API counts them.
   HttpReply r = h.Get(h.node("b"), "/api/v0/web/targets");
@@ -295,7 +303,7 @@ TEST(Cluster, ThreeNodesShareTargetsAndTheReceiverSeesEachOnce) {
   }
   r = h.Get(h.node("c"), "/api/v0/web/peers");
   for (const auto& p : nlohmann::json::parse(r.body)) {
-    EXPECT_EQ(p["targets"], load[p["name"].get<std::string>()]) << p.dump();
+    EXPECT_EQ(p["targets"], load.at(p["name"].get<std::string>())) << p.dump();
   }
   EXPECT_TRUE(Eventually([&] { return ReceiverSeesEachTargetFromOneNode(h.prometheus()); }, 60s));
 }
@@ -395,12 +403,7 @@ TEST(Cluster, TlsNodesShareTargetsAndKeepOutAnotherCa) {
   auto [owners, secs] =
       h.WaitForOwners([](const auto& o) { return OwnerNames(o).size() == 3; }, Clock::now());
   ASSERT_TRUE(owners.has_value());
-  std::map<std::string, int> load;
-  for (const auto& [id, name] : *owners) ++load[name];
-  for (const auto& [name, n] : load) {
-    std::printf("TLS: node %s owns %d of %d targets\n", name.c_str(), n, kTargets);
-    EXPECT_GT(n, kTargets / 6);
-  }
+  CheckLoad(*owners, "TLS: ");
 
   // The port serves HTTPS only: a plain HTTP client is told so, and a client without a
   // certificate of the CA is refused.
