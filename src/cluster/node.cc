@@ -16,6 +16,10 @@ using namespace std::chrono_literals;
 
 // How long Start() waits for the first join to be answered.
 constexpr std::chrono::seconds kInitialJoinWait(2);
+// A node with peers to join that hears from none of them (they may be starting at the same
+// moment) asks again this often during the initial wait, and then while it stays alone.
+constexpr std::chrono::milliseconds kInitialJoinRetry(250);
+constexpr std::chrono::seconds kLoneRejoin(5);
 
 constexpr NodeState kStates[] = {NodeState::kViewer, NodeState::kParticipant,
                                  NodeState::kTerminating};
@@ -192,6 +196,8 @@ void Node::Loop(const std::stop_token& stop) {
   base::SetThreadName("cluster");
   std::vector<std::string> join_addrs;
   bool join_due = true;
+  bool has_peers = false;  // join_addrs names another node
+  std::chrono::nanoseconds last_join{0};
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop.stop_requested()) {
     if (join_due) {
@@ -202,12 +208,13 @@ void Node::Loop(const std::stop_token& stop) {
       if (join_addrs.empty() && next_rejoin_ == std::chrono::nanoseconds{0}) {
         spdlog::info("cluster: no peers to join; starting a new cluster as {}", name());
       }
-      membership_->Join(Now(), join_addrs, options_.max_join_peers);
+      last_join = Now();
+      membership_->Join(last_join, join_addrs, options_.max_join_peers);
+      has_peers = std::any_of(join_addrs.begin(), join_addrs.end(), [this](const std::string& a) {
+        return a != options_.membership.advertise_addr;
+      });
       if (!initial_join_done_ && initial_join_deadline_ == std::chrono::nanoseconds{0}) {
-        const bool only_self = std::all_of(
-            join_addrs.begin(), join_addrs.end(),
-            [this](const std::string& a) { return a == options_.membership.advertise_addr; });
-        if (only_self) {
+        if (!has_peers) {
           FinishInitialJoinLocked();
         } else {
           initial_join_deadline_ = Now() + kInitialJoinWait;
@@ -249,11 +256,17 @@ void Node::Loop(const std::stop_token& stop) {
         next = std::min(next, initial_join_deadline_);
       }
     }
+    auto retry = std::chrono::nanoseconds::max();
+    if (has_peers && membership_->Members().size() <= 1) {
+      retry = last_join + (initial_join_done_ ? std::chrono::nanoseconds(kLoneRejoin)
+                                              : std::chrono::nanoseconds(kInitialJoinRetry));
+      next = std::min(next, retry);
+    }
     const auto wait = next - Now();
     if (wait > std::chrono::nanoseconds{0}) {
       wake_.wait_for(lock, stop, wait, [] { return false; });
     }
-    if (Now() >= next_rejoin_) join_due = true;
+    if (Now() >= next_rejoin_ || Now() >= retry) join_due = true;
   }
 }
 

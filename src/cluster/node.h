@@ -4,7 +4,9 @@
 // clock and transport: gossip messages travel as HTTP POSTs to /api/v0/cluster/message on the
 // agent's own HTTP port (Beast on the server side, the keep-alive libcurl client on the other),
 // one message per request. It joins at start, rejoins every rejoin_interval (which heals a
-// split brain), and serves the ClusterView that cluster-aware components read.
+// split brain), and serves the ClusterView that cluster-aware components read. While it has
+// peers to join but hears from none (nodes started together, or it came up first), it asks
+// again every 250 ms during the initial join wait and every 5 s after it.
 //
 // With TLS (NodeOptions::scheme "https"), the port serves HTTPS that requires a client
 // certificate of the cluster's CA, and the node sends with such a certificate, so only its

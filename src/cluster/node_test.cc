@@ -96,6 +96,28 @@ TEST(NodeTest, NodesJoinOverHttpAndAgreeOnPlacement) {
   EXPECT_TRUE(Eventually([&] { return Peers(a) == two && Peers(b) == two; }));
 }
 
+// A node whose peer starts after it does not wait for the rejoin interval to find it.
+TEST(NodeTest, ALoneNodeKeepsAskingItsPeers) {
+  std::uint16_t port = 0;
+  {
+    net::IoThreadPool pool(1);
+    net::HttpServer probe(pool.context(), {});
+    ASSERT_TRUE(probe.Start().ok());
+    port = probe.port();
+  }
+  const std::string a_addr = "127.0.0.1:" + std::to_string(port);
+  auto no_rejoin = [](NodeOptions& o) { o.rejoin_interval = std::chrono::hours(1); };
+  TestNode b("b", a_addr, no_rejoin);  // returns after the initial join wait, alone
+  b.node->SetParticipant();
+  ASSERT_EQ(Peers(b), std::vector<std::string>{"b"});
+  net::HttpServer::Options at_port;
+  at_port.port = port;
+  TestNode a("a", "", no_rejoin, at_port);
+  a.node->SetParticipant();
+  const std::vector<std::string> both = {"a", "b"};
+  EXPECT_TRUE(Eventually([&] { return Peers(a) == both && Peers(b) == both; }));
+}
+
 TEST(NodeTest, WaitForSizeHoldsOwnershipBack) {
   auto wait_for_two = [](NodeOptions& o) { o.wait_for_size = 2; };
   TestNode a("a", "", wait_for_two);
