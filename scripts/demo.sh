@@ -49,8 +49,9 @@ done
 echo
 echo "A three-node Starling cluster is running (logs in $DEMO_DIR/starling-N.log):"
 for i in 1 2 3; do
-  echo "  node-$i  http://127.0.0.1:$((12344 + i))/   peers: http://127.0.0.1:$((12344 + i))/api/v0/web/peers"
+  echo "  node-$i  web UI: http://127.0.0.1:$((12344 + i))/"
 done
+echo "Open a UI's Clustering page for the peers and Targets page for which node scrapes what."
 echo "The nodes share the targets of examples/demo-targets.json (themselves, a node exporter on"
 echo "127.0.0.1:19100 and Prometheus); each scrapes the ones it owns and writes to Prometheus at"
 echo "http://127.0.0.1:19090 (try the query: count by (node) (up)). Kill a node and its targets"

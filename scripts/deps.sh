@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # real peers of the end-to-end tests (started by the tests themselves, never as services)
   prometheus prometheus-node-exporter
+  # the web UI: built with npm at build time, tested in headless Chromium
+  nodejs chromium
   # used by the scripts and by people poking at a running agent
   curl ca-certificates
 )
@@ -25,6 +27,9 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Some Node.js builds bundle npm; Debian's nodejs needs its npm package.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "deps: all ${#PACKAGES[@]} packages present"

@@ -30,14 +30,14 @@ nlohmann::json PeersToJson(const std::vector<cluster::Member>& members,
 }
 
 void RegisterPeersApi(net::HttpServer& server, const cluster::Cluster& cluster,
-                      const runtime::Runtime& runtime) {
-  server.Handle("GET", kPeersPath, [&cluster, &runtime](const net::Request&) {
+                      const runtime::Runtime& runtime, std::string_view prefix) {
+  server.Handle("GET", WebApiPath(prefix, "peers"), [&cluster, &runtime](const net::Request&) {
     std::map<std::string, int> owned;
     for (const nlohmann::json& t : TargetsToJson(runtime.Components(), cluster.View())) {
       ++owned[t["owner"].get<std::string>()];
     }
-    return net::Response::Json(200,
-                               PeersToJson(cluster.Members(), owned, base::Clock::Real()).dump());
+    return AllowAnyOrigin(net::Response::Json(
+        200, PeersToJson(cluster.Members(), owned, base::Clock::Real()).dump()));
   });
 }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "base/clock.h"
 #include "cluster/cluster.h"
@@ -22,15 +23,14 @@
 
 namespace starling::service {
 
-inline constexpr char kPeersPath[] = "/api/v0/web/peers";
-
 // `targets`: targets owned per member name; `clock` turns the members' monotonic last-heard
 // times into wall-clock times.
 nlohmann::json PeersToJson(const std::vector<cluster::Member>& members,
                            const std::map<std::string, int>& targets, const base::Clock& clock);
 
-// Routes kPeersPath on `server`; `cluster` and `runtime` must outlive the server's use.
+// Routes <prefix>api/v0/web/peers on `server`; `cluster` and `runtime` must outlive the
+// server's use.
 void RegisterPeersApi(net::HttpServer& server, const cluster::Cluster& cluster,
-                      const runtime::Runtime& runtime);
+                      const runtime::Runtime& runtime, std::string_view prefix = "/");
 
 }  // namespace starling::service

@@ -1,9 +1,13 @@
 #include "service/targets_api.h"
 
+#include <map>
 #include <string>
 #include <utility>
 
 #include "model/labels.h"
+#include "service/web_api.h"
+#include "syntax/value.h"
+#include "syntax/value_json.h"
 
 namespace starling::service {
 namespace {
@@ -22,6 +26,55 @@ std::optional<bool> ClusteringEnabled(const syntax::ValueObject& args) {
          enabled->second.AsBool();
 }
 
+// A discovered label set as one string, to match a target of the `targets` argument with the
+// one the component reports in its debug info.
+std::string LabelKey(const syntax::ValueObject& labels) {
+  std::string key;
+  for (const auto& [name, value] : labels) {
+    if (value.kind() != syntax::ValueKind::kString) continue;
+    key.append(name).push_back('\0');
+    key.append(value.AsString()).push_back('\0');
+  }
+  return key;
+}
+
+const syntax::Value* Field(const syntax::ValueObject& o, const char* name, syntax::ValueKind kind) {
+  auto it = o.find(name);
+  return it != o.end() && it->second.kind() == kind ? &it->second : nullptr;
+}
+
+std::string StringField(const syntax::ValueObject& o, const char* name) {
+  const syntax::Value* v = Field(o, name, syntax::ValueKind::kString);
+  return v != nullptr ? v->AsString() : "";
+}
+
+// The scrape state of each target the component scrapes here, by LabelKey of its discovered
+// labels, from the debug info's `target` list.
+std::map<std::string, nlohmann::json> ScrapeStates(const syntax::Value& debug_info) {
+  std::map<std::string, nlohmann::json> out;
+  if (debug_info.kind() != syntax::ValueKind::kObject) return out;
+  const syntax::Value* list = Field(debug_info.AsObject(), "target", syntax::ValueKind::kArray);
+  if (list == nullptr) return out;
+  for (const syntax::Value& t : list->AsArray()) {
+    if (t.kind() != syntax::ValueKind::kObject) continue;
+    const syntax::ValueObject& o = t.AsObject();
+    const syntax::Value* discovered = Field(o, "discovered_labels", syntax::ValueKind::kObject);
+    if (discovered == nullptr) continue;
+    nlohmann::json state = {{"health", StringField(o, "health")},
+                            {"lastError", StringField(o, "last_error")},
+                            {"lastScrape", StringField(o, "last_scrape")},
+                            {"lastScrapeDuration", StringField(o, "last_scrape_duration")},
+                            {"url", StringField(o, "url")}};
+    if (const syntax::Value* labels = Field(o, "labels", syntax::ValueKind::kObject)) {
+      state["labels"] = syntax::ValueToJson(*labels);
+    }
+    auto series = o.find("series");
+    if (series != o.end()) state["series"] = syntax::ValueToJson(series->second);
+    out.emplace(LabelKey(discovered->AsObject()), std::move(state));
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json TargetsToJson(const std::vector<runtime::ComponentInfo>& components,
@@ -36,6 +89,7 @@ nlohmann::json TargetsToJson(const std::vector<runtime::ComponentInfo>& componen
         targets->second.kind() != syntax::ValueKind::kArray) {
       continue;
     }
+    const std::map<std::string, nlohmann::json> states = ScrapeStates(c.debug_info);
     for (const syntax::Value& t : targets->second.AsArray()) {
       if (t.kind() != syntax::ValueKind::kObject) continue;
       std::vector<model::Label> pairs;
@@ -52,20 +106,28 @@ nlohmann::json TargetsToJson(const std::vector<runtime::ComponentInfo>& componen
                 ? std::string(view.placement->Owner(model::Labels(std::move(pairs)).NonMetaHash()))
                 : "";
       }
-      out.push_back({{"component", c.id},
-                     {"labels", std::move(labels)},
-                     {"owner", owner},
-                     {"isSelf", owner == view.self},
-                     {"clustered", *clustered}});
+      nlohmann::json entry = {{"component", c.id},
+                              {"labels", std::move(labels)},
+                              {"owner", owner},
+                              {"isSelf", owner == view.self},
+                              {"clustered", *clustered}};
+      if (owner == view.self) {
+        auto state = states.find(LabelKey(t.AsObject()));
+        entry["scrape"] = state != states.end()
+                              ? state->second
+                              : nlohmann::json{{"health", "unknown"}, {"lastError", ""}};
+      }
+      out.push_back(std::move(entry));
     }
   }
   return out;
 }
 
 void RegisterTargetsApi(net::HttpServer& server, const runtime::Runtime& runtime,
-                        const cluster::Cluster& cluster) {
-  server.Handle("GET", kTargetsPath, [&runtime, &cluster](const net::Request&) {
-    return net::Response::Json(200, TargetsToJson(runtime.Components(), cluster.View()).dump());
+                        const cluster::Cluster& cluster, std::string_view prefix) {
+  server.Handle("GET", WebApiPath(prefix, "targets"), [&runtime, &cluster](const net::Request&) {
+    return AllowAnyOrigin(
+        net::Response::Json(200, TargetsToJson(runtime.Components(), cluster.View()).dump()));
   });
 }
 

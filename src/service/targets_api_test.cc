@@ -80,5 +80,57 @@ TEST(TargetsApiTest, NobodyOwnsWhileTheClusterWaits) {
   EXPECT_EQ(j[0]["isSelf"], false);
 }
 
+TEST(TargetsApiTest, OwnTargetsCarryTheirScrapeState) {
+  std::vector<Value> targets;
+  for (int i = 0; i < 30; ++i) targets.push_back(Target("h:" + std::to_string(i)));
+  runtime::ComponentInfo c = Scrape("prometheus.scrape.a", true, targets);
+  const cluster::ClusterView view = ViewOf({"n1", "n2"}, "n1", true);
+  // The component reports one of the targets it owns as scraped, with its discovered labels.
+  std::string scraped;
+  for (const Value& t : targets) {
+    model::Labels labels{{"__address__", t.AsObject().at("__address__").AsString()}};
+    if (view.placement->Owner(labels.NonMetaHash()) == "n1") {
+      scraped = t.AsObject().at("__address__").AsString();
+      break;
+    }
+  }
+  ASSERT_FALSE(scraped.empty());
+  c.debug_info = Value::Object(
+      {{"target", Value::Array({Value::Object({
+                      {"health", Value::String("down")},
+                      {"last_error", Value::String("connection refused")},
+                      {"last_scrape", Value::String("2026-01-02T03:04:05Z")},
+                      {"last_scrape_duration", Value::String("1.5ms")},
+                      {"url", Value::String("http://" + scraped + "/metrics")},
+                      {"series", Value::Uint(7)},
+                      {"labels", Value::Object({{"instance", Value::String(scraped)}})},
+                      {"discovered_labels", Target(scraped)},
+                  })})}});
+  nlohmann::json j = TargetsToJson({c}, view);
+  ASSERT_EQ(j.size(), targets.size());
+  int own = 0;
+  for (const nlohmann::json& t : j) {
+    SCOPED_TRACE(t.dump());
+    if (!t["isSelf"].get<bool>()) {
+      EXPECT_FALSE(t.contains("scrape"));
+      continue;
+    }
+    ++own;
+    ASSERT_TRUE(t.contains("scrape"));
+    if (t["labels"]["__address__"] == scraped) {
+      EXPECT_EQ(t["scrape"]["health"], "down");
+      EXPECT_EQ(t["scrape"]["lastError"], "connection refused");
+      EXPECT_EQ(t["scrape"]["lastScrape"], "2026-01-02T03:04:05Z");
+      EXPECT_EQ(t["scrape"]["lastScrapeDuration"], "1.5ms");
+      EXPECT_EQ(t["scrape"]["series"], 7);
+      EXPECT_EQ(t["scrape"]["labels"]["instance"], scraped);
+    } else {
+      // Owned but not scraped yet.
+      EXPECT_EQ(t["scrape"]["health"], "unknown");
+    }
+  }
+  EXPECT_GT(own, 1);
+}
+
 }  // namespace
 }  // namespace starling::service

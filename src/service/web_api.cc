@@ -81,11 +81,24 @@ net::Response GetComponent(const runtime::Runtime& runtime, std::string_view id)
   return net::Response::Json(200, ComponentToJson(*info, /*with_values=*/true).dump());
 }
 
-void RegisterWebApi(net::HttpServer& server, const runtime::Runtime& runtime) {
-  server.Handle("GET", kComponentsPath,
-                [&runtime](const net::Request&) { return ListComponents(runtime); });
-  server.HandlePrefix("GET", std::string(kComponentsPath) + "/", [&runtime](const net::Request& r) {
-    return GetComponent(runtime, net::PercentDecode(r.path_suffix, false));
+std::string WebApiPath(std::string_view prefix, std::string_view endpoint) {
+  std::string path(prefix);
+  path.append("api/v0/web/").append(endpoint);
+  return path;
+}
+
+net::Response AllowAnyOrigin(net::Response r) {
+  r.headers.push_back({"Access-Control-Allow-Origin", "*"});
+  return r;
+}
+
+void RegisterWebApi(net::HttpServer& server, const runtime::Runtime& runtime,
+                    std::string_view prefix) {
+  server.Handle("GET", WebApiPath(prefix, "components"), [&runtime](const net::Request&) {
+    return AllowAnyOrigin(ListComponents(runtime));
+  });
+  server.HandlePrefix("GET", WebApiPath(prefix, "components/"), [&runtime](const net::Request& r) {
+    return AllowAnyOrigin(GetComponent(runtime, net::PercentDecode(r.path_suffix, false)));
   });
 }
 

@@ -330,7 +330,15 @@ TEST(CliRunTest, ServesHealthAndMetricsUntilSignalled) {
                              "process_cpu_seconds_total "}) {
       EXPECT_NE(metrics.body.find(std::string("\n") + name), std::string::npos) << name;
     }
-    EXPECT_EQ(HttpGet(port, "/no/such/page").status, 404);
+    // The web UI answers every other page; only unknown API paths are 404.
+    HttpReply ui = HttpGet(port, "/no/such/page");
+    EXPECT_EQ(ui.status, 200);
+    EXPECT_NE(ui.body.find("<base href=\"/\">"), std::string::npos) << ui.body;
+    EXPECT_EQ(HttpGet(port, "/api/v0/web/no/such/endpoint").status, 404);
+    EXPECT_TRUE(p.WaitForStderrLine("web UI at http://127.0.0.1:" + std::to_string(port) + "/",
+                                    std::chrono::seconds(30))
+                    .has_value())
+        << p.stderr_text();
     EXPECT_FALSE(fs::exists(storage)) << "storage.path is created only when needed";
 
     p.Signal(c.signo);
@@ -406,6 +414,41 @@ TEST(CliRunTest, ReloadsOnRequestAndOnSighup) {
   EXPECT_EQ(*code, 0) << p.stderr_text();
 }
 
+// With --server.http.ui-path-prefix the UI and its API move under the prefix, as the Agent's do.
+TEST(CliRunTest, ServesTheUiUnderItsPrefix) {
+  TempDir dir;
+  std::string config = dir.Write("ok.river", kGoodConfig);
+  Process p({"run", "--server.http.listen-addr=127.0.0.1:0", "--storage.path=" + dir.Path("data"),
+             "--server.http.ui-path-prefix=/agent", config});
+  std::optional<std::string> line =
+      p.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
+  ASSERT_TRUE(line.has_value()) << p.stderr_text();
+  int port = PortFromListenLine(*line);
+
+  HttpReply bare = HttpGet(port, "/agent");
+  EXPECT_EQ(bare.status, 302);
+  EXPECT_NE(bare.headers.find("Location: /agent/"), std::string::npos) << bare.headers;
+  for (const std::string page : {"/agent/", "/agent/clustering", "/agent/component/x.y"}) {
+    SCOPED_TRACE(page);
+    HttpReply r = HttpGet(port, page);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("<base href=\"/agent/\">"), std::string::npos) << r.body;
+  }
+  HttpReply api = HttpGet(port, "/agent/api/v0/web/components");
+  EXPECT_EQ(api.status, 200);
+  EXPECT_EQ(api.body.front(), '[');
+  // Any origin may read the API: one node's UI reads its peers'.
+  EXPECT_NE(api.headers.find("Access-Control-Allow-Origin: *"), std::string::npos) << api.headers;
+  EXPECT_EQ(HttpGet(port, "/agent/api/v0/web/peers").status, 200);
+  EXPECT_EQ(HttpGet(port, "/agent/api/v0/web/targets").status, 200);
+  // Nothing of the UI is left at the root; the agent's own endpoints stay there.
+  EXPECT_EQ(HttpGet(port, "/").status, 404);
+  EXPECT_EQ(HttpGet(port, "/api/v0/web/components").status, 404);
+  EXPECT_EQ(HttpGet(port, "/-/healthy").status, 200);
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(std::chrono::seconds(30)), 0) << p.stderr_text();
+}
+
 // With --cluster.wait-for-size, /-/ready says 503 until the cluster is big enough.
 TEST(CliRunTest, NotReadyWhileWaitingForTheCluster) {
   TempDir dir;
@@ -454,6 +497,10 @@ TEST(CliRunTest, StartupFailures) {
        {"run", "--server.http.listen-addr=127.0.0.1:0", "--cluster.enabled",
         "--cluster.join-addresses=a:1", "--cluster.discover-peers=provider=dns name=x", config},
        "at most one of --cluster.join-addresses and --cluster.discover-peers"},
+      {"bad UI path prefix",
+       {"run", "--server.http.listen-addr=127.0.0.1:0", "--server.http.ui-path-prefix=/a b",
+        config},
+       "invalid --server.http.ui-path-prefix"},
       {"bad rejoin interval",
        {"run", "--server.http.listen-addr=127.0.0.1:0", "--cluster.rejoin-interval=soon", config},
        "invalid --cluster.rejoin-interval"},

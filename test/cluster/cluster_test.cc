@@ -301,6 +301,19 @@ TEST(Cluster, ThreeNodesShareTargetsAndTheReceiverSeesEachOnce) {
     const int tid = std::stoi(t["labels"]["tid"].get<std::string>());
     EXPECT_EQ(t["owner"], owners->at(tid)) << tid;
   }
+  // Each node reports the scrape state of exactly the targets it scrapes.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        HttpReply own = h.Get(h.node("b"), "/api/v0/web/targets");
+        if (own.status != 200) return false;
+        int up = 0;
+        for (const auto& t : nlohmann::json::parse(own.body)) {
+          if (t["isSelf"] != t.contains("scrape")) return false;
+          if (t.contains("scrape") && t["scrape"]["health"] == "up") ++up;
+        }
+        return up == load.at("b");
+      },
+      60s));
   r = h.Get(h.node("c"), "/api/v0/web/peers");
   for (const auto& p : nlohmann::json::parse(r.body)) {
     EXPECT_EQ(p["targets"], load.at(p["name"].get<std::string>())) << p.dump();

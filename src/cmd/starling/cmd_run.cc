@@ -37,6 +37,7 @@
 #include "runtime/runtime.h"
 #include "service/peers_api.h"
 #include "service/targets_api.h"
+#include "service/ui.h"
 #include "service/web_api.h"
 
 namespace starling::cmd {
@@ -45,6 +46,7 @@ namespace {
 struct RunOptions {
   std::string config;
   std::string listen_addr = "127.0.0.1:12345";
+  std::string ui_prefix = "/";
   std::string storage_path = "data-agent/";
   bool disable_reporting = false;
 
@@ -295,6 +297,11 @@ int RunRun(const RunOptions& opts) {
     PrintError("invalid --server.http.listen-addr: " + listen.error().message());
     return 1;
   }
+  base::Result<std::string> ui_prefix = service::NormalizeUiPrefix(opts.ui_prefix);
+  if (!ui_prefix.ok()) {
+    PrintError("invalid --server.http.ui-path-prefix: " + ui_prefix.error().message());
+    return 1;
+  }
 
   // Cluster flags are checked before anything starts, so a typo fails fast.
   base::Result<ClusterFlags> cluster_flags = CheckClusterFlags(opts);
@@ -399,14 +406,16 @@ int RunRun(const RunOptions& opts) {
   };
   wait_hangup();
 
-  service::RegisterWebApi(server, graph);
-  service::RegisterPeersApi(server, **cluster, graph);
-  service::RegisterTargetsApi(server, graph, **cluster);
+  service::RegisterWebApi(server, graph, *ui_prefix);
+  service::RegisterPeersApi(server, **cluster, graph, *ui_prefix);
+  service::RegisterTargetsApi(server, graph, **cluster, *ui_prefix);
+  service::RegisterUi(server, service::EmbeddedUiAssets(), *ui_prefix);
   server.Handle("POST", "/-/reload", [&reload](const net::Request&) {
     if (std::optional<std::string> err = reload()) return net::Response::Text(400, *err);
     return net::Response::Text(200, "config reloaded\n");
   });
   spdlog::info("now listening for http traffic on {}", server.address());
+  spdlog::info("web UI at {}://{}{}", server.scheme(), server.address(), *ui_prefix);
 
   int signo = stopper->Wait();
   int exit_code = 0;
@@ -436,6 +445,9 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   run->add_option("config", opts->config, "Configuration file to load")->required();
   run->add_option("--server.http.listen-addr", opts->listen_addr,
                   "Address (host:port) to listen on for HTTP traffic; port 0 picks a free port")
+      ->capture_default_str();
+  run->add_option("--server.http.ui-path-prefix", opts->ui_prefix,
+                  "Path prefix to serve the web UI and its API (/api/v0/web/...) under")
       ->capture_default_str();
   run->add_option("--storage.path", opts->storage_path,
                   "Base directory where components can store data (created when first needed)")

@@ -195,6 +195,7 @@ class PrometheusScrape final : public component::Component {
       o.emplace("health",
                 syntax::Value::String(std::string(scrape::TargetHealthName(t.status.health))));
       o.emplace("labels", LabelsToObject(t.labels));
+      o.emplace("discovered_labels", LabelsToObject(t.discovered_labels));
       o.emplace("last_error", syntax::Value::String(t.status.last_error));
       o.emplace("last_scrape", syntax::Value::String(FormatTime(t.status.last_scrape)));
       o.emplace("last_scrape_duration",

@@ -4,7 +4,8 @@
 // samples to the receivers in forward_to, as Grafana Agent's prometheus.scrape (which is
 // Prometheus's scrape manager for one job). All scrape components of the process share the
 // scrape module's scheduler threads and HTTP client. Exports nothing. DebugInfo lists each
-// active target with its URL, labels, health, last error, last scrape time and duration.
+// active target with its URL, labels (final and as discovered), health, last error, last scrape
+// time and duration, and series count.
 
 #include <chrono>
 #include <cstdint>
