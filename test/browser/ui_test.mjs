@@ -2,7 +2,8 @@
 //
 // The test starts a fixture server with TARGETS scrape targets, and three agents that share
 // them (clustering on) and serve their UI under PREFIX. Each agent scrapes with its node name
-// as bearer token, so the fixture server knows which node really scrapes each target.
+// as bearer token, so the fixture server knows which node really scrapes each target. One more
+// target, at a closed port, is always down.
 //
 // Environment (set by CTest): STARLING_BIN (the binary), STARLING_UI_APP (the UI's npm build
 // tree, which has playwright-core), STARLING_SCREENSHOTS (where page screenshots go).
@@ -86,13 +87,14 @@ function startFixture() {
   );
 }
 
-function config(fixturePort) {
+function config(fixturePort, closedPort) {
   const targets = [];
   for (let i = 0; i < TARGETS; i++) {
     targets.push(
       `{"__address__" = "127.0.0.1:${fixturePort}", "__metrics_path__" = "/t/${i}", "shard" = "s${i % 3}"}`,
     );
   }
+  targets.push(`{"__address__" = "127.0.0.1:${closedPort}", "__metrics_path__" = "/down"}`);
   return `
 discovery.relabel "fixture" {
   targets = [
@@ -177,7 +179,7 @@ describe('web UI on a three-node cluster', () => {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     fixture = await startFixture();
     const configPath = path.join(dir, 'config.river');
-    fs.writeFileSync(configPath, config(fixture.port));
+    fs.writeFileSync(configPath, config(fixture.port, await freePort()));
     for (const name of NODES) agents.push(new Agent(name, await freePort(), dir));
     for (const a of agents) a.start(configPath, agents[0].port, dir);
 
@@ -320,10 +322,14 @@ describe('web UI on a three-node cluster', () => {
           state: tr.querySelector('[data-testid="target-state"]').textContent.trim(),
         })),
       );
-      assert.equal(rows.length, TARGETS);
+      assert.equal(rows.length, TARGETS + 1);
       const now = Date.now();
       const owners = new Set();
       for (const r of rows) {
+        if (r.labels.__metrics_path__ === '/down') {
+          assert.equal(r.state, 'down', 'the target at a closed port');
+          continue;
+        }
         const seen = fixture.lastScrape.get(r.labels.__metrics_path__);
         assert.ok(seen && now - seen.at < 5000, `${r.labels.__metrics_path__} is being scraped`);
         assert.equal(r.owner, seen.node, `owner of ${r.labels.__metrics_path__}`);
@@ -337,13 +343,15 @@ describe('web UI on a three-node cluster', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'targets.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
 
-    // The search narrows the table down by label.
-    await page.locator('[data-testid="targets-search"]').fill('__metrics_path__=/t/7');
-    await eventually(async () => {
-      const shown = await page.locator('[data-testid="target-row"]').evaluateAll((trs) =>
-        trs.map((tr) => JSON.parse(tr.dataset.labels).__metrics_path__));
-      assert.deepEqual(shown, ['/t/7']);
-    }, 'the search applies', 10_000);
+    // The search narrows the table down by label, or by the text of the last error.
+    for (const [search, want] of [['__metrics_path__=/t/7', ['/t/7']], ['connect', ['/down']]]) {
+      await page.locator('[data-testid="targets-search"]').fill(search);
+      await eventually(async () => {
+        const shown = await page.locator('[data-testid="target-row"]').evaluateAll((trs) =>
+          trs.map((tr) => JSON.parse(tr.dataset.labels).__metrics_path__));
+        assert.deepEqual(shown, want);
+      }, `the search for ${search} applies`, 10_000);
+    }
   });
 
   it('shows a killed node leave the peer list without a reload', async () => {

@@ -67,6 +67,7 @@ function matches(row, terms) {
     ...Object.entries(row.t.labels || {}).map(([k, v]) => `${k}=${v}`),
     row.t.component,
     row.t.owner,
+    row.scrape?.lastError || '',
   ].map((s) => String(s).toLowerCase());
   return terms.every((term) => hay.some((s) => s.includes(term)));
 }
