@@ -166,6 +166,22 @@ TEST(TextparseTest, Table) {
        "a 1 2 3\n",
        {"error: expected next entry after timestamp"}},
       {"prom invalid utf8 label", false, "a{b=\"\xff\"} 1\n", {"error: invalid UTF-8 label value"}},
+      {"prom invalid utf8 after an escape",
+       false,
+       "a{b=\"x\\\xff\"} 1\n",
+       {"error: invalid UTF-8 label value"}},
+      {"prom valid utf8 label",
+       false,
+       "a{b=\"caf\xc3\xa9 \xe2\x82\xac\"} 1\n",
+       {"series a{b=\"caf\xc3\xa9 \xe2\x82\xac\"} 1 - {__name__=\"a\", b=\"caf\xc3\xa9 "
+        "\xe2\x82\xac\"}",
+        "eof"}},
+      // Invalid bytes past the first eight-byte word and in the tail.
+      {"prom invalid utf8 help late",
+       false,
+       "# HELP a 0123456789abcdef\xff\n",
+       {"error: help text"}},
+      {"prom invalid utf8 help tail", false, "# HELP a 0123456\xc3\n", {"error: help text"}},
       // OpenMetrics 1.0.
       {"om simple", true, "a 1\n# EOF\n", {"series a 1 - {__name__=\"a\"}", "eof"}},
       {"om eof without newline", true, "# EOF", {"eof"}},

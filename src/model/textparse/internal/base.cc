@@ -1,6 +1,8 @@
 #include "model/textparse/internal/base.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -55,6 +57,12 @@ void UnescapeHelp(std::string_view raw, bool quote_escapes, std::string* out) {
 
 bool ValidUtf8(std::string_view s) {
   std::size_t i = 0;
+  // Exposition text is nearly all ASCII: skip it eight bytes at a time.
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  for (std::uint64_t word = 0; i + sizeof(word) <= s.size(); i += sizeof(word)) {
+    std::memcpy(&word, s.data() + i, sizeof(word));
+    if ((word & kHighBits) != 0) break;
+  }
   while (i < s.size()) {
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;
@@ -180,6 +188,7 @@ Status ParserBase::ScanLabels(bool allow_blanks, bool trailing_comma, std::vecto
     if (Peek() != '"') return ParseError("expected label value", got(), LineSoFar());
     ++pos_;
     std::size_t value_start = pos_;
+    unsigned char any_high = 0;  // only values with non-ASCII bytes need a UTF-8 check
     for (;;) {
       if (pos_ >= body_.size() || body_[pos_] == '\n') {
         return ParseError("unterminated label value",
@@ -191,15 +200,17 @@ Status ParserBase::ScanLabels(bool allow_blanks, bool trailing_comma, std::vecto
           pos_ = pos_ + 1;
           continue;
         }
+        any_high |= static_cast<unsigned char>(body_[pos_ + 1]);
         pos_ += 2;
         continue;
       }
       if (c == '"') break;
+      any_high |= static_cast<unsigned char>(c);
       ++pos_;
     }
     std::string_view raw = body_.substr(value_start, pos_ - value_start);
     ++pos_;  // closing quote
-    if (!ValidUtf8(raw)) {
+    if ((any_high & 0x80) != 0 && !ValidUtf8(raw)) {
       std::string m = "invalid UTF-8 label value: ";
       model::internal::AppendGoQuote(raw, &m);
       return Status::InvalidArgument(std::move(m));
