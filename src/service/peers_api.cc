@@ -32,10 +32,8 @@ nlohmann::json PeersToJson(const std::vector<cluster::Member>& members,
 void RegisterPeersApi(net::HttpServer& server, const cluster::Cluster& cluster,
                       const runtime::Runtime& runtime, std::string_view prefix) {
   server.Handle("GET", WebApiPath(prefix, "peers"), [&cluster, &runtime](const net::Request&) {
-    std::map<std::string, int> owned;
-    for (const nlohmann::json& t : TargetsToJson(runtime.Components(), cluster.View())) {
-      ++owned[t["owner"].get<std::string>()];
-    }
+    const std::map<std::string, int> owned =
+        OwnedTargetCounts(runtime.Components(), cluster.View());
     return AllowAnyOrigin(net::Response::Json(
         200, PeersToJson(cluster.Members(), owned, base::Clock::Real()).dump()));
   });

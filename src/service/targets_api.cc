@@ -75,11 +75,11 @@ std::map<std::string, nlohmann::json> ScrapeStates(const syntax::Value& debug_in
   return out;
 }
 
-}  // namespace
-
-nlohmann::json TargetsToJson(const std::vector<runtime::ComponentInfo>& components,
-                             const cluster::ClusterView& view) {
-  nlohmann::json out = nlohmann::json::array();
+// Calls f(component, target, owner, clustered) for every target (an object of labels) of every
+// cluster-aware component, with the node that owns it under `view`.
+template <typename F>
+void ForEachTarget(const std::vector<runtime::ComponentInfo>& components,
+                   const cluster::ClusterView& view, F&& f) {
   for (const runtime::ComponentInfo& c : components) {
     if (c.arguments.kind() != syntax::ValueKind::kObject) continue;
     const syntax::ValueObject& args = c.arguments.AsObject();
@@ -89,38 +89,67 @@ nlohmann::json TargetsToJson(const std::vector<runtime::ComponentInfo>& componen
         targets->second.kind() != syntax::ValueKind::kArray) {
       continue;
     }
-    const std::map<std::string, nlohmann::json> states = ScrapeStates(c.debug_info);
     for (const syntax::Value& t : targets->second.AsArray()) {
       if (t.kind() != syntax::ValueKind::kObject) continue;
-      std::vector<model::Label> pairs;
-      nlohmann::json labels = nlohmann::json::object();
-      for (const auto& [name, value] : t.AsObject()) {
-        if (value.kind() != syntax::ValueKind::kString) continue;
-        pairs.emplace_back(name, value.AsString());
-        labels[name] = value.AsString();
-      }
       std::string owner = view.self;
       if (*clustered) {
+        std::vector<model::Label> pairs;
+        for (const auto& [name, value] : t.AsObject()) {
+          if (value.kind() == syntax::ValueKind::kString)
+            pairs.emplace_back(name, value.AsString());
+        }
         owner =
             view.ready
                 ? std::string(view.placement->Owner(model::Labels(std::move(pairs)).NonMetaHash()))
                 : "";
       }
-      nlohmann::json entry = {{"component", c.id},
-                              {"labels", std::move(labels)},
-                              {"owner", owner},
-                              {"isSelf", owner == view.self},
-                              {"clustered", *clustered}};
-      if (owner == view.self) {
-        auto state = states.find(LabelKey(t.AsObject()));
-        entry["scrape"] = state != states.end()
-                              ? state->second
-                              : nlohmann::json{{"health", "unknown"}, {"lastError", ""}};
-      }
-      out.push_back(std::move(entry));
+      f(c, t.AsObject(), owner, *clustered);
     }
   }
+}
+
+}  // namespace
+
+nlohmann::json TargetsToJson(const std::vector<runtime::ComponentInfo>& components,
+                             const cluster::ClusterView& view) {
+  nlohmann::json out = nlohmann::json::array();
+  // The scrape states of the component being visited (targets come grouped by component).
+  const runtime::ComponentInfo* states_of = nullptr;
+  std::map<std::string, nlohmann::json> states;
+  ForEachTarget(components, view,
+                [&](const runtime::ComponentInfo& c, const syntax::ValueObject& target,
+                    const std::string& owner, bool clustered) {
+                  nlohmann::json labels = nlohmann::json::object();
+                  for (const auto& [name, value] : target) {
+                    if (value.kind() == syntax::ValueKind::kString) labels[name] = value.AsString();
+                  }
+                  nlohmann::json entry = {{"component", c.id},
+                                          {"labels", std::move(labels)},
+                                          {"owner", owner},
+                                          {"isSelf", owner == view.self},
+                                          {"clustered", clustered}};
+                  if (owner == view.self) {
+                    if (states_of != &c) {
+                      states = ScrapeStates(c.debug_info);
+                      states_of = &c;
+                    }
+                    auto state = states.find(LabelKey(target));
+                    entry["scrape"] = state != states.end() ? state->second
+                                                            : nlohmann::json{{"health", "unknown"},
+                                                                             {"lastError", ""}};
+                  }
+                  out.push_back(std::move(entry));
+                });
   return out;
+}
+
+std::map<std::string, int> OwnedTargetCounts(const std::vector<runtime::ComponentInfo>& components,
+                                             const cluster::ClusterView& view) {
+  std::map<std::string, int> owned;
+  ForEachTarget(components, view,
+                [&owned](const runtime::ComponentInfo&, const syntax::ValueObject&,
+                         const std::string& owner, bool) { ++owned[owner]; });
+  return owned;
 }
 
 void RegisterTargetsApi(net::HttpServer& server, const runtime::Runtime& runtime,

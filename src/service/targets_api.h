@@ -16,7 +16,9 @@
 //
 // Stateless; the runtime's and the cluster's methods are thread-safe.
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +30,10 @@ namespace starling::service {
 
 nlohmann::json TargetsToJson(const std::vector<runtime::ComponentInfo>& components,
                              const cluster::ClusterView& view);
+
+// How many of those targets each node owns, by owner name ("" while the cluster waits).
+std::map<std::string, int> OwnedTargetCounts(const std::vector<runtime::ComponentInfo>& components,
+                                             const cluster::ClusterView& view);
 
 // Routes <prefix>api/v0/web/targets on `server`; `runtime` and `cluster` must outlive the
 // server's use.

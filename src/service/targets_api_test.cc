@@ -67,6 +67,10 @@ TEST(TargetsApiTest, OwnersFollowThePlacement) {
     ++owners[t["owner"].get<std::string>()];
   }
   EXPECT_EQ(owners.size(), 3U);
+  // The counts the peers API shows: the clustered targets, plus the unclustered one on n2.
+  std::map<std::string, int> counts = owners;
+  ++counts["n2"];
+  EXPECT_EQ(OwnedTargetCounts(components, view), counts);
   EXPECT_EQ(j[50]["component"], "prometheus.scrape.b");
   EXPECT_EQ(j[50]["owner"], "n2");
   EXPECT_EQ(j[50]["clustered"], false);
