@@ -31,14 +31,16 @@ std::size_t SeriesCache::IndexSizeFor(std::size_t n) {
   return size;
 }
 
-SeriesCache::Entry* SeriesCache::Find(const SeriesKey& key) {
+SeriesCache::Entry* SeriesCache::Probe(const SeriesKey& key) {
   if (index_.empty()) return nullptr;
   const std::size_t mask = index_.size() - 1;
   for (std::size_t i = key.lo & mask;; i = (i + 1) & mask) {
     std::uint32_t slot = index_[i];
     if (slot == 0) return nullptr;
-    Entry& e = entries_[slot - 1];
-    if (e.key == key) return &e;
+    if (entries_[slot - 1].key == key) {
+      next_ = slot;
+      return &entries_[slot - 1];
+    }
   }
 }
 
@@ -52,6 +54,7 @@ SeriesCache::Entry* SeriesCache::Insert(const SeriesKey& key) {
   std::size_t i = key.lo & mask;
   while (index_[i] != 0) i = (i + 1) & mask;
   index_[i] = static_cast<std::uint32_t>(entries_.size());
+  next_ = entries_.size();
   return &entries_.back();
 }
 
@@ -68,6 +71,7 @@ void SeriesCache::Rehash(std::size_t size) {
 void SeriesCache::Clear() {
   labels_.clear();
   entries_.clear();
+  next_ = 0;
   entries_.shrink_to_fit();
   index_.clear();
   index_.shrink_to_fit();

@@ -45,7 +45,13 @@ class SeriesCache {
 
   static SeriesKey Key(std::string_view series_text);
 
-  Entry* Find(const SeriesKey& key);
+  Entry* Find(const SeriesKey& key) {
+    // Targets expose their series in the same order every scrape, and entries are kept in the
+    // order they were first seen: the entry after the last one found is usually the one wanted,
+    // and checking it first spares a random probe of the index.
+    if (next_ < entries_.size() && entries_[next_].key == key) return &entries_[next_++];
+    return Probe(key);
+  }
   // The labels kept for an entry (see has_labels), or null.
   const model::Labels* Labels(const Entry& e) const;
   void SetLabels(Entry& e, model::Labels labels);
@@ -71,6 +77,7 @@ class SeriesCache {
     }
     if (out == entries_.size()) return;
     entries_.resize(out);
+    next_ = 0;
     if (entries_.capacity() > 4 * entries_.size() + 64) entries_.shrink_to_fit();
     Rehash(IndexSizeFor(entries_.size()));
   }
@@ -83,11 +90,13 @@ class SeriesCache {
   }
 
  private:
+  Entry* Probe(const SeriesKey& key);
   static std::size_t IndexSizeFor(std::size_t n);
   void Rehash(std::size_t size);
 
   std::vector<Entry> entries_;
   std::vector<std::uint32_t> index_;  // entry index + 1; 0: empty slot
+  std::size_t next_ = 0;              // the entry after the last one found or inserted
   // Labels of the entries that have them, by key: few, so kept out of the entries.
   std::unordered_map<std::uint64_t, model::Labels> labels_;
 };

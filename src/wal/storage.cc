@@ -144,15 +144,13 @@ class Storage::AppenderImpl final : public storage::Appender {
       after = s_->wal_->End();
     }
     if (!status.ok()) {
-      for (const record::RefSample& s : samples_) s_->series_->Release(s.ref);
+      s_->series_->Release(samples_);
       Clear();
       return status;
     }
     std::int64_t max_t = std::numeric_limits<std::int64_t>::min();
-    for (const record::RefSample& s : samples_) {
-      s_->series_->Commit(s.ref, s.t, after.segment, /*logged=*/true);
-      max_t = std::max(max_t, s.t);
-    }
+    s_->series_->Commit(samples_, after.segment);
+    for (const record::RefSample& s : samples_) max_t = std::max(max_t, s.t);
     if (!samples_.empty()) s_->NoteSegmentTime(before.segment, after.segment, max_t);
     s_->samples_appended_.fetch_add(samples_.size(), std::memory_order_relaxed);
     s_->exemplars_appended_.fetch_add(exemplars_.size(), std::memory_order_relaxed);
@@ -163,7 +161,7 @@ class Storage::AppenderImpl final : public storage::Appender {
   void Rollback() override {
     if (done_) return;
     done_ = true;
-    for (const record::RefSample& s : samples_) s_->series_->Release(s.ref);
+    s_->series_->Release(samples_);
     Clear();
   }
 

@@ -140,41 +140,54 @@ SeriesSet::Entry* SeriesSet::FindEntry(RefStripe& rs, storage::SeriesRef ref) co
   return e->blob == nullptr ? nullptr : e;
 }
 
-void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
-                           const storage::LabelBatchVisitor& v) const {
+namespace {
+// ForEachByStripe's visiting order: indices sorted by stripe.
+thread_local std::vector<std::uint32_t> stripe_order;
+}  // namespace
+
+template <typename RefOf, typename F>
+void SeriesSet::ForEachByStripe(std::size_t n, RefOf&& ref_of, F&& f) const {
   // A counting sort of the indices by stripe keeps equal refs in order.
-  thread_local std::vector<std::uint32_t> order;
+  std::vector<std::uint32_t>& order = stripe_order;
   std::uint32_t start[kStripes + 1] = {};
-  for (storage::SeriesRef ref : refs) ++start[(ref & (kStripes - 1)) + 1];
+  for (std::size_t i = 0; i < n; ++i) ++start[(ref_of(i) & (kStripes - 1)) + 1];
   for (int s = 0; s < kStripes; ++s) start[s + 1] += start[s];
-  order.resize(refs.size());
+  order.resize(n);
   std::uint32_t next[kStripes];
   std::copy(start, start + kStripes, next);
-  for (std::size_t i = 0; i < refs.size(); ++i) {
-    order[next[refs[i] & (kStripes - 1)]++] = static_cast<std::uint32_t>(i);
+  for (std::size_t i = 0; i < n; ++i) {
+    order[next[ref_of(i) & (kStripes - 1)]++] = static_cast<std::uint32_t>(i);
   }
-  constexpr std::uint32_t kAhead = 8;  // entries prefetched ahead of use
   for (int s = 0; s < kStripes; ++s) {
     if (start[s] == start[s + 1]) continue;
     RefStripe& rs = ref_stripes_[s];
     std::lock_guard lock(rs.mu);
-    for (std::uint32_t k = start[s]; k < start[s + 1]; ++k) {
-      if (k + kAhead < start[s + 1]) {
-        if (const Entry* ahead = FindEntry(rs, refs[order[k + kAhead]]); ahead != nullptr) {
-          __builtin_prefetch(ahead->blob);
-        }
-      }
-      const std::size_t i = order[k];
-      const Entry* e = FindEntry(rs, refs[i]);
-      v.begin(v.ctx, i);
-      if (e != nullptr) {
-        ForEachPacked(e->blob, [&](std::uint32_t name, std::uint32_t value) {
-          v.label(v.ctx, symbols_.Get(name), symbols_.Get(value));
-        });
-      }
-      v.end(v.ctx, i, e != nullptr);
-    }
+    for (std::uint32_t k = start[s]; k < start[s + 1]; ++k) f(rs, k, order[k]);
   }
+}
+
+void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
+                           const storage::LabelBatchVisitor& v) const {
+  constexpr std::uint32_t kAhead = 8;  // entries prefetched ahead of use
+  ForEachByStripe(
+      refs.size(), [&](std::size_t i) { return refs[i]; },
+      [&](RefStripe& rs, std::uint32_t k, std::size_t i) {
+        // The series visited kAhead steps later, if it is in this stripe too.
+        if (const std::uint32_t ahead = k + kAhead; ahead < refs.size()) {
+          const storage::SeriesRef r = refs[stripe_order[ahead]];
+          if ((r & (kStripes - 1)) == (refs[i] & (kStripes - 1))) {
+            if (const Entry* e = FindEntry(rs, r); e != nullptr) __builtin_prefetch(e->blob);
+          }
+        }
+        const Entry* e = FindEntry(rs, refs[i]);
+        v.begin(v.ctx, i);
+        if (e != nullptr) {
+          ForEachPacked(e->blob, [&](std::uint32_t name, std::uint32_t value) {
+            v.label(v.ctx, symbols_.Get(name), symbols_.Get(value));
+          });
+        }
+        v.end(v.ctx, i, e != nullptr);
+      });
 }
 
 SeriesSet::Entry* SeriesSet::MakeEntry(RefStripe& rs, storage::SeriesRef ref) {
@@ -377,22 +390,26 @@ bool SeriesSet::Exists(storage::SeriesRef ref) const {
   return FindEntry(rs, ref) != nullptr;
 }
 
-void SeriesSet::Commit(storage::SeriesRef ref, std::int64_t t, int segment, bool logged) {
-  RefStripe& rs = RefStripeOf(ref);
-  std::lock_guard lock(rs.mu);
-  Entry* e = FindEntry(rs, ref);
-  if (e == nullptr) return;  // Cannot happen while the sample is pending.
-  e->last_ts = std::max(e->last_ts, t);
-  e->last_segment = std::max(e->last_segment, segment);
-  if ((e->state & kPendingMask) != 0) --e->state;
-  if (logged) e->state |= kLogged;
+void SeriesSet::Commit(std::span<const record::RefSample> samples, int segment) {
+  ForEachByStripe(
+      samples.size(), [&](std::size_t i) { return samples[i].ref; },
+      [&](RefStripe& rs, std::uint32_t, std::size_t i) {
+        Entry* e = FindEntry(rs, samples[i].ref);
+        if (e == nullptr) return;  // Cannot happen while the sample is pending.
+        e->last_ts = std::max(e->last_ts, samples[i].t);
+        e->last_segment = std::max(e->last_segment, segment);
+        if ((e->state & kPendingMask) != 0) --e->state;
+        e->state |= kLogged;
+      });
 }
 
-void SeriesSet::Release(storage::SeriesRef ref) {
-  RefStripe& rs = RefStripeOf(ref);
-  std::lock_guard lock(rs.mu);
-  Entry* e = FindEntry(rs, ref);
-  if (e != nullptr && (e->state & kPendingMask) != 0) --e->state;
+void SeriesSet::Release(std::span<const record::RefSample> samples) {
+  ForEachByStripe(
+      samples.size(), [&](std::size_t i) { return samples[i].ref; },
+      [&](RefStripe& rs, std::uint32_t, std::size_t i) {
+        Entry* e = FindEntry(rs, samples[i].ref);
+        if (e != nullptr && (e->state & kPendingMask) != 0) --e->state;
+      });
 }
 
 void SeriesSet::SeeRef(storage::SeriesRef ref) {

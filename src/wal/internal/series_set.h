@@ -22,6 +22,7 @@
 
 #include "model/labels.h"
 #include "storage/storage.h"
+#include "wal/record.h"
 
 namespace starling::wal::storage_internal {
 
@@ -91,10 +92,11 @@ class SeriesSet {
   storage::SeriesRef Find(const model::Labels& labels, std::uint64_t hash);
   bool Exists(storage::SeriesRef ref) const;
 
-  // A pending sample was logged in a segment <= `segment`; updates the newest timestamp.
-  void Commit(storage::SeriesRef ref, std::int64_t t, int segment, bool logged);
-  // A pending sample was dropped.
-  void Release(storage::SeriesRef ref);
+  // Pending samples (ref and time of each) were logged in a segment <= `segment`: updates the
+  // series' newest timestamps and marks them logged. Each ref stripe is locked once.
+  void Commit(std::span<const record::RefSample> samples, int segment);
+  // Pending samples were dropped.
+  void Release(std::span<const record::RefSample> samples);
 
   // Replay: a series record. Refs continue above the highest seen.
   void ReplaySeries(storage::SeriesRef ref, const model::Labels& labels, int segment);
@@ -173,6 +175,10 @@ class SeriesSet {
     return ref_stripes_[ref & (kStripes - 1)];
   }
   HashStripe& HashStripeOf(std::uint64_t hash) { return hash_stripes_[hash >> (64 - kStripeBits)]; }
+  // Calls f(stripe, index) for the indices 0..n-1 grouped by the stripe of ref_of(index), each
+  // stripe's lock held for its group; indices keep their order within a stripe.
+  template <typename RefOf, typename F>
+  void ForEachByStripe(std::size_t n, RefOf&& ref_of, F&& f) const;
   // Needs the ref stripe's lock. nullptr when absent.
   Entry* FindEntry(RefStripe& rs, storage::SeriesRef ref) const;
   // Needs the ref stripe's lock; the slot must be free.

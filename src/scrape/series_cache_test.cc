@@ -1,0 +1,92 @@
+#include "scrape/series_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace starling::scrape {
+namespace {
+
+std::vector<SeriesKey> Keys(int n) {
+  std::vector<SeriesKey> keys;
+  for (int i = 0; i < n; ++i)
+    keys.push_back(SeriesCache::Key("m{i=\"" + std::to_string(i) + "\"}"));
+  return keys;
+}
+
+// Fills a cache with keys[i] -> ref i + 1.
+void Fill(SeriesCache& c, const std::vector<SeriesKey>& keys) {
+  for (std::size_t i = 0; i < keys.size(); ++i) c.Insert(keys[i])->ref = i + 1;
+}
+
+TEST(SeriesCacheTest, FindsEveryKeyInAnyOrder) {
+  const std::vector<SeriesKey> keys = Keys(1000);
+  SeriesCache c;
+  Fill(c, keys);
+  ASSERT_EQ(c.size(), keys.size());
+  // The order they were inserted in, reversed, and a stride that skips around.
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_NE(c.Find(keys[i]), nullptr) << i;
+    EXPECT_EQ(c.Find(keys[i])->ref, i + 1);
+  }
+  for (std::size_t i = keys.size(); i-- > 0;) EXPECT_EQ(c.Find(keys[i])->ref, i + 1) << i;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const std::size_t i = (k * 37) % keys.size();
+    EXPECT_EQ(c.Find(keys[i])->ref, i + 1) << i;
+  }
+  EXPECT_EQ(c.Find(SeriesCache::Key("absent")), nullptr);
+}
+
+TEST(SeriesCacheTest, AnAbsentKeyAfterAHitIsNotFound) {
+  const std::vector<SeriesKey> keys = Keys(10);
+  SeriesCache c;
+  Fill(c, keys);
+  ASSERT_NE(c.Find(keys[3]), nullptr);
+  // The entry after the hit is keys[4]; a key that is not cached must not match it.
+  EXPECT_EQ(c.Find(SeriesCache::Key("m{i=\"10\"}")), nullptr);
+  EXPECT_EQ(c.Find(keys[4])->ref, 5U);
+  // After the last entry there is nothing to guess.
+  EXPECT_EQ(c.Find(keys[9])->ref, 10U);
+  EXPECT_EQ(c.Find(SeriesCache::Key("x")), nullptr);
+  EXPECT_EQ(c.Find(keys[0])->ref, 1U);
+}
+
+TEST(SeriesCacheTest, RemoveIfKeepsTheRestFindable) {
+  const std::vector<SeriesKey> keys = Keys(100);
+  SeriesCache c;
+  Fill(c, keys);
+  ASSERT_EQ(c.Find(keys[98])->ref, 99U);  // the guess now points at the last entry
+  c.RemoveIf([](const SeriesCache::Entry& e) { return e.ref % 2 == 0; });
+  EXPECT_EQ(c.size(), 50U);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    SeriesCache::Entry* e = c.Find(keys[i]);
+    if (i % 2 == 1) {
+      EXPECT_EQ(e, nullptr) << i;
+    } else {
+      ASSERT_NE(e, nullptr) << i;
+      EXPECT_EQ(e->ref, i + 1);
+    }
+  }
+  // New entries after a removal are found too, in and out of order.
+  c.Insert(SeriesCache::Key("new"))->ref = 1000;
+  EXPECT_EQ(c.Find(keys[0])->ref, 1U);
+  EXPECT_EQ(c.Find(SeriesCache::Key("new"))->ref, 1000U);
+  c.Clear();
+  EXPECT_EQ(c.Find(keys[0]), nullptr);
+  EXPECT_EQ(c.Find(SeriesCache::Key("new")), nullptr);
+}
+
+TEST(SeriesCacheTest, KeepsLabelsOnlyForEntriesThatHaveThem) {
+  SeriesCache c;
+  SeriesCache::Entry* e = c.Insert(SeriesCache::Key("a"));
+  EXPECT_EQ(c.Labels(*e), nullptr);
+  c.SetLabels(*e, model::Labels{{"__name__", "a"}});
+  ASSERT_NE(c.Labels(*e), nullptr);
+  EXPECT_EQ(c.Labels(*e)->String(), "{__name__=\"a\"}");
+  c.DropLabels(*e);
+  EXPECT_EQ(c.Labels(*e), nullptr);
+}
+
+}  // namespace
+}  // namespace starling::scrape
