@@ -128,7 +128,7 @@ void ScrapeLoop::Process(const std::shared_ptr<storage::Appendable>& appendable,
     forced = forced_error_;
   }
   UseAppendable(appendable);
-  ++attempt_;
+  attempt_ = SeriesCache::NextAttempt(attempt_);
   const std::int64_t ts = ToMillis(start);
 
   std::unique_ptr<storage::Appender> app = appendable->NewAppender();
@@ -185,7 +185,7 @@ void ScrapeLoop::EndOfRun(const std::shared_ptr<storage::Appendable>& appendable
                           base::Clock::TimePoint stale_time) {
   if (attempt_ == 0) return;
   UseAppendable(appendable);
-  ++attempt_;
+  attempt_ = SeriesCache::NextAttempt(attempt_);
   const std::int64_t ts = ToMillis(stale_time);
   std::unique_ptr<storage::Appender> app = appendable->NewAppender();
   if (base::Status s = AppendStale(*app, ts); !s.ok()) {

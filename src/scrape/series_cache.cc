@@ -26,8 +26,9 @@ void SeriesCache::DropLabels(Entry& e) {
 }
 
 std::size_t SeriesCache::IndexSizeFor(std::size_t n) {
+  // Load at most three quarters: most finds take the order hint and never probe.
   std::size_t size = 16;
-  while (size < 2 * n + 2) size *= 2;  // load at most one half
+  while (3 * size < 4 * (n + 1)) size *= 2;
   return size;
 }
 
@@ -45,7 +46,7 @@ SeriesCache::Entry* SeriesCache::Probe(const SeriesKey& key) {
 }
 
 SeriesCache::Entry* SeriesCache::Insert(const SeriesKey& key) {
-  if (2 * (entries_.size() + 1) + 2 > index_.size()) Rehash(IndexSizeFor(entries_.size() + 1));
+  if (4 * (entries_.size() + 2) > 3 * index_.size()) Rehash(IndexSizeFor(entries_.size() + 1));
   // Grow by a quarter rather than doubling: caches are long-lived and sized by the target.
   if (entries_.size() == entries_.capacity()) entries_.reserve(entries_.size() * 5 / 4 + 16);
   entries_.emplace_back();

@@ -88,5 +88,19 @@ TEST(SeriesCacheTest, KeepsLabelsOnlyForEntriesThatHaveThem) {
   EXPECT_EQ(c.Labels(*e), nullptr);
 }
 
+TEST(SeriesCacheTest, AttemptNumbersFitTheirBitsAndWrapPastZero) {
+  EXPECT_EQ(SeriesCache::NextAttempt(0), 1U);
+  EXPECT_EQ(SeriesCache::NextAttempt(41), 42U);
+  EXPECT_EQ(SeriesCache::NextAttempt(SeriesCache::kMaxAttempt), 1U);
+  SeriesCache c;
+  SeriesCache::Entry* e = c.Insert(SeriesCache::Key("a"));
+  e->seen = SeriesCache::kMaxAttempt;
+  e->ok = SeriesCache::kMaxAttempt;
+  EXPECT_EQ(e->seen, SeriesCache::kMaxAttempt);
+  EXPECT_EQ(e->ok, SeriesCache::kMaxAttempt);
+  EXPECT_EQ(e->track_staleness, 1U);
+  EXPECT_EQ(e->has_labels, 0U);
+}
+
 }  // namespace
 }  // namespace starling::scrape
