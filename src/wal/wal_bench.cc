@@ -1,4 +1,5 @@
-// Log throughput without fsync: records of several sizes appended in batches.
+// Log throughput without fsync: records of several sizes appended in batches; and the
+// record checksum alone.
 
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "wal/internal/crc32c.h"
 #include "wal/wal.h"
 
 namespace starling::wal {
@@ -53,6 +55,18 @@ BENCHMARK(BM_Log)
     ->Args({1024, 10})
     ->Args({16 * 1024, 1})
     ->Args({100 * 1024, 1});
+
+// CRC-32C of a 32 KiB page (a segment page), as the writer and every reader compute it.
+void BM_Crc32c(benchmark::State& state) {
+  const std::string page(32 * 1024, 'x');
+  const bool portable = state.range(0) == 1;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(portable ? internal::Crc32cExtendPortable(0, page.data(), page.size())
+                                      : internal::Crc32cExtend(0, page.data(), page.size()));
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * page.size()));
+}
+BENCHMARK(BM_Crc32c)->ArgName("portable")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace starling::wal

@@ -1,6 +1,11 @@
 #include "wal/internal/crc32c.h"
 
 #include <array>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace starling::wal::internal {
 namespace {
@@ -26,9 +31,36 @@ constexpr Tables MakeTables() {
 
 constexpr Tables kTables = MakeTables();
 
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) std::uint32_t Crc32cSse42(std::uint32_t crc, const void* data,
+                                                            std::size_t size) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::uint64_t c = ~crc;
+  while (size >= 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+    p += 8;
+    size -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  while (size-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+  return ~c32;
+}
+
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
 }  // namespace
 
 std::uint32_t Crc32cExtend(std::uint32_t crc, const void* data, std::size_t size) {
+#if defined(__x86_64__)
+  if (kHaveSse42) return Crc32cSse42(crc, data, size);
+#endif
+  return Crc32cExtendPortable(crc, data, size);
+}
+
+std::uint32_t Crc32cExtendPortable(std::uint32_t crc, const void* data, std::size_t size) {
   const auto* p = static_cast<const unsigned char*>(data);
   std::uint32_t c = ~crc;
   // Byte order independent: the words are assembled from bytes explicitly.

@@ -32,6 +32,19 @@ TEST(Crc32cTest, KnownVectors) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(Crc32c(c.data), c.want);
+    EXPECT_EQ(Crc32cExtendPortable(0, c.data.data(), c.data.size()), c.want);
+  }
+}
+
+TEST(Crc32cTest, HardwareAndPortableAgreeOnEveryLengthAndAlignment) {
+  std::string data;
+  for (int i = 0; i < 300; ++i) data.push_back(static_cast<char>(i * 131 + 7));
+  for (std::size_t start = 0; start < 9; ++start) {
+    for (std::size_t len = 0; start + len <= data.size(); len += 1 + len / 8) {
+      SCOPED_TRACE(testing::Message() << start << "+" << len);
+      EXPECT_EQ(Crc32cExtend(0x12345678, data.data() + start, len),
+                Crc32cExtendPortable(0x12345678, data.data() + start, len));
+    }
   }
 }
 
