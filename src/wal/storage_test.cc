@@ -416,6 +416,41 @@ TEST(StorageTest, TruncateKeepsNeededSeriesAndDeletesSegments) {
   ASSERT_TRUE(app->Commit().ok());
 }
 
+TEST(StorageTest, TruncateOfMostSeriesKeepsTheRestFindable) {
+  TempDir dir;
+  auto s = OpenOrDie(dir.path());
+  constexpr int kN = 20'000;
+  auto labels = [](int i) { return model::Labels{{"i", std::to_string(i)}, {"job", "j"}}; };
+  std::vector<storage::SeriesRef> refs;
+  {
+    auto app = s->NewAppender();
+    for (int i = 0; i < kN; ++i) refs.push_back(*app->Append(0, labels(i), 1000, i));
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  ASSERT_TRUE(s->Truncate(1, 0).ok());  // all kept; later samples go to segment 1
+  // Every 20th series stays current; the others are idle and forgotten, so the index shrinks.
+  {
+    auto app = s->NewAppender();
+    for (int i = 0; i < kN; i += 20) ASSERT_TRUE(app->Append(refs[i], {}, 2000, i).ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  ASSERT_TRUE(s->Truncate(2, 1500).ok());
+  ASSERT_EQ(s->NumSeries(), static_cast<std::size_t>(kN / 20));
+  auto app = s->NewAppender();
+  for (int i = 0; i < kN; ++i) {
+    SCOPED_TRACE(i);
+    base::Result<storage::SeriesRef> got = app->Append(0, labels(i), 3000, i);
+    ASSERT_TRUE(got.ok());
+    if (i % 20 == 0) {
+      EXPECT_EQ(*got, refs[i]);  // found by its labels
+    } else {
+      EXPECT_GT(*got, refs.back());  // created anew
+    }
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_EQ(s->NumSeries(), static_cast<std::size_t>(kN));
+}
+
 TEST(StorageTest, TruncateNeverForgetsPendingSeries) {
   TempDir dir;
   auto s = OpenOrDie(dir.path());

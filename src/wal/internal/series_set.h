@@ -165,9 +165,15 @@ class SeriesSet {
   static Slot MakeSlot(std::uint64_t hash, storage::SeriesRef ref) {
     return Slot{(hash & kTagMask) << kRefBits | ref};
   }
+  // Where a hash's probe starts in a table of `size` slots (any size up to 2^24): the tag
+  // scaled to the size, so tables need not be powers of two.
+  static std::size_t Home(std::uint64_t hash, std::size_t size) {
+    return static_cast<std::size_t>(((hash & kTagMask) * size) >> (64 - kRefBits));
+  }
+  static std::size_t NextSlot(std::size_t i, std::size_t size) { return i + 1 == size ? 0 : i + 1; }
   struct HashStripe {
     std::mutex mu;
-    std::vector<Slot> slots;  // GUARDED_BY(mu) power-of-two size or empty
+    std::vector<Slot> slots;  // GUARDED_BY(mu) empty or at least 16
     std::size_t used = 0;     // GUARDED_BY(mu)
   };
 
@@ -192,6 +198,7 @@ class SeriesSet {
   static Acquire Register(Entry* e, std::int64_t t, bool* unlogged);
   // Needs the hash stripe's lock.
   static void InsertSlot(HashStripe& hs, std::uint64_t hash, storage::SeriesRef ref);
+  static void ResizeSlots(HashStripe& hs, std::size_t size);
   static void EraseSlot(HashStripe& hs, std::uint64_t hash, storage::SeriesRef ref);
   // Needs hs's lock: the ref of series `labels` in it, or 0; also takes ref stripe locks.
   storage::SeriesRef FindLocked(HashStripe& hs, const model::Labels& labels, std::uint64_t hash);
