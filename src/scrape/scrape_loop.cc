@@ -128,7 +128,7 @@ void ScrapeLoop::Process(const std::shared_ptr<storage::Appendable>& appendable,
     forced = forced_error_;
   }
   UseAppendable(appendable);
-  attempt_ = SeriesCache::NextAttempt(attempt_);
+  ++attempt_;
   const std::int64_t ts = ToMillis(start);
 
   std::unique_ptr<storage::Appender> app = appendable->NewAppender();
@@ -161,6 +161,7 @@ void ScrapeLoop::Process(const std::shared_ptr<storage::Appendable>& appendable,
       app->Rollback();
       app = appendable->NewAppender();
     }
+    cache_.ForEach([](SeriesCache::Entry& e) { e.Set(SeriesCache::Entry::kInLastScrape, false); });
     last_success_ = attempt_;
   }
 
@@ -185,7 +186,7 @@ void ScrapeLoop::EndOfRun(const std::shared_ptr<storage::Appendable>& appendable
                           base::Clock::TimePoint stale_time) {
   if (attempt_ == 0) return;
   UseAppendable(appendable);
-  attempt_ = SeriesCache::NextAttempt(attempt_);
+  ++attempt_;
   const std::int64_t ts = ToMillis(stale_time);
   std::unique_ptr<storage::Appender> app = appendable->NewAppender();
   if (base::Status s = AppendStale(*app, ts); !s.ok()) {
@@ -202,23 +203,22 @@ void ScrapeLoop::EndOfRun(const std::shared_ptr<storage::Appendable>& appendable
 }
 
 void ScrapeLoop::ForgetAttempt() {
-  const std::uint32_t attempt = attempt_;
+  using E = SeriesCache::Entry;
   // Series first seen in a failed attempt were never delivered: forget them.
-  cache_.RemoveIf([](const SeriesCache::Entry& e) { return e.ok == 0; });
-  cache_.ForEach([attempt](SeriesCache::Entry& e) {
-    if (e.seen == attempt) e.seen = 0;
-  });
+  cache_.RemoveIf([](const E& e) { return !e.Has(E::kEverScraped); });
+  cache_.ForEach([](E& e) { e.Set(E::kSeen, false); });
 }
 
 void ScrapeLoop::CommitAttempt(bool flush) {
-  const std::uint32_t attempt = attempt_;
-  cache_.ForEach([attempt](SeriesCache::Entry& e) {
-    if (e.seen == attempt) e.ok = attempt;
+  using E = SeriesCache::Entry;
+  if (flush) cache_.RemoveIf([](const E& e) { return !e.Has(E::kSeen); });
+  cache_.ForEach([](E& e) {
+    const bool seen = e.Has(E::kSeen);
+    e.Set(E::kInLastScrape, seen);
+    if (seen) e.Set(E::kEverScraped, true);
+    e.Set(E::kSeen, false);
   });
-  if (flush) {
-    cache_.RemoveIf([attempt](const SeriesCache::Entry& e) { return e.seen != attempt; });
-  }
-  last_success_ = attempt;
+  last_success_ = attempt_;
 }
 
 base::Status ScrapeLoop::AppendStale(storage::Appender& app, std::int64_t ts) {
@@ -226,13 +226,15 @@ base::Status ScrapeLoop::AppendStale(storage::Appender& app, std::int64_t ts) {
   static const model::Labels kNoLabels;
   const double stale = storage::StaleNaN();
   base::Status err;
-  const std::uint32_t prev = last_success_;
-  const std::uint32_t attempt = attempt_;
-  cache_.ForEach([&](SeriesCache::Entry& e) {
-    if (!err.ok() || !e.track_staleness || e.ok != prev || e.seen == attempt) return;
-    const model::Labels* kept = e.ref != 0 ? nullptr : cache_.Labels(e);
+  using E = SeriesCache::Entry;
+  cache_.ForEach([&](E& e) {
+    // Stale: in the last successful scrape, not in this attempt.
+    if (!err.ok() || !e.Has(E::kTrackStaleness) || !e.Has(E::kInLastScrape) || e.Has(E::kSeen)) {
+      return;
+    }
+    const model::Labels* kept = e.ref() != 0 ? nullptr : cache_.Labels(e);
     const model::Labels& lset = kept != nullptr ? *kept : kNoLabels;
-    base::Result<storage::SeriesRef> r = app.Append(e.ref, lset, ts, stale);
+    base::Result<storage::SeriesRef> r = app.Append(e.ref(), lset, ts, stale);
     if (!r.ok()) err = r.error();
   });
   return err;
@@ -323,7 +325,7 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
                                     Counts* counts) {
   static const model::Labels kNoLabels;
   std::unique_ptr<model::textparse::Parser> p = model::textparse::New(body, content_type);
-  const std::uint32_t attempt = attempt_;
+  using E = SeriesCache::Entry;
   std::uint64_t limited = 0;
   bool sample_limit_hit = false;
   while (true) {
@@ -342,13 +344,13 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
     storage::SeriesRef ref = 0;
     const model::Labels* lset = nullptr;
     if (e != nullptr) {
-      if (e->seen == attempt) {
+      if (e->Has(E::kSeen)) {
         // The same series twice in one exposition: the later sample would collide.
         if (metrics_ != nullptr) metrics_->sample_duplicate.Inc();
         continue;
       }
-      ref = e->ref;
-      const model::Labels* kept = e->ref != 0 ? nullptr : cache_.Labels(*e);
+      ref = e->ref();
+      const model::Labels* kept = ref != 0 ? nullptr : cache_.Labels(*e);
       lset = kept != nullptr ? kept : &kNoLabels;
     } else {
       p->Metric(&scratch_);
@@ -372,17 +374,17 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
     if (!got.ok()) return got.error();
     if (e == nullptr) {
       e = cache_.Insert(key);
-      e->ref = *got;
+      e->set_ref(*got);
       if (*got == 0) cache_.SetLabels(*e, std::move(fresh));
       const model::Labels* kept = cache_.Labels(*e);
       lset = kept != nullptr ? kept : &kNoLabels;
       ++counts->series_added;
-    } else if (*got != 0 && *got != e->ref) {
-      e->ref = *got;
+    } else if (*got != 0 && *got != e->ref()) {
+      e->set_ref(*got);
       cache_.DropLabels(*e);
     }
-    e->seen = attempt;
-    e->track_staleness = !explicit_ts;
+    e->Set(E::kSeen, true);
+    e->Set(E::kTrackStaleness, !explicit_ts);
     ++counts->added;
 
     if (p->Exemplar(&exemplar_)) {
@@ -392,7 +394,7 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
       ex.has_timestamp = true;
       ex.timestamp_ms = exemplar_.timestamp.value_or(t);
       // An exemplar that does not fit is dropped without failing the scrape.
-      (void)app.AppendExemplar(e->ref, e->ref != 0 ? kNoLabels : *lset, ex);
+      (void)app.AppendExemplar(e->ref(), e->ref() != 0 ? kNoLabels : *lset, ex);
     }
   }
   if (sample_limit_hit) {

@@ -289,6 +289,16 @@ TEST(ScrapeLoopTest, FailedScrapeMarksEverythingStaleOnce) {
   auto s4 = h.Scrape("a 4\nb 4\n");
   EXPECT_EQ(Value(s4, "{__name__=\"a\", " + kTL + "}"), 4);
   EXPECT_EQ(Value(s4, "{__name__=\"scrape_series_added\", " + kTL + "}"), 0);
+  // After the recovery, a series that goes away is marked again.
+  auto s5 = h.Scrape("a 5\n");
+  EXPECT_EQ(StaleSeries(s5), std::vector<std::string>{"{__name__=\"b\", " + kTL + "}"});
+  // A series first seen in a failed attempt was never delivered: it is new when it comes back,
+  // and is not marked stale for the failure.
+  auto s6 = h.Scrape("a 6\nc 6\nb{ 6\n");
+  EXPECT_EQ(StaleSeries(s6), std::vector<std::string>{"{__name__=\"a\", " + kTL + "}"});
+  auto s7 = h.Scrape("a 7\nc 7\n");
+  EXPECT_EQ(Value(s7, "{__name__=\"scrape_series_added\", " + kTL + "}"), 1);
+  EXPECT_TRUE(StaleSeries(s7).empty());
   EXPECT_EQ(h.app->bad_appends(), 0);
 }
 

@@ -2,27 +2,34 @@
 
 #include <xxhash.h>
 
+#include "base/check.h"
+
 namespace starling::scrape {
 
 SeriesKey SeriesCache::Key(std::string_view series_text) {
   return {XXH3_64bits(series_text.data(), series_text.size())};
 }
 
+void SeriesCache::Entry::set_ref(storage::SeriesRef ref) {
+  CHECK(ref <= kRefMask) << "series ref " << ref << " does not fit in 56 bits";
+  bits_ = (bits_ & ~kRefMask) | ref;
+}
+
 const model::Labels* SeriesCache::Labels(const Entry& e) const {
-  if (!e.has_labels) return nullptr;
+  if (!e.Has(Entry::kHasLabels)) return nullptr;
   auto it = labels_.find(e.key.lo);
   return it == labels_.end() ? nullptr : &it->second;
 }
 
 void SeriesCache::SetLabels(Entry& e, model::Labels labels) {
   labels_[e.key.lo] = std::move(labels);
-  e.has_labels = true;
+  e.Set(Entry::kHasLabels, true);
 }
 
 void SeriesCache::DropLabels(Entry& e) {
-  if (!e.has_labels) return;
+  if (!e.Has(Entry::kHasLabels)) return;
   labels_.erase(e.key.lo);
-  e.has_labels = false;
+  e.Set(Entry::kHasLabels, false);
 }
 
 std::size_t SeriesCache::IndexSizeFor(std::size_t n) {

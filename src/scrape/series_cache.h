@@ -1,13 +1,13 @@
 #pragma once
 
 // SeriesCache: what a scrape loop remembers about each series of its target between scrapes,
-// keyed by a 128-bit hash of the series text as exposed (metric name and labels as written),
+// keyed by a 64-bit hash of the series text as exposed (metric name and labels as written),
 // so a series seen before costs one hash and one probe: no label parsing, no allocation.
 //
-// An entry holds the series' ref from the appendable and two iteration numbers: the scrape
-// attempt that last saw it and the last successful scrape it was part of (for staleness). The
+// An entry holds the series' ref from the appendable and a few flags: whether the current
+// attempt appended it and whether the last successful scrape had it (for staleness). The
 // series' labels are kept only when the appendable gave no ref (see storage.h: a nonzero ref
-// may be passed back with empty labels), so a cached series costs about 30 bytes.
+// may be passed back with empty labels), so a cached series costs about 22 bytes.
 //
 // Entries live in one dense vector; an open-addressing table of indices finds them. Pointers
 // to entries are valid until the next Insert, RemoveIf or Clear. Not thread-safe.
@@ -32,21 +32,30 @@ struct SeriesKey {
 
 class SeriesCache {
  public:
-  // Attempt numbers are 31 bits so that an entry is 24 bytes; NextAttempt wraps them.
-  static constexpr std::uint32_t kMaxAttempt = (std::uint32_t{1} << 31) - 1;
-  static std::uint32_t NextAttempt(std::uint32_t a) { return a >= kMaxAttempt ? 1 : a + 1; }
+  // One cached series in 16 bytes: the key, and the ref (56 bits, see storage.h) with flags.
+  class Entry {
+   public:
+    enum Flag : std::uint64_t {
+      kSeen = std::uint64_t{1} << 56,          // appended by the current attempt
+      kInLastScrape = std::uint64_t{1} << 57,  // part of the last successful scrape
+      kEverScraped = std::uint64_t{1} << 58,   // part of some successful scrape
+      // No explicit timestamps: gets staleness markers, as in Prometheus.
+      kTrackStaleness = std::uint64_t{1} << 59,
+      kHasLabels = std::uint64_t{1} << 60,  // Labels() has the series' labels
+    };
 
-  struct Entry {
     SeriesKey key;
-    storage::SeriesRef ref = 0;
-    std::uint32_t seen : 31 = 0;  // the attempt that last appended a sample of it
-    // Series with explicit timestamps get no staleness markers, as in Prometheus.
-    std::uint32_t track_staleness : 1 = 1;
-    std::uint32_t ok : 31 = 0;  // the last successful scrape it was part of; 0: none
-    // Whether Labels() has the series' labels (only kept when ref is 0).
-    std::uint32_t has_labels : 1 = 0;
+
+    storage::SeriesRef ref() const { return bits_ & kRefMask; }
+    void set_ref(storage::SeriesRef ref);
+    bool Has(Flag f) const { return (bits_ & f) != 0; }
+    void Set(Flag f, bool on) { bits_ = on ? bits_ | f : bits_ & ~std::uint64_t{f}; }
+
+   private:
+    static constexpr std::uint64_t kRefMask = (std::uint64_t{1} << 56) - 1;
+    std::uint64_t bits_ = kTrackStaleness;
   };
-  static_assert(sizeof(Entry) == 24);
+  static_assert(sizeof(Entry) == 16);
 
   static SeriesKey Key(std::string_view series_text);
 
@@ -57,7 +66,7 @@ class SeriesCache {
     if (next_ < entries_.size() && entries_[next_].key == key) return &entries_[next_++];
     return Probe(key);
   }
-  // The labels kept for an entry (see has_labels), or null.
+  // The labels kept for an entry (see kHasLabels), or null.
   const model::Labels* Labels(const Entry& e) const;
   void SetLabels(Entry& e, model::Labels labels);
   void DropLabels(Entry& e);
@@ -74,7 +83,7 @@ class SeriesCache {
     std::size_t out = 0;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       if (pred(static_cast<const Entry&>(entries_[i]))) {
-        if (entries_[i].has_labels) labels_.erase(entries_[i].key.lo);
+        if (entries_[i].Has(Entry::kHasLabels)) labels_.erase(entries_[i].key.lo);
         continue;
       }
       if (out != i) entries_[out] = entries_[i];

@@ -17,7 +17,7 @@ std::vector<SeriesKey> Keys(int n) {
 
 // Fills a cache with keys[i] -> ref i + 1.
 void Fill(SeriesCache& c, const std::vector<SeriesKey>& keys) {
-  for (std::size_t i = 0; i < keys.size(); ++i) c.Insert(keys[i])->ref = i + 1;
+  for (std::size_t i = 0; i < keys.size(); ++i) c.Insert(keys[i])->set_ref(i + 1);
 }
 
 TEST(SeriesCacheTest, FindsEveryKeyInAnyOrder) {
@@ -28,12 +28,12 @@ TEST(SeriesCacheTest, FindsEveryKeyInAnyOrder) {
   // The order they were inserted in, reversed, and a stride that skips around.
   for (std::size_t i = 0; i < keys.size(); ++i) {
     ASSERT_NE(c.Find(keys[i]), nullptr) << i;
-    EXPECT_EQ(c.Find(keys[i])->ref, i + 1);
+    EXPECT_EQ(c.Find(keys[i])->ref(), i + 1);
   }
-  for (std::size_t i = keys.size(); i-- > 0;) EXPECT_EQ(c.Find(keys[i])->ref, i + 1) << i;
+  for (std::size_t i = keys.size(); i-- > 0;) EXPECT_EQ(c.Find(keys[i])->ref(), i + 1) << i;
   for (std::size_t k = 0; k < keys.size(); ++k) {
     const std::size_t i = (k * 37) % keys.size();
-    EXPECT_EQ(c.Find(keys[i])->ref, i + 1) << i;
+    EXPECT_EQ(c.Find(keys[i])->ref(), i + 1) << i;
   }
   EXPECT_EQ(c.Find(SeriesCache::Key("absent")), nullptr);
 }
@@ -45,19 +45,19 @@ TEST(SeriesCacheTest, AnAbsentKeyAfterAHitIsNotFound) {
   ASSERT_NE(c.Find(keys[3]), nullptr);
   // The entry after the hit is keys[4]; a key that is not cached must not match it.
   EXPECT_EQ(c.Find(SeriesCache::Key("m{i=\"10\"}")), nullptr);
-  EXPECT_EQ(c.Find(keys[4])->ref, 5U);
+  EXPECT_EQ(c.Find(keys[4])->ref(), 5U);
   // After the last entry there is nothing to guess.
-  EXPECT_EQ(c.Find(keys[9])->ref, 10U);
+  EXPECT_EQ(c.Find(keys[9])->ref(), 10U);
   EXPECT_EQ(c.Find(SeriesCache::Key("x")), nullptr);
-  EXPECT_EQ(c.Find(keys[0])->ref, 1U);
+  EXPECT_EQ(c.Find(keys[0])->ref(), 1U);
 }
 
 TEST(SeriesCacheTest, RemoveIfKeepsTheRestFindable) {
   const std::vector<SeriesKey> keys = Keys(100);
   SeriesCache c;
   Fill(c, keys);
-  ASSERT_EQ(c.Find(keys[98])->ref, 99U);  // the guess now points at the last entry
-  c.RemoveIf([](const SeriesCache::Entry& e) { return e.ref % 2 == 0; });
+  ASSERT_EQ(c.Find(keys[98])->ref(), 99U);  // the guess now points at the last entry
+  c.RemoveIf([](const SeriesCache::Entry& e) { return e.ref() % 2 == 0; });
   EXPECT_EQ(c.size(), 50U);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     SeriesCache::Entry* e = c.Find(keys[i]);
@@ -65,13 +65,13 @@ TEST(SeriesCacheTest, RemoveIfKeepsTheRestFindable) {
       EXPECT_EQ(e, nullptr) << i;
     } else {
       ASSERT_NE(e, nullptr) << i;
-      EXPECT_EQ(e->ref, i + 1);
+      EXPECT_EQ(e->ref(), i + 1);
     }
   }
   // New entries after a removal are found too, in and out of order.
-  c.Insert(SeriesCache::Key("new"))->ref = 1000;
-  EXPECT_EQ(c.Find(keys[0])->ref, 1U);
-  EXPECT_EQ(c.Find(SeriesCache::Key("new"))->ref, 1000U);
+  c.Insert(SeriesCache::Key("new"))->set_ref(1000);
+  EXPECT_EQ(c.Find(keys[0])->ref(), 1U);
+  EXPECT_EQ(c.Find(SeriesCache::Key("new"))->ref(), 1000U);
   c.Clear();
   EXPECT_EQ(c.Find(keys[0]), nullptr);
   EXPECT_EQ(c.Find(SeriesCache::Key("new")), nullptr);
@@ -88,18 +88,36 @@ TEST(SeriesCacheTest, KeepsLabelsOnlyForEntriesThatHaveThem) {
   EXPECT_EQ(c.Labels(*e), nullptr);
 }
 
-TEST(SeriesCacheTest, AttemptNumbersFitTheirBitsAndWrapPastZero) {
-  EXPECT_EQ(SeriesCache::NextAttempt(0), 1U);
-  EXPECT_EQ(SeriesCache::NextAttempt(41), 42U);
-  EXPECT_EQ(SeriesCache::NextAttempt(SeriesCache::kMaxAttempt), 1U);
+TEST(SeriesCacheTest, FlagsAndRefShareAWordWithoutDisturbingEachOther) {
+  using E = SeriesCache::Entry;
+  SeriesCache c;
+  E* e = c.Insert(SeriesCache::Key("a"));
+  EXPECT_EQ(e->ref(), 0U);
+  EXPECT_TRUE(e->Has(E::kTrackStaleness));
+  for (E::Flag f : {E::kSeen, E::kInLastScrape, E::kEverScraped, E::kHasLabels}) {
+    EXPECT_FALSE(e->Has(f));
+  }
+  constexpr storage::SeriesRef kBig = (storage::SeriesRef{1} << 56) - 1;
+  e->set_ref(kBig);
+  e->Set(E::kSeen, true);
+  e->Set(E::kEverScraped, true);
+  EXPECT_EQ(e->ref(), kBig);
+  e->Set(E::kTrackStaleness, false);
+  e->set_ref(7);
+  EXPECT_EQ(e->ref(), 7U);
+  EXPECT_TRUE(e->Has(E::kSeen));
+  EXPECT_TRUE(e->Has(E::kEverScraped));
+  EXPECT_FALSE(e->Has(E::kTrackStaleness));
+  EXPECT_FALSE(e->Has(E::kInLastScrape));
+  e->Set(E::kSeen, false);
+  EXPECT_FALSE(e->Has(E::kSeen));
+  EXPECT_EQ(e->ref(), 7U);
+}
+
+TEST(SeriesCacheDeathTest, ARefBeyond56BitsIsAProgrammingError) {
   SeriesCache c;
   SeriesCache::Entry* e = c.Insert(SeriesCache::Key("a"));
-  e->seen = SeriesCache::kMaxAttempt;
-  e->ok = SeriesCache::kMaxAttempt;
-  EXPECT_EQ(e->seen, SeriesCache::kMaxAttempt);
-  EXPECT_EQ(e->ok, SeriesCache::kMaxAttempt);
-  EXPECT_EQ(e->track_staleness, 1U);
-  EXPECT_EQ(e->has_labels, 0U);
+  EXPECT_DEATH(e->set_ref(storage::SeriesRef{1} << 56), "does not fit in 56 bits");
 }
 
 }  // namespace

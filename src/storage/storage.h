@@ -7,7 +7,8 @@
 // Series references: Append returns a SeriesRef that the caller may pass back on later appends
 // of the same labels, so the appendable can skip hashing and looking up the labels. A ref is
 // only meaningful to the appendable that returned it. 0 means "no ref": the appendable finds
-// the series by its labels. An appendable that keeps no refs returns 0.
+// the series by its labels. An appendable that keeps no refs returns 0. Refs fit in 56 bits,
+// so producers that cache many of them may pack flags into the rest of the word.
 //
 // Memory: an appendable that returns a nonzero ref must accept that ref later with EMPTY labels,
 // so a producer that got a ref can drop its own copy of the series' labels. A producer must pass
