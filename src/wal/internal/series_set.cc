@@ -47,7 +47,7 @@ std::uint64_t HashLabels(const model::Labels& labels) {
 
 // ---- SymbolTable ----
 
-SymbolTable::SymbolTable() : pages_(std::make_unique<std::atomic<const char**>[]>(kMaxPages)) {}
+SymbolTable::SymbolTable() : pages_(std::make_unique<std::atomic<Slot*>[]>(kMaxPages)) {}
 
 SymbolTable::~SymbolTable() {
   for (std::size_t i = 0; i < kMaxPages; ++i) {
@@ -61,32 +61,31 @@ std::size_t SymbolTable::size() const {
 }
 
 std::string_view SymbolTable::Get(std::uint32_t id) const {
-  const char** page = pages_[id >> kPageBits].load(std::memory_order_acquire);
-  const auto* p = reinterpret_cast<const std::uint8_t*>(page[id & (kPageSize - 1)]);
+  const Slot& slot = pages_[id >> kPageBits].load(std::memory_order_acquire)[id & (kPageSize - 1)];
+  if (slot.b[0] != kLongSymbol) return {reinterpret_cast<const char*>(slot.b + 1), slot.b[0]};
   std::uint32_t len = 0;
-  p = detail::ReadPacked(p, &len);
-  return {reinterpret_cast<const char*>(p), len};
+  const char* p = nullptr;
+  std::memcpy(&len, slot.b + 4, sizeof(len));
+  std::memcpy(&p, slot.b + 8, sizeof(p));
+  return {p, len};
 }
 
 const char* SymbolTable::Store(std::string_view s) {
-  std::string packed;
-  PutPacked(static_cast<std::uint32_t>(s.size()), &packed);
-  const std::size_t need = packed.size() + s.size();
   char* dst = nullptr;
-  if (need > kChunkSize / 4) {
-    chunks_.push_back(std::make_unique<char[]>(need));
+  if (s.size() > kChunkSize / 4) {
+    chunks_.push_back(std::make_unique<char[]>(s.size()));
     dst = chunks_.back().get();
   } else {
-    if (need > chunk_left_) {
+    if (s.size() > chunk_left_) {
       chunks_.push_back(std::make_unique<char[]>(kChunkSize));
       chunk_pos_ = chunks_.back().get();
       chunk_left_ = kChunkSize;
     }
     dst = chunk_pos_;
-    chunk_pos_ += need;
-    chunk_left_ -= need;
+    chunk_pos_ += s.size();
+    chunk_left_ -= s.size();
   }
-  std::copy(s.begin(), s.end(), std::copy(packed.begin(), packed.end(), dst));
+  std::copy(s.begin(), s.end(), dst);
   return dst;
 }
 
@@ -114,13 +113,24 @@ std::uint32_t SymbolTable::Intern(std::string_view s) {
   }
   const std::uint32_t id = next_id_;
   CHECK(id < kMaxPages * kPageSize) << "symbol table full";
-  std::atomic<const char**>& page = pages_[id >> kPageBits];
-  const char** entries = page.load(std::memory_order_relaxed);
-  if (entries == nullptr) {
-    entries = new const char*[kPageSize];
-    page.store(entries, std::memory_order_release);
+  CHECK(s.size() <= std::numeric_limits<std::uint32_t>::max()) << "symbol too long";
+  std::atomic<Slot*>& page = pages_[id >> kPageBits];
+  Slot* slots = page.load(std::memory_order_relaxed);
+  if (slots == nullptr) {
+    slots = new Slot[kPageSize];
+    page.store(slots, std::memory_order_release);
   }
-  entries[id & (kPageSize - 1)] = Store(s);
+  Slot& slot = slots[id & (kPageSize - 1)];
+  if (s.size() < sizeof(slot.b)) {
+    slot.b[0] = static_cast<unsigned char>(s.size());
+    std::copy(s.begin(), s.end(), slot.b + 1);
+  } else {
+    const auto len = static_cast<std::uint32_t>(s.size());
+    const char* p = Store(s);
+    slot.b[0] = kLongSymbol;
+    std::memcpy(slot.b + 4, &len, sizeof(len));
+    std::memcpy(slot.b + 8, &p, sizeof(p));
+  }
   ++next_id_;
   index_[i] = id + 1;
   if (std::size_t{next_id_} * 4 > index_.size() * 3) Grow();

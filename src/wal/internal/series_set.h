@@ -49,12 +49,20 @@ class SymbolTable {
   static constexpr std::size_t kMaxPages = 1U << 14;
   static constexpr std::size_t kChunkSize = 64 * 1024;
 
+  // A symbol in 16 bytes: a string of up to 15 bytes inline (byte 0 its length), so reading it
+  // is one load; a longer one as its length (bytes 4..7) and a pointer (bytes 8..15), byte 0
+  // kLongSymbol.
+  struct alignas(16) Slot {
+    unsigned char b[16];
+  };
+  static constexpr unsigned char kLongSymbol = 0xFF;
+
   const char* Store(std::string_view s);  // needs mu_
   void Grow();                            // needs mu_
 
   mutable std::mutex mu_;
-  // id -> the string, stored as a varint length and its bytes. Pages never move.
-  std::unique_ptr<std::atomic<const char**>[]> pages_;
+  // id -> its slot. Pages never move.
+  std::unique_ptr<std::atomic<Slot*>[]> pages_;
   std::uint32_t next_id_ = 0;                    // GUARDED_BY(mu_)
   std::vector<std::uint32_t> index_;             // GUARDED_BY(mu_) id+1 per slot, 0 = empty
   std::vector<std::unique_ptr<char[]>> chunks_;  // GUARDED_BY(mu_)
