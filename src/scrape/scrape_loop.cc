@@ -40,6 +40,14 @@ std::string_view TruncateRunes(std::string_view s, int n) {
   return s.substr(0, pos);
 }
 
+// Whether an append of a cached ref without labels failed because the appendable no longer
+// knows the ref (see storage.h: it may forget series).
+bool Forgotten(const base::Result<storage::SeriesRef>& got, storage::SeriesRef ref,
+               const model::Labels& labels) {
+  return !got.ok() && ref != 0 && labels.Empty() &&
+         got.error().code() == base::StatusCode::kNotFound;
+}
+
 }  // namespace
 
 ScrapeMetrics::ScrapeMetrics(base::MetricsRegistry& registry)
@@ -235,7 +243,8 @@ base::Status ScrapeLoop::AppendStale(storage::Appender& app, std::int64_t ts) {
     const model::Labels* kept = e.ref() != 0 ? nullptr : cache_.Labels(e);
     const model::Labels& lset = kept != nullptr ? *kept : kNoLabels;
     base::Result<storage::SeriesRef> r = app.Append(e.ref(), lset, ts, stale);
-    if (!r.ok()) err = r.error();
+    // A series the appendable forgot has been idle too long to need a marker.
+    if (!r.ok() && !Forgotten(r, e.ref(), lset)) err = r.error();
   });
   return err;
 }
@@ -371,6 +380,22 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
       continue;
     }
     base::Result<storage::SeriesRef> got = app.Append(ref, *lset, t, sv.value);
+    if (Forgotten(got, ref, *lset)) {
+      // The appendable dropped the series (a WAL forgets series idle past its keepalive, which
+      // a long scrape interval can exceed): append it by its labels again.
+      p->Metric(&scratch_);
+      BuildSeriesLabels(scratch_, &fresh);
+      lset = &fresh;
+      got = app.Append(0, fresh, t, sv.value);
+      if (got.ok()) {
+        e->set_ref(*got);
+        if (*got == 0) {
+          cache_.SetLabels(*e, fresh);  // a copy, on a rare path: fresh stays lset
+        } else {
+          cache_.DropLabels(*e);
+        }
+      }
+    }
     if (!got.ok()) return got.error();
     if (e == nullptr) {
       e = cache_.Insert(key);
@@ -418,6 +443,7 @@ base::Status ScrapeLoop::AddReportSample(storage::Appender& app, std::size_t i, 
   ReportSeries& r = report_[i];
   base::Result<storage::SeriesRef> got =
       app.Append(r.ref, r.ref != 0 ? kNoLabels : r.labels, ts, v);
+  if (Forgotten(got, r.ref, kNoLabels)) got = app.Append(0, r.labels, ts, v);
   if (!got.ok()) return got.error();
   r.ref = *got;
   return base::Status::Ok();

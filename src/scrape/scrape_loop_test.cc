@@ -302,6 +302,25 @@ TEST(ScrapeLoopTest, FailedScrapeMarksEverythingStaleOnce) {
   EXPECT_EQ(h.app->bad_appends(), 0);
 }
 
+TEST(ScrapeLoopTest, SeriesTheAppendableForgotAreAppendedByLabelsAgain) {
+  // A WAL forgets series idle for longer than its keepalive, which a scrape interval can
+  // exceed: cached refs then come back NotFound.
+  LoopHarness h;
+  h.Scrape("a 1\nb 1\n");
+  h.app->ForgetAll();
+  auto s2 = h.Scrape("a 2\n");
+  EXPECT_EQ(Value(s2, "{__name__=\"a\", " + kTL + "}"), 2);
+  EXPECT_EQ(Value(s2, "{__name__=\"up\", " + kTL + "}"), 1);
+  EXPECT_EQ(h.loop.Status().health, TargetHealth::kUp) << h.loop.Status().last_error;
+  EXPECT_TRUE(StaleSeries(s2).empty());  // b is gone from the appendable too: no marker
+  // The new refs are cached: the next scrape appends by ref alone.
+  const int with_labels = h.app->appends_with_labels();
+  auto s3 = h.Scrape("a 3\n");
+  EXPECT_EQ(Value(s3, "{__name__=\"a\", " + kTL + "}"), 3);
+  EXPECT_EQ(h.app->appends_with_labels(), with_labels);
+  EXPECT_EQ(h.app->bad_appends(), 0);
+}
+
 TEST(ScrapeLoopTest, EndOfRun) {
   LoopHarness h;
   h.loop.EndOfRun(h.app, h.clock.Now());  // never scraped: nothing

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,15 @@ class RecordingAppendable final : public storage::Appendable {
     std::lock_guard<std::mutex> lock(mu_);
     return with_labels_;
   }
+  // Forgets every series, as a WAL does with idle ones: their refs appended without labels
+  // get NotFound, and appending their labels issues new refs.
+  void ForgetAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [ref, labels] : by_ref_) forgotten_.insert(ref);
+    by_ref_.clear();
+    refs_.clear();
+    next_ref_base_ += 1000;
+  }
   // Appends of a ref this appendable never issued, or without labels and ref.
   int bad_appends() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -68,6 +78,10 @@ class RecordingAppendable final : public storage::Appendable {
       std::lock_guard<std::mutex> lock(a_->mu_);
       model::Labels l = labels;
       if (!labels.Empty()) ++a_->with_labels_;
+      if (ref != 0 && labels.Empty() && a_->forgotten_.contains(ref)) {
+        return base::Status::NotFound("unknown series ref " + std::to_string(ref) +
+                                      " appended without labels");
+      }
       if (ref != 0) {
         auto it = a_->by_ref_.find(ref);
         if (it == a_->by_ref_.end() || (!labels.Empty() && labels != it->second)) {
@@ -81,7 +95,7 @@ class RecordingAppendable final : public storage::Appendable {
       pending_.push_back({l, ts, v});
       if (!a_->issue_refs_) return storage::SeriesRef{0};
       if (ref != 0) return ref;
-      auto [it, inserted] = a_->refs_.emplace(l, a_->refs_.size() + 1);
+      auto [it, inserted] = a_->refs_.emplace(l, a_->next_ref_base_ + a_->refs_.size() + 1);
       a_->by_ref_.emplace(it->second, l);
       return it->second;
     }
@@ -110,6 +124,8 @@ class RecordingAppendable final : public storage::Appendable {
   std::vector<Sample> samples_;                         // guarded by mu_
   std::map<model::Labels, storage::SeriesRef> refs_;    // guarded by mu_
   std::map<storage::SeriesRef, model::Labels> by_ref_;  // guarded by mu_
+  std::set<storage::SeriesRef> forgotten_;              // guarded by mu_
+  storage::SeriesRef next_ref_base_ = 0;                // guarded by mu_
   int commits_ = 0;                                     // guarded by mu_
   int rollbacks_ = 0;                                   // guarded by mu_
   int with_labels_ = 0;                                 // guarded by mu_

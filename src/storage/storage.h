@@ -12,7 +12,9 @@
 //
 // Memory: an appendable that returns a nonzero ref must accept that ref later with EMPTY labels,
 // so a producer that got a ref can drop its own copy of the series' labels. A producer must pass
-// the labels whenever it has no ref (ref 0).
+// the labels whenever it has no ref (ref 0). An appendable may forget a series (a WAL drops
+// idle ones) and never reuses its ref: appended later without labels, that ref gets NotFound,
+// and the producer appends the labels again.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,6 @@
-// End-to-end test of a component pipeline in the starling binary: discovery.file feeding
-// discovery.relabel, observed through the component web API while files and the config change.
+// End-to-end tests of component pipelines in the starling binary, observed through the
+// component web API: discovery.file feeding discovery.relabel while files and the config
+// change, and prometheus.scrape into a WAL that forgets idle series between scrapes.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -164,6 +165,82 @@ TEST(PipelineTest, DiscoveryFileThroughRelabelFollowsFilesAndSurvivesBadReloads)
     got = WaitForOutput(port, {{address, "qa"}});
     EXPECT_EQ(got, (Pairs{{address, "qa"}})) << Printed(got);
   }
+
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(30s);
+  ASSERT_TRUE(code.has_value()) << "did not exit after SIGTERM";
+  EXPECT_EQ(*code, 0) << p.stderr_text();
+}
+
+// Whether `dir` holds a WAL checkpoint (written by each truncation that drops segments).
+bool HasCheckpoint(const fs::path& dir) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory() && it->path().filename().string().starts_with("checkpoint.")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(PipelineTest, ScrapesKeepWorkingWhenTheWalForgetsSeriesBetweenScrapes) {
+  // Truncations every second forget series idle for over a second, and each scrape comes three
+  // seconds after the last: every scrape finds its cached series gone from the WAL.
+  TempDir dir;
+  const int port = FreePort();
+  const int closed = FreePort();  // nothing listens: samples stay in the WAL until max keepalive
+  const std::string config =
+      dir.Write("config.river",
+                "prometheus.scrape \"self\" {\n"
+                "  targets         = [{\"__address__\" = \"127.0.0.1:" +
+                    std::to_string(port) +
+                    "\"}]\n"
+                    "  scrape_interval = \"3s\"\n"
+                    "  scrape_timeout  = \"2s\"\n"
+                    "  forward_to      = [prometheus.remote_write.rw.receiver]\n"
+                    "}\n"
+                    "prometheus.remote_write \"rw\" {\n"
+                    "  endpoint {\n"
+                    "    url = \"http://127.0.0.1:" +
+                    std::to_string(closed) +
+                    "/api/v1/write\"\n"
+                    "  }\n"
+                    "  wal {\n"
+                    "    truncate_frequency = \"1s\"\n"
+                    "    min_keepalive_time = \"1s\"\n"
+                    "    max_keepalive_time = \"2s\"\n"
+                    "  }\n"
+                    "}\n");
+  Process p({"run", "--server.http.listen-addr=127.0.0.1:" + std::to_string(port), "--storage.path",
+             dir.Path("data"), config});
+  ASSERT_TRUE(p.WaitForStderrLine("listening for http traffic", 60s).has_value())
+      << p.stderr_text();
+
+  // The target's state, polled until three scrapes have come after the first checkpoint.
+  std::vector<std::string> scrapes;  // last_scrape values after the checkpoint, distinct
+  std::string last_health;
+  std::string last_error;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (scrapes.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    p.WaitForStderrLine("\x01", 1ms);  // keeps the log pipe drained
+    if (!HasCheckpoint(dir.Path("data"))) continue;
+    HttpReply r = HttpGet(port, "/api/v0/web/components/prometheus.scrape.self");
+    if (r.status != 200) continue;
+    json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("debugInfo")) continue;
+    const json& targets = j["debugInfo"]["target"];
+    if (!targets.is_array() || targets.size() != 1) continue;
+    const std::string when = targets[0].value("last_scrape", "");
+    if (targets[0].value("health", "") == "unknown") continue;  // not scraped yet
+    if (when.empty() || (!scrapes.empty() && scrapes.back() == when)) continue;
+    scrapes.push_back(when);
+    last_health = targets[0].value("health", "");
+    last_error = targets[0].value("last_error", "");
+    EXPECT_EQ(last_health, "up") << "scrape at " << when << ": " << last_error;
+  }
+  ASSERT_EQ(scrapes.size(), 3U) << "scrapes seen after the first checkpoint\n" << p.stderr_text();
+  EXPECT_EQ(last_error, "");
 
   p.Signal(SIGTERM);
   std::optional<int> code = p.Wait(30s);
