@@ -244,35 +244,42 @@ const std::uint8_t* SeriesSet::StoreBlob(Arena& arena, std::string_view blob) {
   return dst;
 }
 
-std::size_t SeriesSet::BlobSize(const std::uint8_t* blob) {
+std::uint32_t SeriesSet::BlobLabels(const std::uint8_t* blob) const {
+  std::uint32_t schema = 0;
+  detail::ReadPacked(blob, &schema);
   std::uint32_t n = 0;
-  const std::uint8_t* p = detail::ReadPacked(blob, &n);
+  detail::ReadPacked(reinterpret_cast<const std::uint8_t*>(schemas_.Get(schema).data()), &n);
+  return n;
+}
+
+std::size_t SeriesSet::BlobSize(const std::uint8_t* blob) const {
+  std::uint32_t schema = 0;
+  const std::uint8_t* p = detail::ReadPacked(blob, &schema);
+  const std::uint32_t n = BlobLabels(blob);
   std::uint32_t ignored = 0;
-  for (std::uint32_t i = 0; i < 2 * n; ++i) p = detail::ReadPacked(p, &ignored);
+  for (std::uint32_t i = 0; i < n; ++i) p = detail::ReadPacked(p, &ignored);
   return static_cast<std::size_t>(p - blob);
 }
 
 void SeriesSet::PackLabels(const model::Labels& labels, std::string* out) {
+  thread_local std::string names;
+  names.clear();
+  PutPacked(static_cast<std::uint32_t>(labels.Size()), &names);
+  for (const model::Label& l : labels) PutPacked(symbols_.Intern(l.first), &names);
   out->clear();
-  PutPacked(static_cast<std::uint32_t>(labels.Size()), out);
-  for (const model::Label& l : labels) {
-    PutPacked(symbols_.Intern(l.first), out);
-    PutPacked(symbols_.Intern(l.second), out);
-  }
+  PutPacked(schemas_.Intern(names), out);
+  for (const model::Label& l : labels) PutPacked(symbols_.Intern(l.second), out);
 }
 
 bool SeriesSet::BlobEquals(const std::uint8_t* blob, const model::Labels& labels) const {
-  std::uint32_t n = 0;
-  const std::uint8_t* p = detail::ReadPacked(blob, &n);
-  if (n != labels.Size()) return false;
-  for (const model::Label& l : labels) {
-    std::uint32_t name = 0;
-    std::uint32_t value = 0;
-    p = detail::ReadPacked(p, &name);
-    p = detail::ReadPacked(p, &value);
-    if (symbols_.Get(name) != l.first || symbols_.Get(value) != l.second) return false;
-  }
-  return true;
+  if (BlobLabels(blob) != labels.Size()) return false;
+  auto it = labels.begin();
+  bool equal = true;
+  ForEachPacked(blob, [&](std::uint32_t name, std::uint32_t value) {
+    equal = equal && symbols_.Get(name) == it->first && symbols_.Get(value) == it->second;
+    ++it;
+  });
+  return equal;
 }
 
 model::Labels SeriesSet::Unpack(const std::uint8_t* blob) const {
@@ -525,9 +532,7 @@ bool SeriesSet::EncodeAll(std::size_t max_bytes,
             if (buf.empty()) record::BeginSeries(&buf);
             const storage::SeriesRef ref =
                 ((page << kPageBits | slot) << kStripeBits) | static_cast<std::size_t>(stripe);
-            std::uint32_t n = 0;
-            detail::ReadPacked(e.blob, &n);
-            record::AppendSeriesHeader(ref, n, &buf);
+            record::AppendSeriesHeader(ref, BlobLabels(e.blob), &buf);
             ForEachPacked(e.blob, [&](std::uint32_t name, std::uint32_t value) {
               record::AppendLabel(symbols_.Get(name), symbols_.Get(value), &buf);
             });

@@ -1,14 +1,15 @@
 #pragma once
 
 // The in-memory series of wal::Storage, built to be small: label names and values are interned
-// once in a SymbolTable, each series keeps its labels as a varint-packed list of symbol ids in a
-// per-stripe arena plus a 24-byte entry in ref-indexed pages, and the labels -> ref index is an
-// open-addressing table of (hash, ref) pairs.
+// once in a SymbolTable, and so is each distinct set of label names (a schema). A series keeps
+// its schema id and its values' symbol ids, varint-packed, in a per-stripe arena, plus a
+// 24-byte entry in ref-indexed pages; the labels -> ref index is an open-addressing table of
+// (hash, ref) pairs.
 //
 // Locking: 32 hash stripes (by the top bits of the labels hash) guard the index, 32 ref stripes
 // (by ref modulo 32) guard the entries and label blobs. A thread holding a hash stripe may take a
-// ref stripe, never the other way round. The symbol table has its own mutex for interning;
-// reading a symbol needs no lock (see SymbolTable::Get).
+// ref stripe, never the other way round. The symbol tables have their own mutexes for
+// interning; reading a symbol needs no lock (see SymbolTable::Get).
 
 #include <atomic>
 #include <cstdint>
@@ -199,7 +200,12 @@ class SeriesSet {
   Entry* MakeEntry(RefStripe& rs, storage::SeriesRef ref);
   void FreeEntry(RefStripe& rs, storage::SeriesRef ref, Entry* e);
   static const std::uint8_t* StoreBlob(Arena& arena, std::string_view blob);
-  static std::size_t BlobSize(const std::uint8_t* blob);
+  // A blob is the varint id of its schema (the label count and the names' symbol ids, packed
+  // as varints and interned in schemas_: series share a few sets of names), then the values'
+  // symbol ids. Names cost a series nothing beyond its schema id.
+  std::size_t BlobSize(const std::uint8_t* blob) const;
+  // The number of labels in a blob.
+  std::uint32_t BlobLabels(const std::uint8_t* blob) const;
   void PackLabels(const model::Labels& labels, std::string* out);
   bool BlobEquals(const std::uint8_t* blob, const model::Labels& labels) const;
   model::Labels Unpack(const std::uint8_t* blob) const;
@@ -211,10 +217,12 @@ class SeriesSet {
   // Needs hs's lock: the ref of series `labels` in it, or 0; also takes ref stripe locks.
   storage::SeriesRef FindLocked(HashStripe& hs, const model::Labels& labels, std::uint64_t hash);
 
+  // Calls f(name id, value id) for each label of a blob.
   template <typename F>
-  static void ForEachPacked(const std::uint8_t* blob, F&& f);
+  void ForEachPacked(const std::uint8_t* blob, F&& f) const;
 
   SymbolTable symbols_;
+  SymbolTable schemas_;
   mutable RefStripe ref_stripes_[kStripes];
   HashStripe hash_stripes_[kStripes];
   std::atomic<std::uint64_t> last_ref_{0};
@@ -236,13 +244,16 @@ inline const std::uint8_t* ReadPacked(const std::uint8_t* p, std::uint32_t* v) {
 }  // namespace detail
 
 template <typename F>
-void SeriesSet::ForEachPacked(const std::uint8_t* blob, F&& f) {
+void SeriesSet::ForEachPacked(const std::uint8_t* blob, F&& f) const {
+  std::uint32_t schema = 0;
+  const std::uint8_t* p = detail::ReadPacked(blob, &schema);
+  const auto* q = reinterpret_cast<const std::uint8_t*>(schemas_.Get(schema).data());
   std::uint32_t n = 0;
-  const std::uint8_t* p = detail::ReadPacked(blob, &n);
+  q = detail::ReadPacked(q, &n);
   for (std::uint32_t i = 0; i < n; ++i) {
     std::uint32_t name = 0;
     std::uint32_t value = 0;
-    p = detail::ReadPacked(p, &name);
+    q = detail::ReadPacked(q, &name);
     p = detail::ReadPacked(p, &value);
     f(name, value);
   }
