@@ -5,11 +5,15 @@
 // HTTPS with mutual TLS, since cluster peers gossip over it (as in Alloy, where cluster TLS
 // needs the HTTP server's TLS).
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -395,6 +399,19 @@ int RunRun(const RunOptions& opts) {
     spdlog::info("config reloaded");
     return std::nullopt;
   };
+  // Series tables and vectors grow by steps and free the blocks they outgrow; glibc keeps freed
+  // memory inside its arenas until asked, so hand it back to the system now and then.
+  boost::asio::steady_timer trim(pool.context());
+  std::function<void()> schedule_trim = [&trim, &schedule_trim] {
+    trim.expires_after(std::chrono::seconds(30));
+    trim.async_wait([&schedule_trim](const boost::system::error_code& ec) {
+      if (ec) return;
+      malloc_trim(0);
+      schedule_trim();
+    });
+  };
+  schedule_trim();
+
   boost::asio::signal_set hangup(pool.context(), SIGHUP);
   std::function<void()> wait_hangup = [&hangup, &reload, &wait_hangup] {
     hangup.async_wait([&reload, &wait_hangup](const boost::system::error_code& ec, int) {
@@ -430,6 +447,7 @@ int RunRun(const RunOptions& opts) {
   server.Stop();
   boost::system::error_code ignored;
   hangup.cancel(ignored);
+  trim.cancel();
   pool.Stop();
   graph.Stop();
   spdlog::info("shutdown complete");
