@@ -281,13 +281,6 @@ constexpr char kGoodConfig[] = R"(logging {
 }
 )";
 
-int PortFromListenLine(const std::string& line) {
-  const std::string marker = "listening for http traffic on 127.0.0.1:";
-  std::size_t at = line.find(marker);
-  if (at == std::string::npos) return 0;
-  return std::atoi(line.c_str() + at + marker.size());
-}
-
 TEST(CliRunTest, ServesHealthAndMetricsUntilSignalled) {
   TempDir dir;
   std::string config = dir.Write("config.river", kGoodConfig);
@@ -304,11 +297,8 @@ TEST(CliRunTest, ServesHealthAndMetricsUntilSignalled) {
     SCOPED_TRACE(c.name);
     std::string storage = dir.Path("data");
     Process p({"run", c.listen_flag, "--storage.path", storage, config});
-    std::optional<std::string> line =
-        p.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
-    ASSERT_TRUE(line.has_value()) << p.stderr_text();
-    int port = PortFromListenLine(*line);
-    ASSERT_GT(port, 0) << *line;
+    int port = p.WaitForHttpPort(std::chrono::seconds(60));
+    ASSERT_GT(port, 0) << p.stderr_text();
 
     HttpReply ready;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -383,11 +373,8 @@ TEST(CliRunTest, ReloadsOnRequestAndOnSighup) {
   TempDir dir;
   std::string config = dir.Write("config.river", kGoodConfig);
   Process p({"run", "--server.http.listen-addr=127.0.0.1:0", config});
-  std::optional<std::string> line =
-      p.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
-  ASSERT_TRUE(line.has_value()) << p.stderr_text();
-  int port = PortFromListenLine(*line);
-  ASSERT_GT(port, 0) << *line;
+  int port = p.WaitForHttpPort(std::chrono::seconds(60));
+  ASSERT_GT(port, 0) << p.stderr_text();
 
   HttpReply ok = HttpRequest(port, "POST", "/-/reload");
   EXPECT_EQ(ok.status, 200) << ok.body;
@@ -420,10 +407,8 @@ TEST(CliRunTest, ServesTheUiUnderItsPrefix) {
   std::string config = dir.Write("ok.river", kGoodConfig);
   Process p({"run", "--server.http.listen-addr=127.0.0.1:0", "--storage.path=" + dir.Path("data"),
              "--server.http.ui-path-prefix=/agent", config});
-  std::optional<std::string> line =
-      p.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
-  ASSERT_TRUE(line.has_value()) << p.stderr_text();
-  int port = PortFromListenLine(*line);
+  int port = p.WaitForHttpPort(std::chrono::seconds(60));
+  ASSERT_GT(port, 0) << p.stderr_text();
 
   HttpReply bare = HttpGet(port, "/agent");
   EXPECT_EQ(bare.status, 302);
@@ -456,10 +441,8 @@ TEST(CliRunTest, NotReadyWhileWaitingForTheCluster) {
   Process p({"run", "--server.http.listen-addr=127.0.0.1:0", "--storage.path=" + dir.Path("data"),
              "--cluster.enabled", "--cluster.node-name=solo",
              "--cluster.advertise-address=127.0.0.1:1", "--cluster.wait-for-size=2", config});
-  std::optional<std::string> line =
-      p.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
-  ASSERT_TRUE(line.has_value()) << p.stderr_text();
-  int port = PortFromListenLine(*line);
+  int port = p.WaitForHttpPort(std::chrono::seconds(60));
+  ASSERT_GT(port, 0) << p.stderr_text();
   HttpReply r = HttpGet(port, "/-/ready");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body, "Starling is not ready.\n");
@@ -517,10 +500,8 @@ TEST(CliRunTest, PortInUseFails) {
   TempDir dir;
   std::string config = dir.Write("ok.river", kGoodConfig);
   Process first({"run", "--server.http.listen-addr=127.0.0.1:0", config});
-  std::optional<std::string> line =
-      first.WaitForStderrLine("listening for http traffic", std::chrono::seconds(60));
-  ASSERT_TRUE(line.has_value()) << first.stderr_text();
-  int port = PortFromListenLine(*line);
+  int port = first.WaitForHttpPort(std::chrono::seconds(60));
+  ASSERT_GT(port, 0) << first.stderr_text();
   RunResult second =
       RunStarling({"run", "--server.http.listen-addr=127.0.0.1:" + std::to_string(port), config});
   EXPECT_EQ(second.exit_code, 1);

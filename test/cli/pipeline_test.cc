@@ -31,13 +31,6 @@ using namespace std::chrono_literals;
 
 using base::testing::TempDir;
 
-int PortFromListenLine(const std::string& line) {
-  const std::string marker = "listening for http traffic on 127.0.0.1:";
-  std::size_t at = line.find(marker);
-  if (at == std::string::npos) return 0;
-  return std::atoi(line.c_str() + at + marker.size());
-}
-
 using Pairs = std::vector<std::pair<std::string, std::string>>;  // (__address__, environment)
 
 // The (address, environment) of each target in discovery.relabel.r's `output`, sorted; nullopt
@@ -113,10 +106,8 @@ TEST(PipelineTest, DiscoveryFileThroughRelabelFollowsFilesAndSurvivesBadReloads)
   std::string config = dir.Write("config.river", Config(targets, ""));
   Process p(
       {"run", "--server.http.listen-addr=127.0.0.1:0", "--storage.path", dir.Path("data"), config});
-  std::optional<std::string> line = p.WaitForStderrLine("listening for http traffic", 60s);
-  ASSERT_TRUE(line.has_value()) << p.stderr_text();
-  int port = PortFromListenLine(*line);
-  ASSERT_GT(port, 0) << *line;
+  int port = p.WaitForHttpPort(60s);
+  ASSERT_GT(port, 0) << p.stderr_text();
 
   // The list endpoint shows both components and the edge between them.
   HttpReply list = HttpGet(port, "/api/v0/web/components");
@@ -213,8 +204,7 @@ TEST(PipelineTest, ScrapesKeepWorkingWhenTheWalForgetsSeriesBetweenScrapes) {
                     "}\n");
   Process p({"run", "--server.http.listen-addr=127.0.0.1:" + std::to_string(port), "--storage.path",
              dir.Path("data"), config});
-  ASSERT_TRUE(p.WaitForStderrLine("listening for http traffic", 60s).has_value())
-      << p.stderr_text();
+  ASSERT_EQ(p.WaitForHttpPort(60s), port) << p.stderr_text();
 
   // The target's state, polled until three scrapes have come after the first checkpoint.
   std::vector<std::string> scrapes;  // last_scrape values after the checkpoint, distinct
@@ -223,7 +213,7 @@ TEST(PipelineTest, ScrapesKeepWorkingWhenTheWalForgetsSeriesBetweenScrapes) {
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (scrapes.size() < 3 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(200ms);
-    p.WaitForStderrLine("\x01", 1ms);  // keeps the log pipe drained
+    p.DrainStderr();
     if (!HasCheckpoint(dir.Path("data"))) continue;
     HttpReply r = HttpGet(port, "/api/v0/web/components/prometheus.scrape.self");
     if (r.status != 200) continue;

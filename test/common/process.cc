@@ -214,6 +214,21 @@ std::optional<std::string> Process::WaitForStderrLine(const std::string& needle,
   }
 }
 
+int Process::WaitForHttpPort(std::chrono::milliseconds timeout) {
+  const std::string marker = "listening for http traffic on 127.0.0.1:";
+  std::optional<std::string> line = WaitForStderrLine(marker, timeout);
+  if (!line.has_value()) return 0;
+  return std::atoi(line->c_str() + line->find(marker) + marker.size());
+}
+
+void Process::DrainStderr() {
+  std::size_t before = 0;
+  do {
+    before = err_.size();
+    ReadAvailable(0);
+  } while (!eof_ && err_.size() != before);
+}
+
 void Process::Signal(int signo) {
   if (!exit_code_.has_value()) kill(pid_, signo);
 }

@@ -43,6 +43,11 @@ class Process {
   // when the deadline passes.
   std::optional<std::string> WaitForStderrLine(const std::string& needle,
                                                std::chrono::milliseconds timeout);
+  // Waits for the agent's "listening for http traffic on 127.0.0.1:PORT" line and returns its
+  // port; 0 at EOF or when the deadline passes.
+  int WaitForHttpPort(std::chrono::milliseconds timeout);
+  // Reads what stderr holds now without waiting, so a chatty child never blocks on the pipe.
+  void DrainStderr();
   // Everything read from stderr so far.
   const std::string& stderr_text() const { return err_; }
 
