@@ -48,7 +48,12 @@ __attribute__((target("sse4.2"))) std::uint32_t Crc32cSse42(std::uint32_t crc, c
   return ~c32;
 }
 
-const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+// Set during static initialization, which may come before libgcc's own CPU probe: hence the
+// explicit __builtin_cpu_init.
+const bool kHaveSse42 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2") != 0;
+}();
 #endif
 
 }  // namespace

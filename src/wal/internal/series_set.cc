@@ -244,18 +244,18 @@ const std::uint8_t* SeriesSet::StoreBlob(Arena& arena, std::string_view blob) {
   return dst;
 }
 
-std::uint32_t SeriesSet::BlobLabels(const std::uint8_t* blob) const {
+std::uint32_t SeriesSet::BlobLabels(const std::uint8_t* blob, const std::uint8_t** values) const {
   std::uint32_t schema = 0;
-  detail::ReadPacked(blob, &schema);
+  const std::uint8_t* p = detail::ReadPacked(blob, &schema);
+  if (values != nullptr) *values = p;
   std::uint32_t n = 0;
   detail::ReadPacked(reinterpret_cast<const std::uint8_t*>(schemas_.Get(schema).data()), &n);
   return n;
 }
 
 std::size_t SeriesSet::BlobSize(const std::uint8_t* blob) const {
-  std::uint32_t schema = 0;
-  const std::uint8_t* p = detail::ReadPacked(blob, &schema);
-  const std::uint32_t n = BlobLabels(blob);
+  const std::uint8_t* p = nullptr;
+  const std::uint32_t n = BlobLabels(blob, &p);
   std::uint32_t ignored = 0;
   for (std::uint32_t i = 0; i < n; ++i) p = detail::ReadPacked(p, &ignored);
   return static_cast<std::size_t>(p - blob);

@@ -204,8 +204,8 @@ class SeriesSet {
   // as varints and interned in schemas_: series share a few sets of names), then the values'
   // symbol ids. Names cost a series nothing beyond its schema id.
   std::size_t BlobSize(const std::uint8_t* blob) const;
-  // The number of labels in a blob.
-  std::uint32_t BlobLabels(const std::uint8_t* blob) const;
+  // The number of labels in a blob; *values (if not null) receives where its value ids start.
+  std::uint32_t BlobLabels(const std::uint8_t* blob, const std::uint8_t** values = nullptr) const;
   void PackLabels(const model::Labels& labels, std::string* out);
   bool BlobEquals(const std::uint8_t* blob, const model::Labels& labels) const;
   model::Labels Unpack(const std::uint8_t* blob) const;
