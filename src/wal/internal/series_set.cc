@@ -147,7 +147,7 @@ SeriesSet::Entry* SeriesSet::FindEntry(RefStripe& rs, storage::SeriesRef ref) co
   const storage::SeriesRef page = idx >> kPageBits;
   if (page >= rs.pages.size() || rs.pages[page] == nullptr) return nullptr;
   Entry* e = &rs.pages[page][idx & (kPageEntries - 1)];
-  return e->blob == nullptr ? nullptr : e;
+  return e->blob == 0 ? nullptr : e;
 }
 
 namespace {
@@ -186,13 +186,15 @@ void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
         if (const std::uint32_t ahead = k + kAhead; ahead < refs.size()) {
           const storage::SeriesRef r = refs[stripe_order[ahead]];
           if ((r & (kStripes - 1)) == (refs[i] & (kStripes - 1))) {
-            if (const Entry* e = FindEntry(rs, r); e != nullptr) __builtin_prefetch(e->blob);
+            if (const Entry* e = FindEntry(rs, r); e != nullptr) {
+              __builtin_prefetch(rs.arena.Get(e->blob));
+            }
           }
         }
         const Entry* e = FindEntry(rs, refs[i]);
         v.begin(v.ctx, i);
         if (e != nullptr) {
-          ForEachPacked(e->blob, [&](std::uint32_t name, std::uint32_t value) {
+          ForEachPacked(rs.arena.Get(e->blob), [&](std::uint32_t name, std::uint32_t value) {
             v.label(v.ctx, symbols_.Get(name), symbols_.Get(value));
           });
         }
@@ -214,7 +216,7 @@ SeriesSet::Entry* SeriesSet::MakeEntry(RefStripe& rs, storage::SeriesRef ref) {
 }
 
 void SeriesSet::FreeEntry(RefStripe& rs, storage::SeriesRef ref, Entry* e) {
-  const std::size_t size = BlobSize(e->blob);
+  const std::size_t size = BlobSize(rs.arena.Get(e->blob));
   rs.arena.live_bytes -= size;
   rs.arena.dead_bytes += size;
   *e = Entry{};
@@ -223,25 +225,26 @@ void SeriesSet::FreeEntry(RefStripe& rs, storage::SeriesRef ref, Entry* e) {
   live_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-const std::uint8_t* SeriesSet::StoreBlob(Arena& arena, std::string_view blob) {
-  static constexpr std::size_t kChunk = 16 * 1024;
-  std::uint8_t* dst = nullptr;
-  if (blob.size() > kChunk / 8) {
+std::uint32_t SeriesSet::StoreBlob(Arena& arena, std::string_view blob) {
+  CHECK(arena.chunks.size() + 1 < (std::size_t{1} << (32 - kChunkBits))) << "label arena full";
+  std::size_t chunk = 0;
+  std::size_t offset = 0;
+  if (blob.size() > kChunkSize / 8) {
     arena.chunks.push_back(std::make_unique<std::uint8_t[]>(blob.size()));
-    dst = arena.chunks.back().get();
+    chunk = arena.chunks.size();
   } else {
-    if (blob.size() > arena.left) {
-      arena.chunks.push_back(std::make_unique<std::uint8_t[]>(kChunk));
-      arena.pos = arena.chunks.back().get();
-      arena.left = kChunk;
+    if (arena.current == 0 || blob.size() > kChunkSize - arena.pos) {
+      arena.chunks.push_back(std::make_unique<std::uint8_t[]>(kChunkSize));
+      arena.current = arena.chunks.size();
+      arena.pos = 0;
     }
-    dst = arena.pos;
+    chunk = arena.current;
+    offset = arena.pos;
     arena.pos += blob.size();
-    arena.left -= blob.size();
   }
-  std::memcpy(dst, blob.data(), blob.size());
+  std::memcpy(arena.chunks[chunk - 1].get() + offset, blob.data(), blob.size());
   arena.live_bytes += blob.size();
-  return dst;
+  return static_cast<std::uint32_t>(chunk << kChunkBits | offset);
 }
 
 std::uint32_t SeriesSet::BlobLabels(const std::uint8_t* blob, const std::uint8_t** values) const {
@@ -290,12 +293,65 @@ model::Labels SeriesSet::Unpack(const std::uint8_t* blob) const {
   return model::Labels(std::move(labels));
 }
 
-Acquire SeriesSet::Register(Entry* e, std::int64_t t, bool* unlogged) {
+Acquire SeriesSet::Register(RefStripe& rs, storage::SeriesRef ref, Entry* e, std::int64_t t,
+                            bool* unlogged) {
   if (t < e->last_ts) return Acquire::kOutOfOrder;
-  CHECK((e->state & kPendingMask) != kPendingMask) << "too many pending samples";
-  ++e->state;
-  *unlogged = (e->state & kLogged) == 0;
+  if ((e->word & kPendingInline) != kPendingInline) [[likely]] {
+    ++e->word;
+  } else {
+    CountOverflow(rs, ref, +1);
+  }
+  *unlogged = (e->word & kLogged) == 0;
   return Acquire::kAccepted;
+}
+
+void SeriesSet::Unpend(RefStripe& rs, storage::SeriesRef ref, Entry* e) {
+  if ((e->word & kPendingInline) == kPendingInline && CountOverflow(rs, ref, -1)) [[unlikely]] {
+    return;
+  }
+  if ((e->word & kPendingInline) != 0) --e->word;
+}
+
+bool SeriesSet::CountOverflow(RefStripe& rs, storage::SeriesRef ref, int delta) {
+  if (delta > 0) {
+    std::uint32_t& more = rs.pending_overflow[ref];
+    CHECK(more != std::numeric_limits<std::uint32_t>::max()) << "too many pending samples";
+    ++more;
+    return true;
+  }
+  auto it = rs.pending_overflow.find(ref);
+  if (it == rs.pending_overflow.end()) return false;
+  if (--it->second == 0) rs.pending_overflow.erase(it);
+  return true;
+}
+
+int SeriesSet::SegmentOf(const RefStripe& rs, const Entry& e) {
+  return rs.segment_base + static_cast<int>(e.word >> kSegmentShift);
+}
+
+void SeriesSet::RaiseSegment(RefStripe& rs, Entry* e, int segment) {
+  std::int64_t delta = std::int64_t{segment} - rs.segment_base;
+  if (delta <= e->word >> kSegmentShift) return;
+  if (delta > kMaxSegmentDelta) [[unlikely]] {
+    Rebase(rs, segment - static_cast<int>(kMaxSegmentDelta / 2));
+    delta = std::int64_t{segment} - rs.segment_base;
+  }
+  e->word = (e->word & kWordLowBits) | static_cast<std::uint32_t>(delta) << kSegmentShift;
+}
+
+void SeriesSet::Rebase(RefStripe& rs, int base) {
+  // An entry whose segment is below the new base reads as the base: that can only delay its
+  // Gc, never hasten it.
+  for (auto& page : rs.pages) {
+    if (page == nullptr) continue;
+    for (std::size_t i = 0; i < kPageEntries; ++i) {
+      Entry& x = page[i];
+      if (x.blob == 0) continue;
+      const auto delta = static_cast<std::uint32_t>(std::max(SegmentOf(rs, x), base) - base);
+      x.word = (x.word & kWordLowBits) | delta << kSegmentShift;
+    }
+  }
+  rs.segment_base = base;
 }
 
 void SeriesSet::ResizeSlots(HashStripe& hs, std::size_t size) {
@@ -356,7 +412,7 @@ storage::SeriesRef SeriesSet::FindLocked(HashStripe& hs, const model::Labels& la
     RefStripe& rs = RefStripeOf(ref);
     std::lock_guard lock(rs.mu);
     const Entry* e = FindEntry(rs, ref);
-    if (e != nullptr && BlobEquals(e->blob, labels)) return ref;
+    if (e != nullptr && BlobEquals(rs.arena.Get(e->blob), labels)) return ref;
   }
   return 0;
 }
@@ -367,8 +423,10 @@ Acquire SeriesSet::AcquireByRef(storage::SeriesRef ref, std::int64_t t, bool* un
   std::lock_guard lock(rs.mu);
   Entry* e = FindEntry(rs, ref);
   if (e == nullptr) return Acquire::kUnknown;
-  const Acquire a = Register(e, t, unlogged);
-  if (a == Acquire::kAccepted && *unlogged && labels != nullptr) *labels = Unpack(e->blob);
+  const Acquire a = Register(rs, ref, e, t, unlogged);
+  if (a == Acquire::kAccepted && *unlogged && labels != nullptr) {
+    *labels = Unpack(rs.arena.Get(e->blob));
+  }
   return a;
 }
 
@@ -380,7 +438,7 @@ Acquire SeriesSet::AcquireByLabels(const model::Labels& labels, std::uint64_t ha
     RefStripe& rs = RefStripeOf(found);
     std::lock_guard lock(rs.mu);
     *ref = found;
-    return Register(FindEntry(rs, found), t, unlogged);
+    return Register(rs, found, FindEntry(rs, found), t, unlogged);
   }
   thread_local std::string blob;
   PackLabels(labels, &blob);
@@ -392,8 +450,7 @@ Acquire SeriesSet::AcquireByLabels(const model::Labels& labels, std::uint64_t ha
     Entry* e = MakeEntry(rs, created);
     *e = Entry{.last_ts = std::numeric_limits<std::int64_t>::min(),
                .blob = StoreBlob(rs.arena, blob),
-               .last_segment = -1,
-               .state = 1};
+               .word = 1};  // one pending sample
   }
   InsertSlot(hs, hash, created);
   *ref = created;
@@ -420,9 +477,9 @@ void SeriesSet::Commit(std::span<const record::RefSample> samples, int segment) 
         Entry* e = FindEntry(rs, samples[i].ref);
         if (e == nullptr) return;  // Cannot happen while the sample is pending.
         e->last_ts = std::max(e->last_ts, samples[i].t);
-        e->last_segment = std::max(e->last_segment, segment);
-        if ((e->state & kPendingMask) != 0) --e->state;
-        e->state |= kLogged;
+        RaiseSegment(rs, e, segment);
+        Unpend(rs, samples[i].ref, e);
+        e->word |= kLogged;
       });
 }
 
@@ -431,7 +488,7 @@ void SeriesSet::Release(std::span<const record::RefSample> samples) {
       samples.size(), [&](std::size_t i) { return samples[i].ref; },
       [&](RefStripe& rs, std::uint32_t, std::size_t i) {
         Entry* e = FindEntry(rs, samples[i].ref);
-        if (e != nullptr && (e->state & kPendingMask) != 0) --e->state;
+        if (e != nullptr) Unpend(rs, samples[i].ref, e);
       });
 }
 
@@ -456,15 +513,15 @@ void SeriesSet::ReplaySeries(storage::SeriesRef ref, const model::Labels& labels
     std::lock_guard lock(rs.mu);
     if (Entry* e = FindEntry(rs, ref); e != nullptr) {
       // The same series logged again (or a ref reused after it was forgotten): the newest wins.
-      if (!BlobEquals(e->blob, labels)) return;
-      e->last_segment = std::max(e->last_segment, segment);
+      if (!BlobEquals(rs.arena.Get(e->blob), labels)) return;
+      RaiseSegment(rs, e, segment);
       return;
     }
     Entry* e = MakeEntry(rs, ref);
     *e = Entry{.last_ts = std::numeric_limits<std::int64_t>::min(),
                .blob = StoreBlob(rs.arena, blob),
-               .last_segment = segment,
-               .state = kLogged};
+               .word = kLogged};
+    RaiseSegment(rs, e, segment);
   }
   InsertSlot(hs, hash, ref);
 }
@@ -475,7 +532,7 @@ bool SeriesSet::ReplaySample(storage::SeriesRef ref, std::int64_t t, int segment
   Entry* e = FindEntry(rs, ref);
   if (e == nullptr) return false;
   e->last_ts = std::max(e->last_ts, t);
-  e->last_segment = std::max(e->last_segment, segment);
+  RaiseSegment(rs, e, segment);
   return true;
 }
 
@@ -494,7 +551,7 @@ std::size_t SeriesSet::Gc(int before_segment, std::int64_t min_time_ms) {
         victims.push_back(s);
         continue;
       }
-      if ((e->state & kPendingMask) == 0 && e->last_segment < before_segment &&
+      if ((e->word & kPendingInline) == 0 && SegmentOf(rs, *e) < before_segment &&
           e->last_ts < min_time_ms) {
         FreeEntry(rs, s.ref(), e);
         victims.push_back(s);
@@ -528,12 +585,13 @@ bool SeriesSet::EncodeAll(std::size_t max_bytes,
           if (rs.pages[page] == nullptr) continue;
           for (; slot < kPageEntries && !full; ++slot) {
             const Entry& e = rs.pages[page][slot];
-            if (e.blob == nullptr) continue;
+            if (e.blob == 0) continue;
             if (buf.empty()) record::BeginSeries(&buf);
             const storage::SeriesRef ref =
                 ((page << kPageBits | slot) << kStripeBits) | static_cast<std::size_t>(stripe);
-            record::AppendSeriesHeader(ref, BlobLabels(e.blob), &buf);
-            ForEachPacked(e.blob, [&](std::uint32_t name, std::uint32_t value) {
+            const std::uint8_t* blob = rs.arena.Get(e.blob);
+            record::AppendSeriesHeader(ref, BlobLabels(blob), &buf);
+            ForEachPacked(blob, [&](std::uint32_t name, std::uint32_t value) {
               record::AppendLabel(symbols_.Get(name), symbols_.Get(value), &buf);
             });
             full = buf.size() >= max_bytes;
@@ -558,9 +616,10 @@ void SeriesSet::CompactArenas() {
       if (page == nullptr) continue;
       for (std::size_t i = 0; i < kPageEntries; ++i) {
         Entry& e = page[i];
-        if (e.blob == nullptr) continue;
-        e.blob = StoreBlob(
-            fresh, std::string_view(reinterpret_cast<const char*>(e.blob), BlobSize(e.blob)));
+        if (e.blob == 0) continue;
+        const std::uint8_t* blob = rs.arena.Get(e.blob);
+        e.blob =
+            StoreBlob(fresh, std::string_view(reinterpret_cast<const char*>(blob), BlobSize(blob)));
       }
     }
     rs.arena = std::move(fresh);

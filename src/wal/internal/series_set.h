@@ -3,7 +3,7 @@
 // The in-memory series of wal::Storage, built to be small: label names and values are interned
 // once in a SymbolTable, and so is each distinct set of label names (a schema). A series keeps
 // its schema id and its values' symbol ids, varint-packed, in a per-stripe arena, plus a
-// 24-byte entry in ref-indexed pages; the labels -> ref index is an open-addressing table of
+// 16-byte entry in ref-indexed pages; the labels -> ref index is an open-addressing table of
 // (hash, ref) pairs.
 //
 // Locking: 32 hash stripes (by the top bits of the labels hash) guard the index, 32 ref stripes
@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "model/labels.h"
@@ -135,23 +136,38 @@ class SeriesSet {
   void CompactArenas();
 
  private:
+  // A series in 16 bytes: its newest sample's time, its label blob's handle in the stripe's
+  // arena (0 for a free slot), and a word holding the segment of its newest sample (relative to
+  // the stripe's segment_base), whether a series record of it is logged, and its pending
+  // samples (past kPendingInline, the rest are counted in the stripe's pending_overflow).
   struct Entry {
     std::int64_t last_ts;
-    const std::uint8_t* blob;  // packed labels; nullptr for a free slot
-    std::int32_t last_segment;
-    std::uint32_t state;  // kLogged | pending sample count
+    std::uint32_t blob;
+    std::uint32_t word;
   };
-  static constexpr std::uint32_t kLogged = 1U << 31;
-  static constexpr std::uint32_t kPendingMask = kLogged - 1;
+  static_assert(sizeof(Entry) == 16);
+  static constexpr int kPendingBits = 7;
+  static constexpr std::uint32_t kPendingInline = (1U << kPendingBits) - 1;
+  static constexpr std::uint32_t kLogged = 1U << kPendingBits;
+  static constexpr int kSegmentShift = kPendingBits + 1;
+  static constexpr std::uint32_t kWordLowBits = (1U << kSegmentShift) - 1;
+  static constexpr std::uint32_t kMaxSegmentDelta = (1U << (32 - kSegmentShift)) - 1;
   static constexpr int kPageBits = 10;
   static constexpr std::size_t kPageEntries = std::size_t{1} << kPageBits;
 
+  // Blobs are packed into chunks; a handle is (chunk index + 1) << kChunkBits | offset, and a
+  // blob too big for a chunk gets a chunk of its own.
+  static constexpr int kChunkBits = 14;
+  static constexpr std::size_t kChunkSize = std::size_t{1} << kChunkBits;
   struct Arena {
     std::vector<std::unique_ptr<std::uint8_t[]>> chunks;
-    std::uint8_t* pos = nullptr;
-    std::size_t left = 0;
+    std::size_t current = 0;  // index + 1 of the chunk being filled; 0: none
+    std::size_t pos = 0;      // bytes used of it
     std::size_t live_bytes = 0;
     std::size_t dead_bytes = 0;
+    const std::uint8_t* Get(std::uint32_t handle) const {
+      return chunks[(handle >> kChunkBits) - 1].get() + (handle & (kChunkSize - 1));
+    }
   };
 
   struct RefStripe {
@@ -159,6 +175,10 @@ class SeriesSet {
     std::vector<std::unique_ptr<Entry[]>> pages;  // GUARDED_BY(mu)
     std::vector<std::uint32_t> page_live;         // GUARDED_BY(mu)
     Arena arena;                                  // GUARDED_BY(mu)
+    // Entries store segments as an offset from this; it only rises (see RaiseSegment).
+    int segment_base = -1;  // GUARDED_BY(mu)
+    // Pending samples beyond kPendingInline, by ref: rare, so kept out of the entries.
+    std::unordered_map<storage::SeriesRef, std::uint32_t> pending_overflow;  // GUARDED_BY(mu)
   };
 
   // A hash index slot in 8 bytes: the low 24 bits of the labels hash (enough to find the slot's
@@ -199,7 +219,8 @@ class SeriesSet {
   // Needs the ref stripe's lock; the slot must be free.
   Entry* MakeEntry(RefStripe& rs, storage::SeriesRef ref);
   void FreeEntry(RefStripe& rs, storage::SeriesRef ref, Entry* e);
-  static const std::uint8_t* StoreBlob(Arena& arena, std::string_view blob);
+  // Stores a blob; returns its handle.
+  static std::uint32_t StoreBlob(Arena& arena, std::string_view blob);
   // A blob is the varint id of its schema (the label count and the names' symbol ids, packed
   // as varints and interned in schemas_: series share a few sets of names), then the values'
   // symbol ids. Names cost a series nothing beyond its schema id.
@@ -209,7 +230,18 @@ class SeriesSet {
   void PackLabels(const model::Labels& labels, std::string* out);
   bool BlobEquals(const std::uint8_t* blob, const model::Labels& labels) const;
   model::Labels Unpack(const std::uint8_t* blob) const;
-  static Acquire Register(Entry* e, std::int64_t t, bool* unlogged);
+  static Acquire Register(RefStripe& rs, storage::SeriesRef ref, Entry* e, std::int64_t t,
+                          bool* unlogged);
+  // Needs the stripe's lock: one pending sample of the entry is done.
+  static void Unpend(RefStripe& rs, storage::SeriesRef ref, Entry* e);
+  // Adds (delta +1) or takes (-1) a pending sample beyond the inline count; false when there
+  // was none to take.
+  [[gnu::noinline]] static bool CountOverflow(RefStripe& rs, storage::SeriesRef ref, int delta);
+  static int SegmentOf(const RefStripe& rs, const Entry& e);
+  // Needs the stripe's lock: the entry's segment becomes at least `segment`.
+  static void RaiseSegment(RefStripe& rs, Entry* e, int segment);
+  // Needs the stripe's lock: moves its segment base up to `base`.
+  static void Rebase(RefStripe& rs, int base);
   // Needs the hash stripe's lock.
   static void InsertSlot(HashStripe& hs, std::uint64_t hash, storage::SeriesRef ref);
   static void ResizeSlots(HashStripe& hs, std::size_t size);
@@ -265,7 +297,7 @@ bool SeriesSet::VisitLabels(storage::SeriesRef ref, F&& f) const {
   std::lock_guard lock(rs.mu);
   const Entry* e = FindEntry(rs, ref);
   if (e == nullptr) return false;
-  ForEachPacked(e->blob, [&](std::uint32_t name, std::uint32_t value) {
+  ForEachPacked(rs.arena.Get(e->blob), [&](std::uint32_t name, std::uint32_t value) {
     f(symbols_.Get(name), symbols_.Get(value));
   });
   return true;
