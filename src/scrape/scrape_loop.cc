@@ -226,6 +226,7 @@ void ScrapeLoop::CommitAttempt(bool flush) {
     if (seen) e.Set(E::kEverScraped, true);
     e.Set(E::kSeen, false);
   });
+  cache_.ShrinkToFit();
   last_success_ = attempt_;
 }
 

@@ -65,8 +65,6 @@ void ProcessWarmCache(benchmark::State& state) {
     loop.Process(app, clock, clock.Now(), clock.Monotonic(), f);
   }
   state.SetItemsProcessed(state.iterations() * n);
-  state.counters["cache_bytes_per_series"] =
-      static_cast<double>(sizeof(SeriesCache::Entry)) + 2 * sizeof(std::uint32_t);
 }
 BENCHMARK(ProcessWarmCache)->Arg(10000)->Arg(100000);
 

@@ -7,10 +7,12 @@
 // An entry holds the series' ref from the appendable and a few flags: whether the current
 // attempt appended it and whether the last successful scrape had it (for staleness). The
 // series' labels are kept only when the appendable gave no ref (see storage.h: a nonzero ref
-// may be passed back with empty labels), so a cached series costs about 22 bytes.
+// may be passed back with empty labels), so a cached series costs about 19 bytes.
 //
-// Entries live in one dense vector; an open-addressing table of indices finds them. Pointers
-// to entries are valid until the next Insert, RemoveIf or Clear. Not thread-safe.
+// Entries live in one dense vector, trimmed to their number after each scrape; an
+// open-addressing table of indices finds them, 16 bits wide while the target has fewer than
+// 65535 series (almost all do). Pointers to entries are valid until the next Insert, RemoveIf,
+// ShrinkToFit or Clear. Not thread-safe.
 
 #include <cstddef>
 #include <cstdint>
@@ -95,22 +97,36 @@ class SeriesCache {
     if (entries_.capacity() > 4 * entries_.size() + 64) entries_.shrink_to_fit();
     Rehash(IndexSizeFor(entries_.size()));
   }
+  // Gives back the room kept for more entries: call when a scrape is done, since targets
+  // mostly expose the same series every time.
+  void ShrinkToFit();
   void Clear();
 
   std::size_t size() const { return entries_.size(); }
   // Approximate heap bytes held (entries, index; kept labels not counted).
   std::size_t MemoryBytes() const {
-    return entries_.capacity() * sizeof(Entry) + index_.capacity() * sizeof(std::uint32_t);
+    return entries_.capacity() * sizeof(Entry) + index16_.capacity() * sizeof(std::uint16_t) +
+           index32_.capacity() * sizeof(std::uint32_t);
   }
 
  private:
+  // The index holds entry index + 1 (0: an empty slot) in 16-bit slots below this many
+  // entries, in 32-bit slots from there on.
+  static constexpr std::size_t kMax16 = 0xFFFF;
+
   Entry* Probe(const SeriesKey& key);
+  template <typename Slot>
+  Entry* ProbeIn(const std::vector<Slot>& index, const SeriesKey& key);
+  template <typename Slot>
+  static void Place(std::vector<Slot>& index, const SeriesKey& key, std::size_t n);
+  std::size_t IndexSize() const { return index16_.size() + index32_.size(); }
   static std::size_t IndexSizeFor(std::size_t n);
   void Rehash(std::size_t size);
 
   std::vector<Entry> entries_;
-  std::vector<std::uint32_t> index_;  // entry index + 1; 0: empty slot
-  std::size_t next_ = 0;              // the entry after the last one found or inserted
+  std::vector<std::uint16_t> index16_;  // the index while entries_.size() < kMax16
+  std::vector<std::uint32_t> index32_;  // the index from then on
+  std::size_t next_ = 0;                // the entry after the last one found or inserted
   // Labels of the entries that have them, by key: few, so kept out of the entries.
   std::unordered_map<std::uint64_t, model::Labels> labels_;
 };

@@ -120,5 +120,46 @@ TEST(SeriesCacheDeathTest, ARefBeyond56BitsIsAProgrammingError) {
   EXPECT_DEATH(e->set_ref(storage::SeriesRef{1} << 56), "does not fit in 56 bits");
 }
 
+TEST(SeriesCacheTest, FindsEveryKeyOfATargetWithMoreSeriesThanSixteenBitsCount) {
+  // Past 65535 entries the index widens; the keys from before and after must all be found.
+  const std::vector<SeriesKey> keys = Keys(70'000);
+  SeriesCache c;
+  Fill(c, keys);
+  for (std::size_t i = keys.size(); i-- > 0;) {
+    const SeriesCache::Entry* e = c.Find(keys[i]);
+    ASSERT_NE(e, nullptr) << i;
+    ASSERT_EQ(e->ref(), i + 1);
+  }
+  // And narrows again when most are removed.
+  c.RemoveIf([](const SeriesCache::Entry& e) { return e.ref() > 1000; });
+  EXPECT_EQ(c.size(), 1000U);
+  EXPECT_LT(c.MemoryBytes(), 1000 * (sizeof(SeriesCache::Entry) + 2 * sizeof(std::uint16_t)));
+  for (std::size_t i = keys.size(); i-- > 0;) {
+    const SeriesCache::Entry* e = c.Find(keys[i]);
+    if (i >= 1000) {
+      ASSERT_EQ(e, nullptr) << i;
+    } else {
+      ASSERT_NE(e, nullptr) << i;
+      ASSERT_EQ(e->ref(), i + 1);
+    }
+  }
+}
+
+TEST(SeriesCacheTest, ShrinkToFitKeepsEveryEntryAndFreesTheSpareRoom) {
+  const std::vector<SeriesKey> keys = Keys(5000);
+  SeriesCache c;
+  Fill(c, keys);
+  const std::size_t before = c.MemoryBytes();
+  c.ShrinkToFit();
+  // Entries at 16 bytes and a 16-bit index filled to at least two thirds.
+  EXPECT_LE(c.MemoryBytes(),
+            5000 * (sizeof(SeriesCache::Entry) + 3 * sizeof(std::uint16_t) / 2 + 1));
+  EXPECT_LE(c.MemoryBytes(), before);
+  for (std::size_t i = 0; i < keys.size(); ++i) ASSERT_EQ(c.Find(keys[i])->ref(), i + 1) << i;
+  c.Insert(SeriesCache::Key("new"))->set_ref(9999);
+  EXPECT_EQ(c.Find(SeriesCache::Key("new"))->ref(), 9999U);
+  EXPECT_EQ(c.Find(keys[0])->ref(), 1U);
+}
+
 }  // namespace
 }  // namespace starling::scrape
