@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -292,6 +293,10 @@ base::Result<std::shared_ptr<cluster::Cluster>> StartCluster(
 }
 
 int RunRun(const RunOptions& opts) {
+  // A dozen threads allocate; glibc would give most an arena of their own, each keeping its
+  // freed blocks apart from the others'. Two arenas hold RSS down at no measurable CPU cost.
+  // MALLOC_ARENA_MAX in the environment still wins.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   if (base::Status s = base::ConfigureLogging("info", "logfmt"); !s.ok()) {
     PrintError(s.message());
     return 1;
