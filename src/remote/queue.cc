@@ -865,6 +865,8 @@ void Queue::Impl::HandleSeries(std::string_view rec) {
     std::unique_lock lock(overrides_mu_);
     overrides_[series.ref] = std::move(o);
   }
+  // Decoded labels are not needed past this record; a big one would hold megabytes.
+  series_buf_.clear();
 }
 
 bool Queue::Impl::HandleSamples(std::string_view rec, wal::Position end,

@@ -61,9 +61,7 @@ class Storage::AppenderImpl final : public storage::Appender {
           s_->out_of_order_samples_.fetch_add(1, std::memory_order_relaxed);
           return ref;
         case Acquire::kAccepted:
-          if (unlogged && logging_.insert(ref).second) {
-            series_.push_back({ref, std::move(series_labels)});
-          }
+          if (unlogged && logging_.insert(ref).second) LogSeries(ref, series_labels);
           samples_.push_back({ref, timestamp_ms, value});
           return ref;
         case Acquire::kUnknown:
@@ -83,7 +81,7 @@ class Storage::AppenderImpl final : public storage::Appender {
       s_->out_of_order_samples_.fetch_add(1, std::memory_order_relaxed);
       return got;
     }
-    if (unlogged && logging_.insert(got).second) series_.push_back({got, l});
+    if (unlogged && logging_.insert(got).second) LogSeries(got, l);
     samples_.push_back({got, timestamp_ms, value});
     return got;
   }
@@ -116,16 +114,12 @@ class Storage::AppenderImpl final : public storage::Appender {
   base::Status Commit() override {
     if (done_) return base::Status::FailedPrecondition("appender already committed");
     done_ = true;
-    if (samples_.empty() && exemplars_.empty() && series_.empty()) return base::Status::Ok();
-    std::string series_rec;
+    if (samples_.empty() && exemplars_.empty() && series_rec_.empty()) return base::Status::Ok();
     std::string samples_rec;
     std::string exemplars_rec;
     std::string_view recs[3];
     std::size_t n = 0;
-    if (!series_.empty()) {
-      record::EncodeSeries(series_, &series_rec);
-      recs[n++] = series_rec;
-    }
+    if (!series_rec_.empty()) recs[n++] = series_rec_;
     if (!samples_.empty()) {
       record::EncodeSamples(samples_, &samples_rec);
       recs[n++] = samples_rec;
@@ -166,17 +160,25 @@ class Storage::AppenderImpl final : public storage::Appender {
   }
 
  private:
+  // Encodes the series record as series come: a batch of new series costs their encoded size,
+  // not copies of their labels.
+  void LogSeries(storage::SeriesRef ref, const model::Labels& labels) {
+    if (series_rec_.empty()) record::BeginSeries(&series_rec_);
+    record::AppendSeriesHeader(ref, labels.Size(), &series_rec_);
+    for (const model::Label& l : labels) record::AppendLabel(l.first, l.second, &series_rec_);
+  }
+
   void Clear() {
-    series_.clear();
+    series_rec_.clear();
     logging_.clear();
     samples_.clear();
     exemplars_.clear();
   }
 
   Storage* const s_;
-  // Series whose record this batch writes: created by it, or not known to be logged.
-  std::vector<record::RefSeries> series_;
-  // Refs in series_, so a series appended twice in the batch is logged once.
+  // The record of the series this batch logs: created by it, or not known to be logged.
+  std::string series_rec_;
+  // Refs in series_rec_, so a series appended twice in the batch is logged once.
   std::unordered_set<storage::SeriesRef> logging_;
   // Each holds a pending registration of its series until Commit or Rollback.
   std::vector<record::RefSample> samples_;
