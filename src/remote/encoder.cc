@@ -7,8 +7,7 @@
 
 namespace starling::remote {
 
-void ByteBuffer::Grow(std::size_t need) {
-  std::size_t cap = std::max<std::size_t>({need, cap_ * 2, 4096});
+void ByteBuffer::Grow(std::size_t cap) {
   auto data = std::make_unique<char[]>(cap);
   if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
   data_ = std::move(data);

@@ -13,6 +13,7 @@
 //
 // Thread-compatible: one encoder per thread.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -37,11 +38,14 @@ class ByteBuffer {
   std::string_view view() const { return {data_.get(), size_}; }
 
   // Makes room for n more bytes and returns where they go; Commit says how many were written.
+  // Growth adds a quarter, not double: shards keep their buffers from batch to batch, so it is
+  // rare once they fit a batch, and slack would be held for good.
   char* Reserve(std::size_t n) {
-    if (size_ + n > cap_) Grow(size_ + n);
+    if (size_ + n > cap_) Grow(std::max<std::size_t>(4096, (size_ + n) * 5 / 4));
     return data_.get() + size_;
   }
   void Commit(std::size_t n) { size_ += n; }
+  // Grows to exactly n if needed.
   void Resize(std::size_t n) {
     if (n > cap_) Grow(n);
     size_ = n;
@@ -52,7 +56,8 @@ class ByteBuffer {
   }
 
  private:
-  void Grow(std::size_t need);
+  // Moves the data to a buffer of `cap` bytes, more than it holds.
+  void Grow(std::size_t cap);
 
   std::unique_ptr<char[]> data_;
   std::size_t size_ = 0;

@@ -152,7 +152,8 @@ class SeriesSet {
   static constexpr int kSegmentShift = kPendingBits + 1;
   static constexpr std::uint32_t kWordLowBits = (1U << kSegmentShift) - 1;
   static constexpr std::uint32_t kMaxSegmentDelta = (1U << (32 - kSegmentShift)) - 1;
-  static constexpr int kPageBits = 10;
+  // 4 KiB pages: a stripe's last page is partly empty, and small pages keep that waste small.
+  static constexpr int kPageBits = 8;
   static constexpr std::size_t kPageEntries = std::size_t{1} << kPageBits;
 
   // Blobs are packed into chunks; a handle is (chunk index + 1) << kChunkBits | offset, and a
