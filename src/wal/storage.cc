@@ -385,6 +385,7 @@ base::Status Storage::Truncate(int keep_from, std::int64_t series_min_time_ms) {
     first_tracked_segment_ = std::max(first_tracked_segment_, keep_from);
   }
   series_->CompactArenas();
+  series_->MaybeCompactSymbols();
   spdlog::debug("wal: truncated {} below segment {}, checkpoint {}", options_.dir, keep_from,
                 checkpoint);
   return base::Status::Ok();

@@ -195,7 +195,7 @@ void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
         v.begin(v.ctx, i);
         if (e != nullptr) {
           ForEachPacked(rs.arena.Get(e->blob), [&](std::uint32_t name, std::uint32_t value) {
-            v.label(v.ctx, symbols_.Get(name), symbols_.Get(value));
+            v.label(v.ctx, symbols_->Get(name), symbols_->Get(value));
           });
         }
         v.end(v.ctx, i, e != nullptr);
@@ -252,7 +252,7 @@ std::uint32_t SeriesSet::BlobLabels(const std::uint8_t* blob, const std::uint8_t
   const std::uint8_t* p = detail::ReadPacked(blob, &schema);
   if (values != nullptr) *values = p;
   std::uint32_t n = 0;
-  detail::ReadPacked(reinterpret_cast<const std::uint8_t*>(schemas_.Get(schema).data()), &n);
+  detail::ReadPacked(reinterpret_cast<const std::uint8_t*>(schemas_->Get(schema).data()), &n);
   return n;
 }
 
@@ -264,14 +264,27 @@ std::size_t SeriesSet::BlobSize(const std::uint8_t* blob) const {
   return static_cast<std::size_t>(p - blob);
 }
 
-void SeriesSet::PackLabels(const model::Labels& labels, std::string* out) {
+template <typename EachLabel>
+void SeriesSet::Pack(SymbolTable& symbols, SymbolTable& schemas, std::size_t n,
+                     EachLabel&& each_label, std::string* out) {
   thread_local std::string names;
   names.clear();
-  PutPacked(static_cast<std::uint32_t>(labels.Size()), &names);
-  for (const model::Label& l : labels) PutPacked(symbols_.Intern(l.first), &names);
+  PutPacked(static_cast<std::uint32_t>(n), &names);
+  each_label(
+      [&](std::string_view name, std::string_view) { PutPacked(symbols.Intern(name), &names); });
   out->clear();
-  PutPacked(schemas_.Intern(names), out);
-  for (const model::Label& l : labels) PutPacked(symbols_.Intern(l.second), out);
+  PutPacked(schemas.Intern(names), out);
+  each_label(
+      [&](std::string_view, std::string_view value) { PutPacked(symbols.Intern(value), out); });
+}
+
+void SeriesSet::PackLabels(const model::Labels& labels, std::string* out) {
+  Pack(
+      *symbols_, *schemas_, labels.Size(),
+      [&](auto&& g) {
+        for (const model::Label& l : labels) g(l.first, l.second);
+      },
+      out);
 }
 
 bool SeriesSet::BlobEquals(const std::uint8_t* blob, const model::Labels& labels) const {
@@ -279,7 +292,7 @@ bool SeriesSet::BlobEquals(const std::uint8_t* blob, const model::Labels& labels
   auto it = labels.begin();
   bool equal = true;
   ForEachPacked(blob, [&](std::uint32_t name, std::uint32_t value) {
-    equal = equal && symbols_.Get(name) == it->first && symbols_.Get(value) == it->second;
+    equal = equal && symbols_->Get(name) == it->first && symbols_->Get(value) == it->second;
     ++it;
   });
   return equal;
@@ -288,7 +301,7 @@ bool SeriesSet::BlobEquals(const std::uint8_t* blob, const model::Labels& labels
 model::Labels SeriesSet::Unpack(const std::uint8_t* blob) const {
   std::vector<model::Label> labels;
   ForEachPacked(blob, [&](std::uint32_t name, std::uint32_t value) {
-    labels.emplace_back(symbols_.Get(name), symbols_.Get(value));
+    labels.emplace_back(symbols_->Get(name), symbols_->Get(value));
   });
   return model::Labels(std::move(labels));
 }
@@ -442,6 +455,8 @@ Acquire SeriesSet::AcquireByLabels(const model::Labels& labels, std::uint64_t ha
     return Register(rs, found, FindEntry(rs, found), t, unlogged);
   }
   thread_local std::string blob;
+  // Held until the blob is stored, so that CompactSymbols sees it.
+  std::shared_lock tables_lock(tables_mu_);
   PackLabels(labels, &blob);
   const storage::SeriesRef created = last_ref_.fetch_add(1, std::memory_order_relaxed) + 1;
   CHECK(created <= kRefMask) << "series refs exhausted";
@@ -508,6 +523,7 @@ void SeriesSet::ReplaySeries(storage::SeriesRef ref, const model::Labels& labels
   HashStripe& hs = HashStripeOf(hash);
   std::lock_guard hash_lock(hs.mu);
   thread_local std::string blob;
+  std::shared_lock tables_lock(tables_mu_);
   PackLabels(labels, &blob);
   RefStripe& rs = RefStripeOf(ref);
   {
@@ -593,7 +609,7 @@ bool SeriesSet::EncodeAll(std::size_t max_bytes,
             const std::uint8_t* blob = rs.arena.Get(e.blob);
             record::AppendSeriesHeader(ref, BlobLabels(blob), &buf);
             ForEachPacked(blob, [&](std::uint32_t name, std::uint32_t value) {
-              record::AppendLabel(symbols_.Get(name), symbols_.Get(value), &buf);
+              record::AppendLabel(symbols_->Get(name), symbols_->Get(value), &buf);
             });
             full = buf.size() >= max_bytes;
           }
@@ -625,6 +641,53 @@ void SeriesSet::CompactArenas() {
     }
     rs.arena = std::move(fresh);
   }
+}
+
+std::size_t SeriesSet::NumSymbols() const { return symbols_->size() + schemas_->size(); }
+
+bool SeriesSet::MaybeCompactSymbols(std::size_t min_garbage) {
+  // Only CompactSymbols replaces the tables, so reading their sizes needs no stripe lock.
+  if (NumSymbols() < 2 * symbols_kept_ + min_garbage) return false;
+  CompactSymbols();
+  return true;
+}
+
+void SeriesSet::CompactSymbols() {
+  // Every reader of symbols holds a ref stripe lock, and every writer tables_mu_ until its
+  // blob is stored: with all of those held, nothing else touches a table.
+  std::unique_lock tables_lock(tables_mu_);
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(kStripes);
+  for (RefStripe& rs : ref_stripes_) locks.emplace_back(rs.mu);
+  auto symbols = std::make_unique<SymbolTable>();
+  auto schemas = std::make_unique<SymbolTable>();
+  std::vector<std::pair<std::string_view, std::string_view>> labels;
+  std::string blob;
+  for (RefStripe& rs : ref_stripes_) {
+    Arena fresh;
+    for (auto& page : rs.pages) {
+      if (page == nullptr) continue;
+      for (std::size_t i = 0; i < kPageEntries; ++i) {
+        Entry& e = page[i];
+        if (e.blob == 0) continue;
+        labels.clear();
+        ForEachPacked(rs.arena.Get(e.blob), [&](std::uint32_t name, std::uint32_t value) {
+          labels.emplace_back(symbols_->Get(name), symbols_->Get(value));
+        });
+        Pack(
+            *symbols, *schemas, labels.size(),
+            [&](auto&& g) {
+              for (const auto& [name, value] : labels) g(name, value);
+            },
+            &blob);
+        e.blob = StoreBlob(fresh, blob);
+      }
+    }
+    rs.arena = std::move(fresh);
+  }
+  symbols_.swap(symbols);
+  schemas_.swap(schemas);
+  symbols_kept_ = NumSymbols();
 }
 
 }  // namespace starling::wal::storage_internal

@@ -8,14 +8,15 @@
 //
 // Locking: 32 hash stripes (by the top bits of the labels hash) guard the index, 32 ref stripes
 // (by ref modulo 32) guard the entries and label blobs. A thread holding a hash stripe may take a
-// ref stripe, never the other way round. The symbol tables have their own mutexes for
-// interning; reading a symbol needs no lock (see SymbolTable::Get).
+// ref stripe, never the other way round; tables_mu_ comes between the two. The symbol tables have
+// their own mutexes for interning; reading a symbol needs no lock (see SymbolTable::Get).
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -135,6 +136,17 @@ class SeriesSet {
   // Reclaims arena space of removed series where much of it is dead. Call occasionally.
   void CompactArenas();
 
+  // Interned strings are never freed one by one, so label values of series long gone (pods
+  // that came and went) would pile up. This re-interns the labels of every series into fresh
+  // tables, holding every lock meanwhile. Not concurrently with itself.
+  void CompactSymbols();
+  // CompactSymbols once the symbols number at least twice those in use after the last
+  // compaction, plus min_garbage. Returns whether it did.
+  static constexpr std::size_t kMinSymbolGarbage = 1 << 16;
+  bool MaybeCompactSymbols(std::size_t min_garbage = kMinSymbolGarbage);
+  // Strings interned: label names and values, and sets of label names.
+  std::size_t NumSymbols() const;
+
  private:
   // A series in 16 bytes: its newest sample's time, its label blob's handle in the stripe's
   // arena (0 for a free slot), and a word holding the segment of its newest sample (relative to
@@ -229,6 +241,11 @@ class SeriesSet {
   // The number of labels in a blob; *values (if not null) receives where its value ids start.
   std::uint32_t BlobLabels(const std::uint8_t* blob, const std::uint8_t** values = nullptr) const;
   void PackLabels(const model::Labels& labels, std::string* out);
+  // Packs n labels into a blob interned in the given tables; each_label(g) calls
+  // g(name, value) for each label in order.
+  template <typename EachLabel>
+  static void Pack(SymbolTable& symbols, SymbolTable& schemas, std::size_t n,
+                   EachLabel&& each_label, std::string* out);
   bool BlobEquals(const std::uint8_t* blob, const model::Labels& labels) const;
   model::Labels Unpack(const std::uint8_t* blob) const;
   static Acquire Register(RefStripe& rs, storage::SeriesRef ref, Entry* e, std::int64_t t,
@@ -254,8 +271,13 @@ class SeriesSet {
   template <typename F>
   void ForEachPacked(const std::uint8_t* blob, F&& f) const;
 
-  SymbolTable symbols_;
-  SymbolTable schemas_;
+  // Replaced only by CompactSymbols, holding tables_mu_ and every ref stripe lock. Read under
+  // a ref stripe lock; interned into under tables_mu_ shared (taken after a hash stripe lock
+  // and before a ref stripe lock), until the blob is stored.
+  std::shared_mutex tables_mu_;
+  std::unique_ptr<SymbolTable> symbols_ = std::make_unique<SymbolTable>();
+  std::unique_ptr<SymbolTable> schemas_ = std::make_unique<SymbolTable>();
+  std::size_t symbols_kept_ = 0;  // NumSymbols() after the last CompactSymbols
   mutable RefStripe ref_stripes_[kStripes];
   HashStripe hash_stripes_[kStripes];
   std::atomic<std::uint64_t> last_ref_{0};
@@ -280,7 +302,7 @@ template <typename F>
 void SeriesSet::ForEachPacked(const std::uint8_t* blob, F&& f) const {
   std::uint32_t schema = 0;
   const std::uint8_t* p = detail::ReadPacked(blob, &schema);
-  const auto* q = reinterpret_cast<const std::uint8_t*>(schemas_.Get(schema).data());
+  const auto* q = reinterpret_cast<const std::uint8_t*>(schemas_->Get(schema).data());
   std::uint32_t n = 0;
   q = detail::ReadPacked(q, &n);
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -299,7 +321,7 @@ bool SeriesSet::VisitLabels(storage::SeriesRef ref, F&& f) const {
   const Entry* e = FindEntry(rs, ref);
   if (e == nullptr) return false;
   ForEachPacked(rs.arena.Get(e->blob), [&](std::uint32_t name, std::uint32_t value) {
-    f(symbols_.Get(name), symbols_.Get(value));
+    f(symbols_->Get(name), symbols_->Get(value));
   });
   return true;
 }

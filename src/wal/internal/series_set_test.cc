@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace starling::wal::storage_internal {
@@ -128,6 +130,96 @@ TEST(SeriesSetTest, LabelsOfBigAndSmallSeriesSurviveCompaction) {
     EXPECT_EQ(set.Find(CompactionSeries(i), HashLabels(CompactionSeries(i))),
               static_cast<storage::SeriesRef>(i) * SeriesSet::kStripes);
   }
+}
+
+// Creates series i (committed in `segment`) and returns its ref.
+storage::SeriesRef Create(SeriesSet& set, const model::Labels& labels, int segment) {
+  storage::SeriesRef ref = 0;
+  bool unlogged = false;
+  EXPECT_EQ(set.AcquireByLabels(labels, HashLabels(labels), 1000, &ref, &unlogged),
+            Acquire::kAccepted);
+  const record::RefSample sample{.ref = ref, .t = 1000};
+  set.Commit(std::span(&sample, 1), segment);
+  return ref;
+}
+
+std::string Visit(const SeriesSet& set, storage::SeriesRef ref) {
+  std::string got;
+  set.VisitLabels(ref, [&](std::string_view n, std::string_view v) {
+    got.append(n).append("=").append(v).append(",");
+  });
+  return got;
+}
+
+TEST(SeriesSetTest, CompactSymbolsForgetsTheLabelValuesOfRemovedSeries) {
+  SeriesSet set;
+  for (int i = 0; i < 1000; ++i) Create(set, Series(i), 1);
+  ASSERT_EQ(set.Gc(2, kNever), 1000U);
+  std::vector<storage::SeriesRef> refs;
+  for (int i = 1000; i < 1100; ++i) refs.push_back(Create(set, Series(i), 2));
+  // "__name__", "instance", "up", 1100 instances, and one set of names.
+  EXPECT_EQ(set.NumSymbols(), 1104U);
+
+  // 1104 symbols, 0 kept before: worth compacting unless 1105 more are demanded.
+  EXPECT_FALSE(set.MaybeCompactSymbols(1105));
+  EXPECT_EQ(set.NumSymbols(), 1104U);
+  ASSERT_TRUE(set.MaybeCompactSymbols(1104));
+  EXPECT_EQ(set.NumSymbols(), 104U);
+  for (int i = 1000; i < 1100; ++i) {
+    const storage::SeriesRef ref = refs[static_cast<std::size_t>(i - 1000)];
+    EXPECT_EQ(Visit(set, ref), "__name__=up,instance=host-" + std::to_string(i) + ",");
+    EXPECT_EQ(set.Find(Series(i), HashLabels(Series(i))), ref);
+  }
+  EXPECT_EQ(set.Find(Series(1), HashLabels(Series(1))), 0U);
+  // An existing series is found by its labels, a new one is created and interned.
+  storage::SeriesRef ref = 0;
+  bool unlogged = true;
+  ASSERT_EQ(set.AcquireByLabels(Series(1050), HashLabels(Series(1050)), 2000, &ref, &unlogged),
+            Acquire::kAccepted);
+  EXPECT_EQ(ref, refs[50]);
+  EXPECT_FALSE(unlogged);
+  const storage::SeriesRef fresh = Create(set, Series(5), 3);
+  EXPECT_EQ(Visit(set, fresh), "__name__=up,instance=host-5,");
+  EXPECT_EQ(set.NumSymbols(), 105U);
+  // 105 symbols, 104 kept: another pass waits for twice as many.
+  EXPECT_FALSE(set.MaybeCompactSymbols(0));
+}
+
+TEST(SeriesSetTest, CompactSymbolsWhileSeriesAreAppendedAndRead) {
+  SeriesSet set;
+  constexpr int kSeries = 2000;
+  std::vector<storage::SeriesRef> refs;
+  for (int i = 0; i < kSeries; ++i) refs.push_back(Create(set, Series(i), 1));
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      for (int i = 0; i < kSeries; i += 7) {
+        if (Visit(set, refs[static_cast<std::size_t>(i)]) !=
+            "__name__=up,instance=host-" + std::to_string(i) + ",") {
+          bad.fetch_add(1);
+        }
+      }
+    }
+  });
+  std::thread writer([&] {
+    for (int round = 0; !stop.load(); ++round) {
+      // Known series by their labels, and new ones.
+      const int i = round % kSeries;
+      if (set.Find(Series(i), HashLabels(Series(i))) != refs[static_cast<std::size_t>(i)]) {
+        bad.fetch_add(1);
+      }
+      const storage::SeriesRef ref = Create(set, Series(kSeries + round), 2);
+      if (Visit(set, ref) != "__name__=up,instance=host-" + std::to_string(kSeries + round) + ",") {
+        bad.fetch_add(1);
+      }
+    }
+  });
+  for (int k = 0; k < 20; ++k) set.CompactSymbols();
+  stop.store(true);
+  reader.join();
+  writer.join();
+  EXPECT_EQ(bad.load(), 0);
 }
 
 }  // namespace
