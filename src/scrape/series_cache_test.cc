@@ -10,6 +10,7 @@ namespace {
 
 std::vector<SeriesKey> Keys(int n) {
   std::vector<SeriesKey> keys;
+  keys.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i)
     keys.push_back(SeriesCache::Key("m{i=\"" + std::to_string(i) + "\"}"));
   return keys;

@@ -99,6 +99,7 @@ TEST(SeriesSetTest, GcKeepsASeriesWhoseNewestSampleIsInAKeptSegment) {
 model::Labels CompactionSeries(int i) {
   if (i % 1000 != 0) return Series(i);
   std::vector<model::Label> labels;
+  labels.reserve(1100);
   for (int k = 0; k < 1100; ++k)
     labels.emplace_back("l" + std::to_string(10000 + k), std::to_string(i));
   return model::Labels(std::move(labels));
@@ -189,6 +190,7 @@ TEST(SeriesSetTest, CompactSymbolsWhileSeriesAreAppendedAndRead) {
   SeriesSet set;
   constexpr int kSeries = 2000;
   std::vector<storage::SeriesRef> refs;
+  refs.reserve(kSeries);
   for (int i = 0; i < kSeries; ++i) refs.push_back(Create(set, Series(i), 1));
   std::atomic<bool> stop{false};
   std::atomic<int> bad{0};
