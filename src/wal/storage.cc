@@ -323,7 +323,8 @@ Storage::Stats Storage::stats() const {
   return Stats{.samples_appended = samples_appended_.load(),
                .out_of_order_samples = out_of_order_samples_.load(),
                .exemplars_appended = exemplars_appended_.load(),
-               .series_removed = series_removed_.load()};
+               .series_removed = series_removed_.load(),
+               .symbols_reclaimed = symbols_reclaimed_.load()};
 }
 
 void Storage::NoteSegmentTime(int from, int to, std::int64_t t) {
@@ -385,7 +386,7 @@ base::Status Storage::Truncate(int keep_from, std::int64_t series_min_time_ms) {
     first_tracked_segment_ = std::max(first_tracked_segment_, keep_from);
   }
   series_->CompactArenas();
-  series_->MaybeCompactSymbols();
+  symbols_reclaimed_.fetch_add(series_->MaybeCompactSymbols());
   spdlog::debug("wal: truncated {} below segment {}, checkpoint {}", options_.dir, keep_from,
                 checkpoint);
   return base::Status::Ok();

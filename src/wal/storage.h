@@ -57,6 +57,7 @@ class Storage final : public storage::Appendable {
     std::uint64_t out_of_order_samples = 0;
     std::uint64_t exemplars_appended = 0;
     std::uint64_t series_removed = 0;
+    std::uint64_t symbols_reclaimed = 0;  // interned label strings no series used any more
   };
 
   // Opens the WAL in options.dir, repairing a torn tail, and replays the last checkpoint and the
@@ -150,6 +151,7 @@ class Storage final : public storage::Appendable {
   std::atomic<std::uint64_t> out_of_order_samples_{0};
   std::atomic<std::uint64_t> exemplars_appended_{0};
   std::atomic<std::uint64_t> series_removed_{0};
+  std::atomic<std::uint64_t> symbols_reclaimed_{0};
 };
 
 }  // namespace starling::wal

@@ -706,5 +706,32 @@ TEST(StorageTest, MemoryPerSeries) {
 #endif
 }
 
+TEST(StorageTest, TruncateReclaimsTheLabelValuesOfForgottenSeries) {
+  TempDir dir;
+  auto s = OpenOrDie(dir.path());
+  // More short-lived series with distinct values than the symbol table lets pile up.
+  constexpr int kGone = 70'000;
+  {
+    auto app = s->NewAppender();
+    for (int i = 0; i < kGone; ++i) {
+      ASSERT_TRUE(app->Append(0, model::Labels{{"pod", "pod-" + std::to_string(i)}}, 1000, 1).ok());
+    }
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  ASSERT_TRUE(s->Truncate(1, 0).ok());
+  EXPECT_EQ(s->stats().symbols_reclaimed, 0u);
+  const storage::SeriesRef kept = AppendOne(*s, 0, model::Labels{{"pod", "kept"}}, 2000, 2);
+
+  ASSERT_TRUE(s->Truncate(2, 1500).ok());
+  EXPECT_EQ(s->stats().series_removed, static_cast<std::uint64_t>(kGone));
+  EXPECT_EQ(s->stats().symbols_reclaimed, static_cast<std::uint64_t>(kGone));
+  EXPECT_THAT(LabelsOf(*s, kept), ElementsAre(Pair("pod", "kept")));
+  // Series come and go as before, old names included.
+  EXPECT_EQ(AppendOne(*s, 0, model::Labels{{"pod", "kept"}}, 3000, 3), kept);
+  const storage::SeriesRef back = AppendOne(*s, 0, model::Labels{{"pod", "pod-7"}}, 3000, 3);
+  EXPECT_GT(back, kept);
+  EXPECT_THAT(LabelsOf(*s, back), ElementsAre(Pair("pod", "pod-7")));
+}
+
 }  // namespace
 }  // namespace starling::wal

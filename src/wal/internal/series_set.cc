@@ -583,6 +583,7 @@ std::size_t SeriesSet::Gc(int before_segment, std::int64_t min_time_ms) {
       ResizeSlots(hs, size);
     }
   }
+  removed_since_compaction_ += removed;
   return removed;
 }
 
@@ -645,11 +646,12 @@ void SeriesSet::CompactArenas() {
 
 std::size_t SeriesSet::NumSymbols() const { return symbols_->size() + schemas_->size(); }
 
-bool SeriesSet::MaybeCompactSymbols(std::size_t min_garbage) {
+std::size_t SeriesSet::MaybeCompactSymbols(std::size_t min_removed) {
+  if (removed_since_compaction_ < std::max(min_removed, live_after_compaction_ / 2)) return 0;
   // Only CompactSymbols replaces the tables, so reading their sizes needs no stripe lock.
-  if (NumSymbols() < 2 * symbols_kept_ + min_garbage) return false;
+  const std::size_t before = NumSymbols();
   CompactSymbols();
-  return true;
+  return before - NumSymbols();
 }
 
 void SeriesSet::CompactSymbols() {
@@ -687,7 +689,8 @@ void SeriesSet::CompactSymbols() {
   }
   symbols_.swap(symbols);
   schemas_.swap(schemas);
-  symbols_kept_ = NumSymbols();
+  removed_since_compaction_ = 0;
+  live_after_compaction_ = size();
 }
 
 }  // namespace starling::wal::storage_internal

@@ -140,10 +140,12 @@ class SeriesSet {
   // that came and went) would pile up. This re-interns the labels of every series into fresh
   // tables, holding every lock meanwhile. Not concurrently with itself.
   void CompactSymbols();
-  // CompactSymbols once the symbols number at least twice those in use after the last
-  // compaction, plus min_garbage. Returns whether it did.
-  static constexpr std::size_t kMinSymbolGarbage = 1 << 16;
-  bool MaybeCompactSymbols(std::size_t min_garbage = kMinSymbolGarbage);
+  // CompactSymbols once Gc removed, since the last compaction, half as many series as there
+  // were after it, and at least min_removed: only removed series leave unused symbols behind,
+  // and so the work is paid for by the removals. Returns how many symbols it dropped. Not
+  // concurrently with Gc.
+  static constexpr std::size_t kMinRemovedForCompaction = 1 << 16;
+  std::size_t MaybeCompactSymbols(std::size_t min_removed = kMinRemovedForCompaction);
   // Strings interned: label names and values, and sets of label names.
   std::size_t NumSymbols() const;
 
@@ -277,7 +279,9 @@ class SeriesSet {
   std::shared_mutex tables_mu_;
   std::unique_ptr<SymbolTable> symbols_ = std::make_unique<SymbolTable>();
   std::unique_ptr<SymbolTable> schemas_ = std::make_unique<SymbolTable>();
-  std::size_t symbols_kept_ = 0;  // NumSymbols() after the last CompactSymbols
+  // For MaybeCompactSymbols: series removed by Gc since the last compaction, and live after it.
+  std::size_t removed_since_compaction_ = 0;
+  std::size_t live_after_compaction_ = 0;
   mutable RefStripe ref_stripes_[kStripes];
   HashStripe hash_stripes_[kStripes];
   std::atomic<std::uint64_t> last_ref_{0};

@@ -161,10 +161,10 @@ TEST(SeriesSetTest, CompactSymbolsForgetsTheLabelValuesOfRemovedSeries) {
   // "__name__", "instance", "up", 1100 instances, and one set of names.
   EXPECT_EQ(set.NumSymbols(), 1104U);
 
-  // 1104 symbols, 0 kept before: worth compacting unless 1105 more are demanded.
-  EXPECT_FALSE(set.MaybeCompactSymbols(1105));
+  // 1000 series removed: not worth a pass if 1001 removals are asked for.
+  EXPECT_EQ(set.MaybeCompactSymbols(1001), 0U);
   EXPECT_EQ(set.NumSymbols(), 1104U);
-  ASSERT_TRUE(set.MaybeCompactSymbols(1104));
+  EXPECT_EQ(set.MaybeCompactSymbols(1000), 1000U);
   EXPECT_EQ(set.NumSymbols(), 104U);
   for (int i = 1000; i < 1100; ++i) {
     const storage::SeriesRef ref = refs[static_cast<std::size_t>(i - 1000)];
@@ -179,11 +179,24 @@ TEST(SeriesSetTest, CompactSymbolsForgetsTheLabelValuesOfRemovedSeries) {
             Acquire::kAccepted);
   EXPECT_EQ(ref, refs[50]);
   EXPECT_FALSE(unlogged);
+  const record::RefSample dropped{.ref = ref, .t = 2000};
+  set.Release(std::span(&dropped, 1));
   const storage::SeriesRef fresh = Create(set, Series(5), 3);
   EXPECT_EQ(Visit(set, fresh), "__name__=up,instance=host-5,");
   EXPECT_EQ(set.NumSymbols(), 105U);
-  // 105 symbols, 104 kept: another pass waits for twice as many.
-  EXPECT_FALSE(set.MaybeCompactSymbols(0));
+  // Another pass waits for half of the 100 live series to be removed.
+  EXPECT_EQ(set.MaybeCompactSymbols(0), 0U);
+  std::vector<record::RefSample> newer;
+  for (std::size_t k = 0; k < 49; ++k) {
+    ASSERT_EQ(set.AcquireByRef(refs[k], 2000, &unlogged, nullptr), Acquire::kAccepted);
+    newer.push_back({.ref = refs[k], .t = 2000});
+  }
+  set.Commit(newer, 3);
+  // The other 51, and the one created since, are idle since t=1000.
+  EXPECT_EQ(set.Gc(4, 1500), 52U);
+  EXPECT_EQ(set.MaybeCompactSymbols(0), 52U);
+  EXPECT_EQ(set.NumSymbols(), 53U);
+  EXPECT_EQ(Visit(set, refs[48]), "__name__=up,instance=host-1048,");
 }
 
 TEST(SeriesSetTest, CompactSymbolsWhileSeriesAreAppendedAndRead) {
