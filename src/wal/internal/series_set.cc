@@ -352,18 +352,23 @@ void SeriesSet::RaiseSegment(RefStripe& rs, Entry* e, int segment) {
   e->word = (e->word & kWordLowBits) | static_cast<std::uint32_t>(delta) << kSegmentShift;
 }
 
-void SeriesSet::Rebase(RefStripe& rs, int base) {
-  // An entry whose segment is below the new base reads as the base: that can only delay its
-  // Gc, never hasten it.
+template <typename F>
+void SeriesSet::ForEachEntry(RefStripe& rs, F&& f) {
   for (auto& page : rs.pages) {
     if (page == nullptr) continue;
     for (std::size_t i = 0; i < kPageEntries; ++i) {
-      Entry& x = page[i];
-      if (x.blob == 0) continue;
-      const auto delta = static_cast<std::uint32_t>(std::max(SegmentOf(rs, x), base) - base);
-      x.word = (x.word & kWordLowBits) | delta << kSegmentShift;
+      if (page[i].blob != 0) f(page[i]);
     }
   }
+}
+
+void SeriesSet::Rebase(RefStripe& rs, int base) {
+  // An entry whose segment is below the new base reads as the base: that can only delay its
+  // Gc, never hasten it.
+  ForEachEntry(rs, [&](Entry& x) {
+    const auto delta = static_cast<std::uint32_t>(std::max(SegmentOf(rs, x), base) - base);
+    x.word = (x.word & kWordLowBits) | delta << kSegmentShift;
+  });
   rs.segment_base = base;
 }
 
@@ -630,16 +635,11 @@ void SeriesSet::CompactArenas() {
     std::lock_guard lock(rs.mu);
     if (rs.arena.dead_bytes < 64 * 1024 || rs.arena.dead_bytes < rs.arena.live_bytes) continue;
     Arena fresh;
-    for (auto& page : rs.pages) {
-      if (page == nullptr) continue;
-      for (std::size_t i = 0; i < kPageEntries; ++i) {
-        Entry& e = page[i];
-        if (e.blob == 0) continue;
-        const std::uint8_t* blob = rs.arena.Get(e.blob);
-        e.blob =
-            StoreBlob(fresh, std::string_view(reinterpret_cast<const char*>(blob), BlobSize(blob)));
-      }
-    }
+    ForEachEntry(rs, [&](Entry& e) {
+      const std::uint8_t* blob = rs.arena.Get(e.blob);
+      e.blob =
+          StoreBlob(fresh, std::string_view(reinterpret_cast<const char*>(blob), BlobSize(blob)));
+    });
     rs.arena = std::move(fresh);
   }
 }
@@ -667,24 +667,19 @@ void SeriesSet::CompactSymbols() {
   std::string blob;
   for (RefStripe& rs : ref_stripes_) {
     Arena fresh;
-    for (auto& page : rs.pages) {
-      if (page == nullptr) continue;
-      for (std::size_t i = 0; i < kPageEntries; ++i) {
-        Entry& e = page[i];
-        if (e.blob == 0) continue;
-        labels.clear();
-        ForEachPacked(rs.arena.Get(e.blob), [&](std::uint32_t name, std::uint32_t value) {
-          labels.emplace_back(symbols_->Get(name), symbols_->Get(value));
-        });
-        Pack(
-            *symbols, *schemas, labels.size(),
-            [&](auto&& g) {
-              for (const auto& [name, value] : labels) g(name, value);
-            },
-            &blob);
-        e.blob = StoreBlob(fresh, blob);
-      }
-    }
+    ForEachEntry(rs, [&](Entry& e) {
+      labels.clear();
+      ForEachPacked(rs.arena.Get(e.blob), [&](std::uint32_t name, std::uint32_t value) {
+        labels.emplace_back(symbols_->Get(name), symbols_->Get(value));
+      });
+      Pack(
+          *symbols, *schemas, labels.size(),
+          [&](auto&& g) {
+            for (const auto& [name, value] : labels) g(name, value);
+          },
+          &blob);
+      e.blob = StoreBlob(fresh, blob);
+    });
     rs.arena = std::move(fresh);
   }
   symbols_.swap(symbols);

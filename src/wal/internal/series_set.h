@@ -260,6 +260,9 @@ class SeriesSet {
   static int SegmentOf(const RefStripe& rs, const Entry& e);
   // Needs the stripe's lock: the entry's segment becomes at least `segment`.
   static void RaiseSegment(RefStripe& rs, Entry* e, int segment);
+  // Needs the stripe's lock: calls f(Entry&) for each of its series.
+  template <typename F>
+  static void ForEachEntry(RefStripe& rs, F&& f);
   // Needs the stripe's lock: moves its segment base up to `base`.
   static void Rebase(RefStripe& rs, int base);
   // Needs the hash stripe's lock.

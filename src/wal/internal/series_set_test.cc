@@ -17,13 +17,19 @@ model::Labels Series(int i) {
   return model::Labels{{"__name__", "up"}, {"instance", "host-" + std::to_string(i)}};
 }
 
-TEST(SeriesSetTest, ManyPendingSamplesOfOneSeriesKeepItUntilTheLastIsDone) {
-  SeriesSet set;
-  const model::Labels labels = Series(1);
+// Creates series 1 with a pending sample at t=0.
+storage::SeriesRef NewPendingSeries(SeriesSet& set) {
   storage::SeriesRef ref = 0;
   bool unlogged = false;
-  ASSERT_EQ(set.AcquireByLabels(labels, HashLabels(labels), 0, &ref, &unlogged),
+  EXPECT_EQ(set.AcquireByLabels(Series(1), HashLabels(Series(1)), 0, &ref, &unlogged),
             Acquire::kAccepted);
+  return ref;
+}
+
+TEST(SeriesSetTest, ManyPendingSamplesOfOneSeriesKeepItUntilTheLastIsDone) {
+  SeriesSet set;
+  const storage::SeriesRef ref = NewPendingSeries(set);
+  bool unlogged = false;
   // Far more pending samples than an entry counts inline.
   constexpr int kPending = 1000;
   std::vector<record::RefSample> pending{{.ref = ref, .t = 0}};
@@ -42,11 +48,8 @@ TEST(SeriesSetTest, ManyPendingSamplesOfOneSeriesKeepItUntilTheLastIsDone) {
 
 TEST(SeriesSetTest, CommitsCountDownPendingSamplesAcrossTheInlineLimit) {
   SeriesSet set;
-  const model::Labels labels = Series(1);
-  storage::SeriesRef ref = 0;
+  const storage::SeriesRef ref = NewPendingSeries(set);
   bool unlogged = false;
-  ASSERT_EQ(set.AcquireByLabels(labels, HashLabels(labels), 0, &ref, &unlogged),
-            Acquire::kAccepted);
   std::vector<record::RefSample> pending{{.ref = ref, .t = 0}};
   for (int t = 1; t < 300; ++t) {
     ASSERT_EQ(set.AcquireByRef(ref, t, &unlogged, nullptr), Acquire::kAccepted);
