@@ -191,12 +191,14 @@ void AppendLabel(std::string_view name, std::string_view value, std::string* out
   PutString(value, out);
 }
 
+void AppendSeries(storage::SeriesRef ref, const model::Labels& labels, std::string* out) {
+  PutBe64(ref, out);
+  PutLabels(labels, out);
+}
+
 void EncodeSeries(std::span<const RefSeries> series, std::string* out) {
   BeginSeries(out);
-  for (const RefSeries& s : series) {
-    PutBe64(s.ref, out);
-    PutLabels(s.labels, out);
-  }
+  for (const RefSeries& s : series) AppendSeries(s.ref, s.labels, out);
 }
 
 void EncodeSamples(std::span<const RefSample> samples, std::string* out) {

@@ -65,6 +65,8 @@ void EncodeExemplars(std::span<const RefExemplar> exemplars, std::string* out);
 void BeginSeries(std::string* out);
 void AppendSeriesHeader(storage::SeriesRef ref, std::size_t label_count, std::string* out);
 void AppendLabel(std::string_view name, std::string_view value, std::string* out);
+// A whole series after BeginSeries: its header and its labels.
+void AppendSeries(storage::SeriesRef ref, const model::Labels& labels, std::string* out);
 
 // Decoders append what `rec` holds to *out (nothing on error).
 base::Status DecodeSeries(std::string_view rec, std::vector<RefSeries>* out);

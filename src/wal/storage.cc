@@ -164,8 +164,7 @@ class Storage::AppenderImpl final : public storage::Appender {
   // not copies of their labels.
   void LogSeries(storage::SeriesRef ref, const model::Labels& labels) {
     if (series_rec_.empty()) record::BeginSeries(&series_rec_);
-    record::AppendSeriesHeader(ref, labels.Size(), &series_rec_);
-    for (const model::Label& l : labels) record::AppendLabel(l.first, l.second, &series_rec_);
+    record::AppendSeries(ref, labels, &series_rec_);
   }
 
   void Clear() {
@@ -385,8 +384,9 @@ base::Status Storage::Truncate(int keep_from, std::int64_t series_min_time_ms) {
       segment_max_time_.erase(segment_max_time_.begin(), segment_max_time_.begin() + drop);
     first_tracked_segment_ = std::max(first_tracked_segment_, keep_from);
   }
-  series_->CompactArenas();
+  // Symbol compaction rewrites every arena; after it, arena compaction finds nothing to do.
   symbols_reclaimed_.fetch_add(series_->MaybeCompactSymbols());
+  series_->CompactArenas();
   spdlog::debug("wal: truncated {} below segment {}, checkpoint {}", options_.dir, keep_from,
                 checkpoint);
   return base::Status::Ok();
