@@ -1,6 +1,7 @@
 #include "wal/record.h"
 
 #include <bit>
+#include <cstring>
 #include <utility>
 
 namespace starling::wal::record {
@@ -29,9 +30,27 @@ void PutUvarint(std::uint64_t v, std::string* out) {
 }
 
 // Zigzag, as Go's binary.PutVarint.
-void PutVarint(std::int64_t v, std::string* out) {
-  const auto u = static_cast<std::uint64_t>(v);
-  PutUvarint((u << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0), out);
+std::uint64_t Zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0);
+}
+
+void PutVarint(std::int64_t v, std::string* out) { PutUvarint(Zigzag(v), out); }
+
+// Writers into memory the caller sized, for the per-sample loops; each returns the end of what
+// it wrote.
+char* WriteUvarint(std::uint64_t v, char* p) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+char* WriteBe64(std::uint64_t v, char* p) {
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, sizeof(v));
+  return p + sizeof(v);
 }
 
 void PutString(std::string_view s, std::string* out) {
@@ -205,13 +224,19 @@ void EncodeSamples(std::span<const RefSample> samples, std::string* out) {
   PutByte(static_cast<std::uint8_t>(Type::kSamples), out);
   if (samples.empty()) return;
   const RefSample& first = samples.front();
-  PutBe64(first.ref, out);
-  PutBe64(static_cast<std::uint64_t>(first.t), out);
+  constexpr std::size_t kMaxSample = 10 + 10 + 8;  // two varints and a value
+  const std::size_t start = out->size();
+  out->resize(start + 16 + samples.size() * kMaxSample);
+  char* p = out->data() + start;
+  p = WriteBe64(first.ref, p);
+  p = WriteBe64(static_cast<std::uint64_t>(first.t), p);
   for (const RefSample& s : samples) {
-    PutVarint(WrapSub(s.ref, first.ref), out);
-    PutVarint(WrapSub(static_cast<std::uint64_t>(s.t), static_cast<std::uint64_t>(first.t)), out);
-    PutBe64(std::bit_cast<std::uint64_t>(s.v), out);
+    p = WriteUvarint(Zigzag(WrapSub(s.ref, first.ref)), p);
+    p = WriteUvarint(
+        Zigzag(WrapSub(static_cast<std::uint64_t>(s.t), static_cast<std::uint64_t>(first.t))), p);
+    p = WriteBe64(std::bit_cast<std::uint64_t>(s.v), p);
   }
+  out->resize(static_cast<std::size_t>(p - out->data()));
 }
 
 void EncodeExemplars(std::span<const RefExemplar> exemplars, std::string* out) {

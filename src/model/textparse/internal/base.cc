@@ -1,10 +1,15 @@
 #include "model/textparse/internal/base.h"
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "base/utf8.h"
 #include "model/internal/go_text.h"
@@ -154,6 +159,42 @@ bool ParserBase::Exemplar(textparse::Exemplar* /*e*/) const { return false; }
 
 std::optional<std::int64_t> ParserBase::CreatedTimestamp() const { return std::nullopt; }
 
+namespace {
+
+// The first byte at or after pos that a quoted label value must look at ('"', '\\' or '\n'),
+// or a position less than 16 bytes from the end, past which the caller goes byte by byte.
+// Sets the top bit of *any_high if a byte skipped has it. Label values are the bulk of an
+// exposition, so they are scanned 16 bytes at a time.
+inline std::size_t SkipPlainValueBytes(std::string_view body, std::size_t pos,
+                                       unsigned char* any_high) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i newline = _mm_set1_epi8('\n');
+  while (pos + 16 <= body.size()) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(body.data() + pos));
+    const auto special = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmpeq_epi8(v, newline))));
+    const auto high = static_cast<unsigned>(_mm_movemask_epi8(v));
+    if (special == 0) {
+      if (high != 0) *any_high |= 0x80;
+      pos += 16;
+      continue;
+    }
+    const int k = std::countr_zero(special);
+    if ((high & ((1U << k) - 1)) != 0) *any_high |= 0x80;
+    return pos + static_cast<std::size_t>(k);
+  }
+#else
+  static_cast<void>(body);
+  static_cast<void>(any_high);
+#endif
+  return pos;
+}
+
+}  // namespace
+
 std::string_view ParserBase::ScanMetricName() {
   std::size_t start = pos_;
   if (pos_ < body_.size() && IsMetricNameStart(body_[pos_])) {
@@ -190,6 +231,7 @@ Status ParserBase::ScanLabels(bool allow_blanks, bool trailing_comma, std::vecto
     std::size_t value_start = pos_;
     unsigned char any_high = 0;  // only values with non-ASCII bytes need a UTF-8 check
     for (;;) {
+      pos_ = SkipPlainValueBytes(body_, pos_, &any_high);
       if (pos_ >= body_.size() || body_[pos_] == '\n') {
         return ParseError("unterminated label value",
                           body_.substr(value_start - 1, pos_ - value_start + 1), LineSoFar());

@@ -2,6 +2,7 @@
 
 // State and scanning helpers shared by the two text parsers.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -21,13 +22,26 @@ struct LabelSpan {
   std::string_view raw_value;
 };
 
-inline bool IsNameStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+// Character classes as bits of one table, so that a name scan tests one load per byte.
+enum CharClass : std::uint8_t { kLetter = 1, kDigit = 2, kColon = 4 };
+inline constexpr auto kCharClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kLetter;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kLetter;
+  t['_'] = kLetter;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit;
+  t[':'] = kColon;
+  return t;
+}();
+inline bool InClass(char c, unsigned classes) {
+  return (kCharClass[static_cast<unsigned char>(c)] & classes) != 0;
 }
+
+inline bool IsNameStart(char c) { return InClass(c, kLetter); }
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-inline bool IsNameChar(char c) { return IsNameStart(c) || IsDigit(c); }
-inline bool IsMetricNameStart(char c) { return IsNameStart(c) || c == ':'; }
-inline bool IsMetricNameChar(char c) { return IsNameChar(c) || c == ':'; }
+inline bool IsNameChar(char c) { return InClass(c, kLetter | kDigit); }
+inline bool IsMetricNameStart(char c) { return InClass(c, kLetter | kColon); }
+inline bool IsMetricNameChar(char c) { return InClass(c, kLetter | kDigit | kColon); }
 
 // A label value with \\, \" and \n replaced; other escapes are kept as written.
 std::string UnescapeLabelValue(std::string_view raw);
