@@ -576,8 +576,11 @@ base::Result<ClientResponse> HttpClient::DoSync(ClientRequest request,
   };
   auto state = std::make_shared<State>();
   std::uint64_t id = impl_->Submit(std::move(request), [state](base::Result<ClientResponse> r) {
-    std::lock_guard<std::mutex> lock(state->mu);
-    state->result.emplace(std::move(r));
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->result.emplace(std::move(r));
+    }
+    // Notified unlocked, or the woken caller would block on the mutex and be woken twice.
     state->cv.notify_all();
   });
   // Cancelling makes the client thread answer promptly with kCancelled.

@@ -477,9 +477,14 @@ class Queue::Impl {
       std::size_t i = 0;
       const std::size_t cap = static_cast<std::size_t>(q_->opts_.queue.capacity);
       const std::size_t batch = static_cast<std::size_t>(q_->opts_.queue.max_samples_per_send);
+      // The shard is notified once the lock is released, so that it does not wake only to
+      // block on mu_; but before waiting for room, which only the shard can make.
+      bool notify = false;
       std::unique_lock lock(mu_);
       while (i < entries.size()) {
         if (samples_.size() >= cap) {
+          if (notify) cv_.notify_all();
+          notify = false;
           const Steady::time_point t0 = Steady::now();
           if (!space_cv_.wait(lock, stop, [&] { return samples_.size() < cap; })) return false;
           *blocked += Steady::now() - t0;
@@ -488,8 +493,10 @@ class Queue::Impl {
         if (was_empty) batch_start_ = Steady::now();
         const std::size_t before = samples_.size();
         while (i < entries.size() && samples_.size() < cap) samples_.Push(entries[i++]);
-        if (was_empty || (before < batch && samples_.size() >= batch)) cv_.notify_all();
+        notify = notify || was_empty || (before < batch && samples_.size() >= batch);
       }
+      lock.unlock();
+      if (notify) cv_.notify_all();
       return true;
     }
     bool PushExemplar(ExemplarEntry e, const std::stop_token& stop) {

@@ -49,11 +49,16 @@ std::shared_ptr<Scheduler> Scheduler::Shared() {
 }
 
 void Scheduler::At(base::Clock::Duration due, std::function<void()> fn) {
+  bool earliest = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    earliest = timers_.empty() || due < timers_.top().due;
     timers_.push(Timer{due, seq_++, std::move(fn)});
   }
-  timer_cv_.notify_one();
+  // The timer thread sleeps until the earliest due time, or runs timers and looks again:
+  // only a new earliest timer needs it awake. Every finished scrape schedules its next one,
+  // and waking the thread for each costs more than a scrape's parsing on a small target.
+  if (earliest) timer_cv_.notify_one();
 }
 
 void Scheduler::Post(std::function<void()> fn) {
