@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <cstddef>
@@ -187,6 +188,9 @@ class HttpClient::Impl {
   }
 
  private:
+  // Runs its transfers with Configure and Finish.
+  friend class HttpClient::Session;
+
   struct Command {
     std::uint64_t id = 0;
     ClientRequest request;
@@ -339,7 +343,7 @@ class HttpClient::Impl {
       t->done(base::Status::Internal("cannot create an HTTP transfer"));
       return;
     }
-    base::Status st = Configure(*t);
+    base::Status st = Configure(*t, options_);
     if (st.ok() && curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
       st = base::Status::Internal("cannot start an HTTP transfer");
     }
@@ -351,7 +355,7 @@ class HttpClient::Impl {
     active_.emplace(t->id, std::move(t));
   }
 
-  base::Status Configure(Transfer& t) {
+  static base::Status Configure(Transfer& t, const Options& options) {
     static const ClientConfig kDefaultConfig;
     const ClientRequest& r = t.request;
     const ClientConfig& cfg = r.config ? *r.config : kDefaultConfig;
@@ -369,7 +373,7 @@ class HttpClient::Impl {
     if (curl_easy_setopt(h, CURLOPT_URL, r.url.c_str()) != CURLE_OK) {
       return base::Status::InvalidArgument(op + " \"" + r.url + "\": invalid URL");
     }
-    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::OnBody);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::OnHeader);
@@ -557,6 +561,65 @@ class HttpClient::Impl {
   std::vector<CURL*> idle_easy_;
 };
 
+// The session's multi handle keeps its connections between requests; its one easy handle is
+// reused for each.
+class HttpClient::Session::Impl {
+ public:
+  explicit Impl(Options options)
+      : options_(std::move(options)), multi_(curl_multi_init()), easy_(curl_easy_init()) {}
+  ~Impl() {
+    if (easy_ != nullptr) curl_easy_cleanup(easy_);
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  base::Result<ClientResponse> Do(ClientRequest request, const std::stop_token& stop) {
+    if (multi_ == nullptr || easy_ == nullptr) {
+      return base::Status::Internal("cannot create an HTTP transfer");
+    }
+    if (stop.stop_requested()) return base::Status::Cancelled("request cancelled");
+    HttpClient::Impl::Transfer t;
+    t.request = std::move(request);
+    t.easy = easy_;
+    base::Status st = HttpClient::Impl::Configure(t, options_);
+    if (st.ok() && curl_multi_add_handle(multi_, easy_) != CURLM_OK) {
+      st = base::Status::Internal("cannot start an HTTP transfer");
+    }
+    if (!st.ok()) {
+      curl_easy_reset(easy_);
+      return st;
+    }
+    std::atomic<bool> cancelled{false};
+    std::stop_callback on_stop(stop, [&] {
+      cancelled = true;
+      curl_multi_wakeup(multi_);
+    });
+    std::optional<CURLcode> code;
+    while (!code && !cancelled) {
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy_) code = msg->data.result;
+      }
+      // curl shortens the wait to its own timeouts (the request's among them).
+      if (!code) curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    }
+    // A transfer removed midway leaves its connection unusable; curl closes it.
+    curl_multi_remove_handle(multi_, easy_);
+    base::Result<ClientResponse> result =
+        code ? HttpClient::Impl::Finish(t, *code) : base::Status::Cancelled("request cancelled");
+    curl_easy_reset(easy_);
+    return result;
+  }
+
+ private:
+  const Options options_;
+  CURLM* const multi_;
+  CURL* const easy_;
+};
+
 HttpClient::HttpClient() : HttpClient(Options{}) {}
 
 HttpClient::HttpClient(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -588,6 +651,16 @@ base::Result<ClientResponse> HttpClient::DoSync(ClientRequest request,
   std::unique_lock<std::mutex> lock(state->mu);
   state->cv.wait(lock, [&] { return state->result.has_value(); });
   return std::move(*state->result);
+}
+
+HttpClient::Session::Session(const HttpClient& client)
+    : impl_(std::make_unique<Impl>(client.impl_->options_)) {}
+
+HttpClient::Session::~Session() = default;
+
+base::Result<ClientResponse> HttpClient::Session::Do(ClientRequest request,
+                                                     const std::stop_token& stop) {
+  return impl_->Do(std::move(request), stop);
 }
 
 }  // namespace starling::net

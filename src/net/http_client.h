@@ -100,6 +100,25 @@ class HttpClient {
   // Do, waiting for the result. Returns kCancelled early once `stop` is requested.
   base::Result<ClientResponse> DoSync(ClientRequest request, const std::stop_token& stop = {});
 
+  // Requests run on the calling thread, over connections of the session's own, with the
+  // client's options. For a thread that waits for each response anyway (a remote-write shard):
+  // it then sleeps once per request, where DoSync wakes the client's thread and is woken back,
+  // and a thread wakeup costs more than a small request. One caller at a time.
+  class Session {
+   public:
+    explicit Session(const HttpClient& client);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // As DoSync.
+    base::Result<ClientResponse> Do(ClientRequest request, const std::stop_token& stop = {});
+
+   private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;

@@ -414,6 +414,101 @@ TEST(HttpClientTest, DoSyncStops) {
   EXPECT_EQ(r.error().code(), base::StatusCode::kCancelled);
 }
 
+TEST(HttpClientSessionTest, RequestsOnTheCallingThreadKeepTheirConnection) {
+  TestServer server;
+  HttpClient client(HttpClient::Options{.user_agent = "Session/1.0"});
+  HttpClient::Session session(client);
+
+  ClientRequest post;
+  post.method = "POST";
+  post.url = server.Url("/echo");
+  post.headers = {{"Content-Type", "application/x-protobuf"}, {"X-One", "1"}};
+  post.body = std::string(5000, 'b');
+  for (int i = 0; i < 3; ++i) {
+    auto r = session.Do(post);
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->status_text, "200 OK");
+    EXPECT_EQ(r->body, "POST " + post.body);
+    EXPECT_EQ(r->HeaderValue("x-echo-one").value_or("<none>"), "1");
+  }
+  const Request seen = server.Last();
+  EXPECT_EQ(Header(seen, "User-Agent"), "Session/1.0");
+  EXPECT_EQ(Header(seen, "Content-Type"), "application/x-protobuf");
+  EXPECT_EQ(Header(seen, "Expect"), "<none>");
+
+  ClientRequest missing;
+  missing.url = server.Url("/nothing");
+  auto r = session.Do(missing);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->status_text, "404 Not Found");
+  // One connection for all four requests.
+  EXPECT_EQ(server.RemoteAddresses().size(), 1u);
+}
+
+TEST(HttpClientSessionTest, ErrorsAsTheClientReportsThem) {
+  TestServer server;
+  HttpClient client;
+  HttpClient::Session session(client);
+
+  ClientRequest slow;
+  slow.url = server.Url("/slow");
+  slow.timeout = 50ms;
+  auto r = session.Do(slow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(r.error().message(), "Get \"" + slow.url + "\": context deadline exceeded");
+
+  ClientRequest big;
+  big.url = server.Url("/big");
+  big.body_size_limit = 10;
+  r = session.Do(big);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kResourceExhausted);
+
+  ClientRequest bad;
+  bad.url = "nope://x";
+  r = session.Do(bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kInvalidArgument);
+
+  // The session still works after failed requests.
+  big.body_size_limit = 0;
+  r = session.Do(big);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->body.size(), 100000u);
+}
+
+TEST(HttpClientSessionTest, Stops) {
+  TestServer server;
+  HttpClient client;
+  HttpClient::Session session(client);
+  ClientRequest req;
+  req.url = server.Url("/slow");
+  req.timeout = 0ms;
+
+  std::stop_source already;
+  already.request_stop();
+  auto r = session.Do(req, already.get_token());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kCancelled);
+
+  std::stop_source stop;
+  std::thread stopper([&] {
+    server.gate().AwaitWaiting(1);
+    stop.request_stop();
+  });
+  r = session.Do(req, stop.get_token());
+  stopper.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kCancelled);
+
+  ClientRequest echo;
+  echo.url = server.Url("/echo");
+  r = session.Do(echo);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->body, "GET ");
+}
+
 // A self-signed certificate for the DNS name "tls.test" only, with its key, as PEM text.
 struct TestCert {
   std::string cert_pem;

@@ -593,6 +593,8 @@ class Queue::Impl {
     std::vector<const Entry*> kept_;
     WriteRequestEncoder enc_;
     ByteBuffer compressed_;
+    // The shard's own connection, used on its thread (created with the first batch).
+    std::unique_ptr<net::HttpClient::Session> session_;
     std::jthread thread_;
   };
 
@@ -1177,7 +1179,8 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
                  std::chrono::duration_cast<std::chrono::milliseconds>(q.opts_.remote_timeout));
     req.config = q.opts_.client_config;
     const Steady::time_point begin = Steady::now();
-    base::Result<net::ClientResponse> resp = q.client_->DoSync(std::move(req), stop);
+    if (!session_) session_ = std::make_unique<net::HttpClient::Session>(*q.client_);
+    base::Result<net::ClientResponse> resp = session_->Do(std::move(req), stop);
     const nanoseconds took = Steady::now() - begin;
     if (stop.stop_requested()) return false;
     q.metrics_.batch_seconds_sum.Add(std::chrono::duration<double>(took).count());
