@@ -84,29 +84,29 @@ inline char* PutVarint(char* p, std::uint64_t v) {
   return p;
 }
 
+// Copies n bytes, sizeof(W) <= n <= 2 * sizeof(W), as two moves of a W that may overlap.
+template <typename W>
+inline void CopyAsTwoWords(char* p, const char* src, std::size_t n) {
+  W head = 0;
+  W tail = 0;
+  std::memcpy(&head, src, sizeof(W));
+  std::memcpy(&tail, src + n - sizeof(W), sizeof(W));
+  std::memcpy(p, &head, sizeof(W));
+  std::memcpy(p + n - sizeof(W), &tail, sizeof(W));
+}
+
 // Copies s to p; returns the byte after it. Label names and values are mostly short, and
 // copying them with fixed-size moves saves a call to memcpy for each.
 inline char* PutBytes(char* p, std::string_view s) {
   const std::size_t n = s.size();
-  const char* src = s.data();
   if (n >= 8 && n <= 16) {
-    std::uint64_t head = 0;
-    std::uint64_t tail = 0;
-    std::memcpy(&head, src, 8);
-    std::memcpy(&tail, src + n - 8, 8);
-    std::memcpy(p, &head, 8);
-    std::memcpy(p + n - 8, &tail, 8);
+    CopyAsTwoWords<std::uint64_t>(p, s.data(), n);
   } else if (n >= 4 && n < 8) {
-    std::uint32_t head = 0;
-    std::uint32_t tail = 0;
-    std::memcpy(&head, src, 4);
-    std::memcpy(&tail, src + n - 4, 4);
-    std::memcpy(p, &head, 4);
-    std::memcpy(p + n - 4, &tail, 4);
+    CopyAsTwoWords<std::uint32_t>(p, s.data(), n);
   } else if (n < 4) {
-    for (std::size_t i = 0; i < n; ++i) p[i] = src[i];
+    for (std::size_t i = 0; i < n; ++i) p[i] = s[i];
   } else {
-    std::memcpy(p, src, n);
+    std::memcpy(p, s.data(), n);
   }
   return p + n;
 }
