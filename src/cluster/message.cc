@@ -213,20 +213,7 @@ base::Status DecodeInto(std::span<const std::uint8_t> bytes, Message* m) {
 }  // namespace
 
 void PutVarint(std::uint64_t value, std::vector<std::uint8_t>* out) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<std::uint8_t>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<std::uint8_t>(value));
-}
-
-std::size_t VarintSize(std::uint64_t value) {
-  std::size_t n = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++n;
-  }
-  return n;
+  base::AppendUvarint(value, out);
 }
 
 void EncodeUpdate(const Update& u, std::vector<std::uint8_t>* out) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/varint.h"
 #include "cluster/membership.h"
 
 namespace starling::cluster {
@@ -123,7 +124,7 @@ void EncodeMessageHead(const Message& message, std::vector<std::uint8_t>* out);
 void EncodeUpdate(const Update& update, std::vector<std::uint8_t>* out);
 // Appends a varint; the number of bytes it takes.
 void PutVarint(std::uint64_t value, std::vector<std::uint8_t>* out);
-std::size_t VarintSize(std::uint64_t value);
+using base::VarintSize;
 
 // Decodes a message; InvalidArgument with the reason for anything malformed.
 base::Result<Message> DecodeMessage(std::span<const std::uint8_t> bytes);

@@ -29,7 +29,7 @@ void WriteRequestEncoder::BeginSeries() {
 
 void WriteRequestEncoder::AddSample(std::int64_t timestamp_ms, double value) {
   const std::uint64_t ts = static_cast<std::uint64_t>(timestamp_ms);
-  const std::size_t inner = 1 + 8 + 1 + VarintSize(ts);
+  const std::size_t inner = 1 + 8 + 1 + base::VarintSize(ts);
   char* p = buf_.Reserve(2 + inner);
   char* start = p;
   *p++ = 0x12;  // TimeSeries.samples
@@ -39,18 +39,18 @@ void WriteRequestEncoder::AddSample(std::int64_t timestamp_ms, double value) {
   std::memcpy(p, &bits, 8);  // little-endian hosts only (x86-64, arm64)
   p += 8;
   *p++ = 0x10;  // Sample.timestamp, varint
-  p = PutVarint(p, ts);
+  p = base::PutUvarint(p, ts);
   buf_.Commit(static_cast<std::size_t>(p - start));
 }
 
 void WriteRequestEncoder::AddExemplar(std::string_view encoded_labels, std::int64_t timestamp_ms,
                                       double value) {
   const std::uint64_t ts = static_cast<std::uint64_t>(timestamp_ms);
-  const std::size_t inner = encoded_labels.size() + 1 + 8 + 1 + VarintSize(ts);
+  const std::size_t inner = encoded_labels.size() + 1 + 8 + 1 + base::VarintSize(ts);
   char* p = buf_.Reserve(1 + 10 + inner);
   char* start = p;
   *p++ = 0x1A;  // TimeSeries.exemplars
-  p = PutVarint(p, inner);
+  p = base::PutUvarint(p, inner);
   std::memcpy(p, encoded_labels.data(), encoded_labels.size());
   p += encoded_labels.size();
   *p++ = 0x11;  // Exemplar.value, fixed64
@@ -58,13 +58,13 @@ void WriteRequestEncoder::AddExemplar(std::string_view encoded_labels, std::int6
   std::memcpy(p, &bits, 8);
   p += 8;
   *p++ = 0x18;  // Exemplar.timestamp, varint
-  p = PutVarint(p, ts);
+  p = base::PutUvarint(p, ts);
   buf_.Commit(static_cast<std::size_t>(p - start));
 }
 
 void WriteRequestEncoder::EndSeries() {
   const std::size_t len = buf_.size() - series_start_;
-  const std::size_t need = VarintSize(len);
+  const std::size_t need = base::VarintSize(len);
   if (need != kReservedLength) {
     // Shift the contents so the length varint ends where they start.
     const std::size_t new_start = series_start_ - kReservedLength + need;
@@ -72,7 +72,7 @@ void WriteRequestEncoder::EndSeries() {
     std::memmove(buf_.data() + new_start, buf_.data() + series_start_, len);
     buf_.Resize(new_start + len);
   }
-  PutVarint(buf_.data() + series_start_ - kReservedLength, len);
+  base::PutUvarint(buf_.data() + series_start_ - kReservedLength, len);
 }
 
 void SnappyCompress(std::string_view in, ByteBuffer* out) {

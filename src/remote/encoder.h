@@ -21,6 +21,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/varint.h"
+
 namespace starling::remote {
 
 // A growable byte buffer that does not zero what it grows into (std::string::resize would).
@@ -64,26 +66,6 @@ class ByteBuffer {
   std::size_t cap_ = 0;
 };
 
-// Bytes of the varint encoding of v.
-inline std::size_t VarintSize(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-// Writes v as a varint at p; returns the byte after it.
-inline char* PutVarint(char* p, std::uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(static_cast<std::uint8_t>(v) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
 // Copies n bytes, sizeof(W) <= n <= 2 * sizeof(W), as two moves of a W that may overlap.
 template <typename W>
 inline void CopyAsTwoWords(char* p, const char* src, std::size_t n) {
@@ -113,23 +95,23 @@ inline char* PutBytes(char* p, std::string_view s) {
 
 // The bytes of one Label entry of a TimeSeries or Exemplar (field 1), as PutLabel writes it.
 inline std::size_t EncodedLabelSize(std::string_view name, std::string_view value) {
-  const std::size_t inner =
-      2 + VarintSize(name.size()) + name.size() + VarintSize(value.size()) + value.size();
-  return 1 + VarintSize(inner) + inner;
+  const std::size_t inner = 2 + base::VarintSize(name.size()) + name.size() +
+                            base::VarintSize(value.size()) + value.size();
+  return 1 + base::VarintSize(inner) + inner;
 }
 
 // Writes one TimeSeries.labels field (a Label with name and value) at p, which must have
 // EncodedLabelSize(name, value) bytes of room; returns the end.
 inline char* PutLabel(char* p, std::string_view name, std::string_view value) {
-  const std::size_t inner =
-      2 + VarintSize(name.size()) + name.size() + VarintSize(value.size()) + value.size();
+  const std::size_t inner = 2 + base::VarintSize(name.size()) + name.size() +
+                            base::VarintSize(value.size()) + value.size();
   *p++ = 0x0A;  // TimeSeries.labels
-  p = PutVarint(p, inner);
+  p = base::PutUvarint(p, inner);
   *p++ = 0x0A;  // Label.name
-  p = PutVarint(p, name.size());
+  p = base::PutUvarint(p, name.size());
   p = PutBytes(p, name);
   *p++ = 0x12;  // Label.value
-  p = PutVarint(p, value.size());
+  p = base::PutUvarint(p, value.size());
   return PutBytes(p, value);
 }
 

@@ -130,17 +130,6 @@ TEST(EncoderTest, DecodesAsPrompb) {
   }
 }
 
-TEST(EncoderTest, VarintSize) {
-  const std::vector<std::pair<std::uint64_t, std::size_t>> cases = {
-      {0, 1}, {127, 1}, {128, 2}, {16383, 2}, {16384, 3}, {~0ULL, 10}};
-  for (const auto& [v, want] : cases) {
-    SCOPED_TRACE(v);
-    EXPECT_EQ(VarintSize(v), want);
-    char buf[10];
-    EXPECT_EQ(static_cast<std::size_t>(PutVarint(buf, v) - buf), want);
-  }
-}
-
 TEST(EncoderTest, SnappyRejectsGarbage) {
   std::string out;
   EXPECT_FALSE(SnappyUncompress("\xff\xff\xff\xff\xff garbage", &out));

@@ -4,30 +4,26 @@
 #include <cstring>
 #include <utility>
 
+#include "base/varint.h"
+
 namespace starling::wal::record {
 namespace {
 
 void PutByte(std::uint8_t b, std::string* out) { out->push_back(static_cast<char>(b)); }
 
-void PutBe64(std::uint64_t v, std::string* out) {
-  char buf[8];
-  for (int i = 7; i >= 0; --i) {
-    buf[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  out->append(buf, sizeof(buf));
+// Writes v big-endian into memory the caller sized; returns the byte after it.
+char* WriteBe64(std::uint64_t v, char* p) {
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, sizeof(v));
+  return p + sizeof(v);
 }
 
-void PutUvarint(std::uint64_t v, std::string* out) {
-  char buf[10];
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
+void PutBe64(std::uint64_t v, std::string* out) {
+  char buf[8];
+  out->append(buf, WriteBe64(v, buf));
 }
+
+void PutUvarint(std::uint64_t v, std::string* out) { base::AppendUvarint(v, out); }
 
 // Zigzag, as Go's binary.PutVarint.
 std::uint64_t Zigzag(std::int64_t v) {
@@ -35,23 +31,6 @@ std::uint64_t Zigzag(std::int64_t v) {
 }
 
 void PutVarint(std::int64_t v, std::string* out) { PutUvarint(Zigzag(v), out); }
-
-// Writers into memory the caller sized, for the per-sample loops; each returns the end of what
-// it wrote.
-char* WriteUvarint(std::uint64_t v, char* p) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
-char* WriteBe64(std::uint64_t v, char* p) {
-  v = __builtin_bswap64(v);
-  std::memcpy(p, &v, sizeof(v));
-  return p + sizeof(v);
-}
 
 void PutString(std::string_view s, std::string* out) {
   PutUvarint(s.size(), out);
@@ -231,9 +210,9 @@ void EncodeSamples(std::span<const RefSample> samples, std::string* out) {
   p = WriteBe64(first.ref, p);
   p = WriteBe64(static_cast<std::uint64_t>(first.t), p);
   for (const RefSample& s : samples) {
-    p = WriteUvarint(Zigzag(WrapSub(s.ref, first.ref)), p);
-    p = WriteUvarint(
-        Zigzag(WrapSub(static_cast<std::uint64_t>(s.t), static_cast<std::uint64_t>(first.t))), p);
+    p = base::PutUvarint(p, Zigzag(WrapSub(s.ref, first.ref)));
+    p = base::PutUvarint(
+        p, Zigzag(WrapSub(static_cast<std::uint64_t>(s.t), static_cast<std::uint64_t>(first.t))));
     p = WriteBe64(std::bit_cast<std::uint64_t>(s.v), p);
   }
   out->resize(static_cast<std::size_t>(p - out->data()));

@@ -7,18 +7,13 @@
 #include <limits>
 
 #include "base/check.h"
+#include "base/varint.h"
 #include "wal/record.h"
 
 namespace starling::wal::storage_internal {
 namespace {
 
-void PutPacked(std::uint32_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
+void PutPacked(std::uint32_t v, std::string* out) { base::AppendUvarint(v, out); }
 
 std::uint64_t HashString(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
