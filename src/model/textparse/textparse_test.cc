@@ -6,9 +6,13 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
+#include <random>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "model/textparse/openmetricsparse.h"
@@ -315,6 +319,27 @@ TEST(TextparseTest, ParseGoFloat) {
   double v = 0;
   ASSERT_TRUE(ParseGoFloat("NaN", &v));
   EXPECT_TRUE(std::isnan(v));
+}
+
+// Short decimals take a faster path than from_chars; both must give the same double.
+TEST(TextparseTest, ParseGoFloatShortDecimalsMatchFromChars) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200000; ++i) {
+    const int digits = 1 + static_cast<int>(rng() % 17);
+    std::string s;
+    for (int d = 0; d < digits; ++d) s += static_cast<char>('0' + rng() % 10);
+    if (rng() % 4 != 0) s.insert(rng() % (s.size() + 1), ".");
+    if (rng() % 3 == 0) s.insert(0, "-");
+    SCOPED_TRACE(s);
+    double want = 0;
+    const std::string_view digits_part = std::string_view(s).substr(s[0] == '-' ? 1 : 0);
+    ASSERT_EQ(std::from_chars(digits_part.data(), digits_part.data() + digits_part.size(), want).ec,
+              std::errc());
+    if (s[0] == '-') want = -want;
+    double got = 0;
+    ASSERT_TRUE(ParseGoFloat(s, &got));
+    ASSERT_EQ(std::bit_cast<std::uint64_t>(got), std::bit_cast<std::uint64_t>(want));
+  }
 }
 
 TEST(TextparseTest, NaNIsCanonical) {
