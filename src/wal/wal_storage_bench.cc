@@ -165,17 +165,21 @@ struct VisitFixture {
     for (int i = 0; i < n; ++i) all.push_back(*app->Append(0, Series(i), 0, 0));
     CHECK(app->Commit().ok());
   }
-  // The next batch: consecutive series, as scrapes append them.
-  std::span<const storage::SeriesRef> NextBatch() {
+  // The next batch: every `stride`th of consecutive series, as a queue with `stride` shards
+  // hands one shard the series that scrapes append.
+  std::span<const storage::SeriesRef> NextBatch(std::size_t stride = 1) {
     constexpr std::size_t kBatch = 2000;
-    if (pos + kBatch > all.size()) pos = 0;
-    std::span<const storage::SeriesRef> b(all.data() + pos, std::min(kBatch, all.size()));
-    pos += kBatch;
-    return b;
+    const std::size_t span = std::min(kBatch * stride, all.size());
+    if (pos + span > all.size()) pos = 0;
+    batch.clear();
+    for (std::size_t i = pos; i < pos + span; i += stride) batch.push_back(all[i]);
+    pos += span;
+    return batch;
   }
   Dir dir;
   std::unique_ptr<Storage> s;
   std::vector<storage::SeriesRef> all;
+  std::vector<storage::SeriesRef> batch;
   std::size_t pos = 0;
 };
 
@@ -207,14 +211,16 @@ void BmVisitLabelsBatch(benchmark::State& state) {
   };
   v.end = [](void*, std::size_t, bool) {};
   for (auto _ : state) {
-    std::span<const storage::SeriesRef> batch = f.NextBatch();
+    std::span<const storage::SeriesRef> batch =
+        f.NextBatch(static_cast<std::size_t>(state.range(1)));
     f.s->VisitLabelsBatch(batch, v);
     items += batch.size();
   }
   benchmark::DoNotOptimize(total);
   state.SetItemsProcessed(static_cast<std::int64_t>(items));
 }
-BENCHMARK(BmVisitLabelsBatch)->Arg(10000)->Arg(1000000);
+// Second argument: the number of queue shards the batch's series are spread over.
+BENCHMARK(BmVisitLabelsBatch)->ArgsProduct({{10000, 1000000}, {1, 4}});
 
 }  // namespace
 }  // namespace starling::wal

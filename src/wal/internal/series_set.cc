@@ -173,14 +173,24 @@ void SeriesSet::ForEachByStripe(std::size_t n, RefOf&& ref_of, F&& f) const {
 
 void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
                            const storage::LabelBatchVisitor& v) const {
-  constexpr std::uint32_t kAhead = 8;  // entries prefetched ahead of use
+  // Two stages of prefetching, as a series' labels are behind its entry: the entry of the
+  // series visited 2 * kAhead steps later, and the labels of the one kAhead steps later, whose
+  // entry was prefetched kAhead steps ago. Only series of the stripe being visited qualify.
+  constexpr std::uint32_t kAhead = 8;
   ForEachByStripe(
       refs.size(), [&](std::size_t i) { return refs[i]; },
       [&](RefStripe& rs, std::uint32_t k, std::size_t i) {
-        // The series visited kAhead steps later, if it is in this stripe too.
+        const storage::SeriesRef stripe = refs[i] & (kStripes - 1);
+        if (const std::uint32_t ahead = k + 2 * kAhead; ahead < refs.size()) {
+          const storage::SeriesRef r = refs[stripe_order[ahead]];
+          const storage::SeriesRef page = (r >> kStripeBits) >> kPageBits;
+          if ((r & (kStripes - 1)) == stripe && page < rs.pages.size() && rs.pages[page]) {
+            __builtin_prefetch(&rs.pages[page][(r >> kStripeBits) & (kPageEntries - 1)]);
+          }
+        }
         if (const std::uint32_t ahead = k + kAhead; ahead < refs.size()) {
           const storage::SeriesRef r = refs[stripe_order[ahead]];
-          if ((r & (kStripes - 1)) == (refs[i] & (kStripes - 1))) {
+          if ((r & (kStripes - 1)) == stripe) {
             if (const Entry* e = FindEntry(rs, r); e != nullptr) {
               __builtin_prefetch(rs.arena.Get(e->blob));
             }
