@@ -8,11 +8,15 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <limits>
 #include <mutex>
+#include <queue>
 #include <thread>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "base/thread.h"
 
@@ -150,6 +154,7 @@ class HttpClient::Impl {
       base::SetThreadName("http-client");
       Loop();
     });
+    thread_id_ = thread_.get_id();
   }
 
   ~Impl() {
@@ -174,8 +179,21 @@ class HttpClient::Impl {
       id = ++last_id_;
       queue_.push_back(Command{id, std::move(request), std::move(done), false});
     }
-    curl_multi_wakeup(multi_);
+    // The thread itself (a timer or callback) takes the queue before it next sleeps.
+    if (!OnClientThread()) curl_multi_wakeup(multi_);
     return id;
+  }
+
+  void RunAt(Steady::time_point when, std::function<void()> fn) {
+    bool earliest = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      earliest = timers_.empty() || when < timers_.top().when;
+      timers_.push(Timer{when, timer_seq_++, std::move(fn)});
+    }
+    // The thread sleeps until the earliest timer at the latest, and computes that just before
+    // it sleeps: only an earlier timer from another thread needs it woken.
+    if (earliest && !OnClientThread()) curl_multi_wakeup(multi_);
   }
 
   // Fails the request with kCancelled unless it has already finished.
@@ -268,11 +286,22 @@ class HttpClient::Impl {
   }
 
   void Loop() {
+    std::vector<std::function<void()>> due;
     while (true) {
-      std::deque<Command> commands;
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopping_) break;
+        const Steady::time_point now = Steady::now();
+        while (!timers_.empty() && timers_.top().when <= now) {
+          due.push_back(std::move(const_cast<Timer&>(timers_.top()).fn));
+          timers_.pop();
+        }
+      }
+      for (std::function<void()>& fn : due) fn();
+      due.clear();
+      std::deque<Command> commands;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
         commands.swap(queue_);
       }
       for (Command& c : commands) {
@@ -285,10 +314,25 @@ class HttpClient::Impl {
       int running = 0;
       curl_multi_perform(multi_, &running);
       ReapFinished();
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+      // Sleeps until the next timer (1 s without one), or shorter for curl's own timeouts.
+      int wait_ms = 1000;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!queue_.empty()) {
+          wait_ms = 0;
+        } else if (!timers_.empty()) {
+          const auto until =
+              std::chrono::ceil<std::chrono::milliseconds>(timers_.top().when - Steady::now());
+          wait_ms = static_cast<int>(
+              std::clamp<std::int64_t>(until.count(), 0, std::numeric_limits<int>::max()));
+        }
+      }
+      if (wait_ms > 0) curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr);
     }
     Shutdown();
   }
+
+  bool OnClientThread() const { return std::this_thread::get_id() == thread_id_; }
 
   void Shutdown() {
     std::vector<std::unique_ptr<Transfer>> active;
@@ -551,10 +595,25 @@ class HttpClient::Impl {
   CURLM* multi_ = nullptr;
   std::thread thread_;
 
+  std::thread::id thread_id_;
+
+  struct Timer {
+    Steady::time_point when;
+    std::uint64_t seq;
+    std::function<void()> fn;
+  };
+  struct Later {
+    bool operator()(const Timer& a, const Timer& b) const {
+      return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+    }
+  };
+
   std::mutex mu_;
-  std::deque<Command> queue_;  // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
-  std::uint64_t last_id_ = 0;  // guarded by mu_
+  std::deque<Command> queue_;                                     // guarded by mu_
+  bool stopping_ = false;                                         // guarded by mu_
+  std::uint64_t last_id_ = 0;                                     // guarded by mu_
+  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;  // guarded by mu_
+  std::uint64_t timer_seq_ = 0;                                   // guarded by mu_
 
   // The client thread's own.
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> active_;
@@ -625,6 +684,10 @@ HttpClient::HttpClient() : HttpClient(Options{}) {}
 HttpClient::HttpClient(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 HttpClient::~HttpClient() = default;
+
+void HttpClient::RunAt(Steady::time_point when, std::function<void()> fn) {
+  impl_->RunAt(when, std::move(fn));
+}
 
 void HttpClient::Do(ClientRequest request, Callback done) {
   impl_->Submit(std::move(request), std::move(done));

@@ -97,6 +97,13 @@ class HttpClient {
   // any HTTP status is a response.
   void Do(ClientRequest request, Callback done);
 
+  using Steady = std::chrono::steady_clock;
+  // Runs fn on the client's thread at `when` or soon after; fn must be quick. Timers due at the
+  // same time run in the order they were added; those pending when the client is destroyed
+  // never run. For timers that start requests (scrapes): the thread wakes once for the timer
+  // and the request it starts, where a timer thread would wake and then wake this one.
+  void RunAt(Steady::time_point when, std::function<void()> fn);
+
   // Do, waiting for the result. Returns kCancelled early once `stop` is requested.
   base::Result<ClientResponse> DoSync(ClientRequest request, const std::stop_token& stop = {});
 

@@ -396,6 +396,84 @@ TEST(HttpClientTest, DestructorCancelsOutstanding) {
   EXPECT_EQ(other.load(), 0);
 }
 
+// What timers of a test recorded, and on which thread, with a wait for a count of them.
+class TimerLog {
+ public:
+  void Add(int v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    got_.push_back(v);
+    threads_.insert(std::this_thread::get_id());
+    cv_.notify_all();
+  }
+  // The values once there are n, or what there is after a generous deadline.
+  std::vector<int> WaitFor(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, 30s, [&] { return got_.size() >= n; });
+    return got_;
+  }
+  std::set<std::thread::id> Threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<int> got_;
+  std::set<std::thread::id> threads_;
+};
+
+HttpClient::Steady::time_point In(std::chrono::milliseconds d) {
+  return HttpClient::Steady::now() + d;
+}
+
+TEST(HttpClientTimerTest, TimersRunInDueOrderOnTheClientThread) {
+  TimerLog log;
+  HttpClient client;
+  const auto same = In(40ms);
+  client.RunAt(In(80ms), [&] { log.Add(4); });
+  client.RunAt(same, [&] { log.Add(2); });
+  client.RunAt(In(10ms), [&] { log.Add(1); });
+  client.RunAt(same, [&] { log.Add(3); });  // after the other one due then
+  EXPECT_EQ(log.WaitFor(4), (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(log.Threads().size(), 1U);
+  EXPECT_EQ(log.Threads().count(std::this_thread::get_id()), 0U);
+}
+
+TEST(HttpClientTimerTest, AnEarlierTimerWakesTheSleepingClient) {
+  TimerLog log;
+  HttpClient client;
+  client.RunAt(In(1h), [&] { log.Add(2); });
+  // Give the client's thread time to go to sleep until the hour is up.
+  std::this_thread::sleep_for(50ms);
+  client.RunAt(In(10ms), [&] { log.Add(1); });
+  EXPECT_EQ(log.WaitFor(1), (std::vector<int>{1}));
+}
+
+TEST(HttpClientTimerTest, TimersStartRequestsAndAddTimers) {
+  TestServer server;
+  TimerLog log;
+  HttpClient client;
+  client.RunAt(In(5ms), [&] {
+    ClientRequest req;
+    req.url = server.Url("/n/7");
+    client.Do(std::move(req), [&](base::Result<ClientResponse> r) {
+      log.Add(r.ok() && r->body == "n=7" ? 1 : -1);
+      client.RunAt(In(5ms), [&] { log.Add(2); });
+    });
+  });
+  EXPECT_EQ(log.WaitFor(2), (std::vector<int>{1, 2}));
+}
+
+TEST(HttpClientTimerTest, PendingTimersNeverRunAfterDestruction) {
+  std::atomic<int> ran{0};
+  {
+    HttpClient client;
+    client.RunAt(In(1h), [&] { ++ran; });
+  }
+  EXPECT_EQ(ran.load(), 0);
+}
+
 // Runs requests to a handler that never answers through `send`, with a stop requested before
 // the request and while it waits: both fail with kCancelled.
 void ExpectStops(TestServer& server, const Send& send) {

@@ -7,7 +7,7 @@
 namespace starling::scrape {
 namespace {
 
-// Every scrape of the process shares one client (and so its connection cache and thread).
+// Every scrape of the process shares one client (see SharedHttpClient).
 class HttpFetcher final : public Fetcher {
  public:
   explicit HttpFetcher(std::shared_ptr<net::HttpClient> client) : client_(std::move(client)) {}
@@ -21,10 +21,14 @@ class HttpFetcher final : public Fetcher {
 
 }  // namespace
 
-std::shared_ptr<Fetcher> NewHttpFetcher() {
+std::shared_ptr<net::HttpClient> SharedHttpClient() {
   // Never destroyed: callbacks may still be running while the process exits.
   static auto* client = new std::shared_ptr<net::HttpClient>(std::make_shared<net::HttpClient>());
-  return std::make_shared<HttpFetcher>(*client);
+  return *client;
+}
+
+std::shared_ptr<Fetcher> NewHttpFetcher() {
+  return std::make_shared<HttpFetcher>(SharedHttpClient());
 }
 
 }  // namespace starling::scrape

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <utility>
 
+#include "base/check.h"
 #include "base/thread.h"
+#include "net/http_client.h"
 
 namespace starling::scrape {
 namespace {
@@ -15,13 +17,19 @@ constexpr std::chrono::milliseconds kMaxWait{100};
 
 }  // namespace
 
-Scheduler::Scheduler(base::Clock* clock, int workers)
-    : clock_(clock), real_clock_(clock == &base::Clock::Real()), manual_(workers <= 0) {
+Scheduler::Scheduler(base::Clock* clock, int workers, TimerHost timer_host)
+    : clock_(clock),
+      real_clock_(clock == &base::Clock::Real()),
+      manual_(workers <= 0),
+      timer_host_(std::move(timer_host)) {
+  CHECK(!timer_host_ || (real_clock_ && !manual_)) << "a timer host needs the real clock";
   if (manual_) return;
-  threads_.emplace_back([this] {
-    base::SetThreadName("scrape-timer");
-    TimerThread();
-  });
+  if (!timer_host_) {
+    threads_.emplace_back([this] {
+      base::SetThreadName("scrape-timer");
+      TimerThread();
+    });
+  }
   for (int i = 0; i < workers; ++i) {
     threads_.emplace_back([this] {
       base::SetThreadName("scrape-worker");
@@ -44,11 +52,21 @@ std::shared_ptr<Scheduler> Scheduler::Shared() {
   // Never destroyed: loops may post work while the process exits.
   static auto* shared = new std::shared_ptr<Scheduler>(std::make_shared<Scheduler>(
       &base::Clock::Real(),
-      static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 8U))));
+      static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 8U)),
+      [client = SharedHttpClient()](base::Clock::Duration due, std::function<void()> fn) {
+        // The real clock's Monotonic is the steady clock's time since its epoch.
+        client->RunAt(net::HttpClient::Steady::time_point(
+                          std::chrono::duration_cast<net::HttpClient::Steady::duration>(due)),
+                      std::move(fn));
+      }));
   return *shared;
 }
 
 void Scheduler::At(base::Clock::Duration due, std::function<void()> fn) {
+  if (timer_host_) {
+    timer_host_(due, std::move(fn));
+    return;
+  }
   bool earliest = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
+#include "net/http_client.h"
 
 namespace starling::scrape {
 namespace {
@@ -81,6 +84,44 @@ TEST(SchedulerTest, PostedWorkRunsOnAWorker) {
   Scheduler s(&base::Clock::Real(), 2);
   s.At(In(milliseconds(10)), [&] { s.Post([&] { log.Add(7); }); });
   EXPECT_EQ(log.WaitFor(1), (std::vector<int>{7}));
+}
+
+TEST(SchedulerTest, ATimerHostRunsTheTimers) {
+  Log log;
+  std::mutex mu;
+  std::vector<std::pair<base::Clock::Duration, std::function<void()>>> hosted;
+  Scheduler s(&base::Clock::Real(), 1, [&](base::Clock::Duration due, std::function<void()> fn) {
+    std::lock_guard lock(mu);
+    hosted.emplace_back(due, std::move(fn));
+  });
+  const base::Clock::Duration due = In(milliseconds(1));
+  s.At(due, [&] { s.Post([&] { log.Add(5); }); });
+  EXPECT_EQ(s.PendingTimers(), 0U);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(hosted.size(), 1U);
+  EXPECT_EQ(hosted[0].first, due);
+  hosted[0].second();  // as the host would, when due: the timer's work reaches a worker
+  EXPECT_EQ(log.WaitFor(1), (std::vector<int>{5}));
+}
+
+TEST(SchedulerTest, TheSharedSchedulersTimersRunOnTheSharedClientsThread) {
+  Log log;
+  std::mutex mu;
+  std::vector<std::thread::id> threads;
+  auto record = [&](int v) {
+    {
+      std::lock_guard lock(mu);
+      threads.push_back(std::this_thread::get_id());
+    }
+    log.Add(v);
+  };
+  Scheduler::Shared()->At(In(milliseconds(10)), [&] { record(1); });
+  SharedHttpClient()->RunAt(std::chrono::steady_clock::now() + milliseconds(20),
+                            [&] { record(2); });
+  ASSERT_EQ(log.WaitFor(2), (std::vector<int>{1, 2}));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(threads[0], threads[1]);
+  EXPECT_NE(threads[0], std::this_thread::get_id());
 }
 
 }  // namespace
