@@ -12,13 +12,13 @@
 #include <deque>
 #include <limits>
 #include <mutex>
-#include <queue>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/thread.h"
+#include "base/timer_queue.h"
 
 namespace starling::net {
 namespace {
@@ -188,8 +188,7 @@ class HttpClient::Impl {
     bool earliest = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      earliest = timers_.empty() || when < timers_.top().when;
-      timers_.push(Timer{when, timer_seq_++, std::move(fn)});
+      earliest = timers_.Add(when, std::move(fn));
     }
     // The thread sleeps until the earliest timer at the latest, and computes that just before
     // it sleeps: only an earlier timer from another thread needs it woken.
@@ -292,10 +291,7 @@ class HttpClient::Impl {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopping_) break;
         const Steady::time_point now = Steady::now();
-        while (!timers_.empty() && timers_.top().when <= now) {
-          due.push_back(std::move(const_cast<Timer&>(timers_.top()).fn));
-          timers_.pop();
-        }
+        while (std::function<void()> fn = timers_.PopDue(now)) due.push_back(std::move(fn));
       }
       for (std::function<void()>& fn : due) fn();
       due.clear();
@@ -322,7 +318,7 @@ class HttpClient::Impl {
           wait_ms = 0;
         } else if (!timers_.empty()) {
           const auto until =
-              std::chrono::ceil<std::chrono::milliseconds>(timers_.top().when - Steady::now());
+              std::chrono::ceil<std::chrono::milliseconds>(timers_.earliest() - Steady::now());
           wait_ms = static_cast<int>(
               std::clamp<std::int64_t>(until.count(), 0, std::numeric_limits<int>::max()));
         }
@@ -597,23 +593,11 @@ class HttpClient::Impl {
 
   std::thread::id thread_id_;
 
-  struct Timer {
-    Steady::time_point when;
-    std::uint64_t seq;
-    std::function<void()> fn;
-  };
-  struct Later {
-    bool operator()(const Timer& a, const Timer& b) const {
-      return a.when != b.when ? a.when > b.when : a.seq > b.seq;
-    }
-  };
-
   std::mutex mu_;
-  std::deque<Command> queue_;                                     // guarded by mu_
-  bool stopping_ = false;                                         // guarded by mu_
-  std::uint64_t last_id_ = 0;                                     // guarded by mu_
-  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;  // guarded by mu_
-  std::uint64_t timer_seq_ = 0;                                   // guarded by mu_
+  std::deque<Command> queue_;                    // guarded by mu_
+  bool stopping_ = false;                        // guarded by mu_
+  std::uint64_t last_id_ = 0;                    // guarded by mu_
+  base::TimerQueue<Steady::time_point> timers_;  // guarded by mu_
 
   // The client thread's own.
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> active_;

@@ -70,8 +70,7 @@ void Scheduler::At(base::Clock::Duration due, std::function<void()> fn) {
   bool earliest = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    earliest = timers_.empty() || due < timers_.top().due;
-    timers_.push(Timer{due, seq_++, std::move(fn)});
+    earliest = timers_.Add(due, std::move(fn));
   }
   // The timer thread sleeps until the earliest due time, or runs timers and looks again:
   // only a new earliest timer needs it awake. Every finished scrape schedules its next one,
@@ -101,11 +100,9 @@ std::size_t Scheduler::RunUntilIdle() {
       if (!work_.empty()) {
         fn = std::move(work_.front());
         work_.pop_front();
-      } else if (!timers_.empty() && timers_.top().due <= clock_->Monotonic()) {
-        fn = std::move(const_cast<Timer&>(timers_.top()).fn);
-        timers_.pop();
       } else {
-        return ran;
+        fn = timers_.PopDue(clock_->Monotonic());
+        if (!fn) return ran;
       }
     }
     fn();
@@ -125,14 +122,13 @@ void Scheduler::TimerThread() {
       continue;
     }
     const base::Clock::Duration now = clock_->Monotonic();
-    if (timers_.top().due > now) {
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.top().due - now);
+    std::function<void()> fn = timers_.PopDue(now);
+    if (!fn) {
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.earliest() - now);
       // A real clock can be slept on until the due time; a fake one is re-read regularly.
       timer_cv_.wait_for(lock, real_clock_ ? wait : std::min(wait, kMaxWait));
       continue;
     }
-    std::function<void()> fn = std::move(const_cast<Timer&>(timers_.top()).fn);
-    timers_.pop();
     lock.unlock();
     fn();
     lock.lock();

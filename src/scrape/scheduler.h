@@ -21,11 +21,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <queue>
 #include <thread>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/timer_queue.h"
 
 namespace starling::net {
 class HttpClient;
@@ -69,17 +69,6 @@ class Scheduler {
   std::size_t PendingTimers() const;
 
  private:
-  struct Timer {
-    base::Clock::Duration due;
-    std::uint64_t seq;
-    std::function<void()> fn;
-  };
-  struct Later {
-    bool operator()(const Timer& a, const Timer& b) const {
-      return a.due != b.due ? a.due > b.due : a.seq > b.seq;
-    }
-  };
-
   void TimerThread();
   void WorkerThread();
 
@@ -90,10 +79,9 @@ class Scheduler {
   mutable std::mutex mu_;
   std::condition_variable timer_cv_;
   std::condition_variable work_cv_;
-  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;  // guarded by mu_
-  std::deque<std::function<void()>> work_;                        // guarded by mu_
-  std::uint64_t seq_ = 0;                                         // guarded by mu_
-  bool stopping_ = false;                                         // guarded by mu_
+  base::TimerQueue<base::Clock::Duration> timers_;  // guarded by mu_
+  std::deque<std::function<void()>> work_;          // guarded by mu_
+  bool stopping_ = false;                           // guarded by mu_
   std::vector<std::thread> threads_;
 };
 
