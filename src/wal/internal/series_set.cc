@@ -137,12 +137,16 @@ std::uint32_t SymbolTable::Intern(std::string_view s) {
 SeriesSet::SeriesSet() = default;
 SeriesSet::~SeriesSet() = default;
 
-SeriesSet::Entry* SeriesSet::FindEntry(RefStripe& rs, storage::SeriesRef ref) const {
+SeriesSet::Entry* SeriesSet::EntrySlot(RefStripe& rs, storage::SeriesRef ref) const {
   const storage::SeriesRef idx = ref >> kStripeBits;
   const storage::SeriesRef page = idx >> kPageBits;
   if (page >= rs.pages.size() || rs.pages[page] == nullptr) return nullptr;
-  Entry* e = &rs.pages[page][idx & (kPageEntries - 1)];
-  return e->blob == 0 ? nullptr : e;
+  return &rs.pages[page][idx & (kPageEntries - 1)];
+}
+
+SeriesSet::Entry* SeriesSet::FindEntry(RefStripe& rs, storage::SeriesRef ref) const {
+  Entry* e = EntrySlot(rs, ref);
+  return e == nullptr || e->blob == 0 ? nullptr : e;
 }
 
 namespace {
@@ -183,9 +187,8 @@ void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
         const storage::SeriesRef stripe = refs[i] & (kStripes - 1);
         if (const std::uint32_t ahead = k + 2 * kAhead; ahead < refs.size()) {
           const storage::SeriesRef r = refs[stripe_order[ahead]];
-          const storage::SeriesRef page = (r >> kStripeBits) >> kPageBits;
-          if ((r & (kStripes - 1)) == stripe && page < rs.pages.size() && rs.pages[page]) {
-            __builtin_prefetch(&rs.pages[page][(r >> kStripeBits) & (kPageEntries - 1)]);
+          if ((r & (kStripes - 1)) == stripe) {
+            if (const Entry* e = EntrySlot(rs, r); e != nullptr) __builtin_prefetch(e);
           }
         }
         if (const std::uint32_t ahead = k + kAhead; ahead < refs.size()) {

@@ -229,6 +229,9 @@ class SeriesSet {
   // stripe's lock held for its group; indices keep their order within a stripe.
   template <typename RefOf, typename F>
   void ForEachByStripe(std::size_t n, RefOf&& ref_of, F&& f) const;
+  // Needs the ref stripe's lock. Where the entry of `ref` is, used or free; nullptr when its
+  // page is absent.
+  Entry* EntrySlot(RefStripe& rs, storage::SeriesRef ref) const;
   // Needs the ref stripe's lock. nullptr when absent.
   Entry* FindEntry(RefStripe& rs, storage::SeriesRef ref) const;
   // Needs the ref stripe's lock; the slot must be free.
