@@ -151,8 +151,9 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Seeds for a fuzzer: its module's testdata/<fuzzer>/ if present, and for the language's
-# fuzzers the River conformance files (read-only in CI, so they are copied).
+# Seeds for a fuzzer: its module's testdata/<fuzzer>/ if present, for the language's fuzzers
+# the River conformance files, and for the text parsers' fuzzer the OpenMetrics conformance
+# expositions (read-only in CI, so they are copied).
 seed_corpus() {
   local name="$1" corpus="$2" src dir
   src="$(find "$ROOT/src" -name "$name.cc" -print -quit)"
@@ -166,6 +167,12 @@ seed_corpus() {
     done < <(find "$SHARED_DIR/conformance/river" -type f \
                \( -name '*.river' -o -name '*.in' -o -name '*.expect' -o -path '*/fuzz/*' \) \
                -print0)
+  fi
+  if [[ "$name" == textparse_fuzz && -d "$SHARED_DIR/conformance/openmetrics/parsers" ]]; then
+    local c
+    for c in "$SHARED_DIR"/conformance/openmetrics/parsers/*/; do
+      if [[ -f "$c/metrics" ]]; then cp "$c/metrics" "$corpus/seed_$(basename "$c")"; fi
+    done
   fi
 }
 
