@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Builds and tests Starling as CI does. Run as root on Debian 12 (it installs missing packages).
 #
-#   1. build (RelWithDebInfo, g++) and run every test with ctest
-#   2. build with ASan+UBSan (clang++-14) and run every test again; build the tests of the
-#      concurrent parts (ctest label `concurrent`) with TSan and run them
-#   3. build the libFuzzer targets (clang++-14) and run each for a short while
+#   1. build (-O2, g++) and run every test with ctest
+#   2. build with ASan+UBSan (clang++-14, the libFuzzer targets in the same tree) and run every
+#      test again; build the tests of the concurrent parts (ctest label `concurrent`) with TSan
+#      and run them
+#   3. run each libFuzzer target for a short while, as many at once as there are jobs
 #   4. check formatting (clang-format) and lint (clang-tidy)
+#
+# The CI trees carry no debug info beyond line tables, and the sanitizer trees are built
+# unoptimised (TSan at -O1): code generation is most of the compile time, and a cold run must
+# fit in 30 minutes on two cores.
 #
 # It stops at the first failing step (unless --keep-going) and always ends with a summary of
 # the ctest counts: "Summary: N passed, M failed".
@@ -37,7 +42,7 @@ while [[ $# -gt 0 ]]; do
     --keep-going) KEEP_GOING=1 ;;
     --fuzz-seconds) FUZZ_SECONDS="$2"; shift ;;
     -j) JOBS="$2"; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -105,32 +110,48 @@ log "dependencies"
 mkdir -p "$BUILD_ROOT"
 
 # ---------------------------------------------------------------------------------------------
-REL="$BUILD_ROOT/relwithdebinfo"
+GCC="$BUILD_ROOT/gcc"
 if [[ $SKIP_GCC -eq 1 ]]; then
   log "1/4 g++ build and test: skipped"
-elif log "1/4 build and test: RelWithDebInfo, g++" &&
-   configure "$REL" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ &&
-   ninja -C "$REL" -j"$JOBS"; then
-  run_ctest "test" "$REL"
+elif log "1/4 build and test: -O2, g++" &&
+   configure "$GCC" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+     -DCMAKE_CXX_COMPILER=g++ &&
+   ninja -C "$GCC" -j"$JOBS"; then
+  run_ctest "test" "$GCC"
 else
   fail "build" "the g++ build failed (see the compiler output above)"
 fi
 
 # ---------------------------------------------------------------------------------------------
+# One clang tree holds the ASan+UBSan tests and the fuzzers: -fsanitize=fuzzer-no-link gives
+# every object the fuzzers' coverage hooks, which the tests run with too.
 ASAN="$BUILD_ROOT/asan"
-if [[ $SKIP_ASAN -eq 0 ]]; then
-  log "2/4 build and test: ASan+UBSan, clang++-14"
-  export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
-  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  if configure "$ASAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
-       -DSTARLING_SANITIZE=ON &&
-     ninja -C "$ASAN" -j"$JOBS"; then
-    run_ctest "asan-test" "$ASAN"
+export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+FUZZERS=()
+ASAN_BUILT=0
+if [[ $SKIP_ASAN -eq 0 || $SKIP_FUZZ -eq 0 ]]; then
+  log "2/4 build: ASan+UBSan and the fuzzers, clang++-14"
+  if configure "$ASAN" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -gline-tables-only" \
+       -DCMAKE_CXX_COMPILER=clang++-14 -DSTARLING_SANITIZE=ON -DSTARLING_FUZZ=ON \
+       -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link; then
+    mapfile -t FUZZERS < <(ninja -C "$ASAN" -t targets all |
+                           sed -nE 's/^.*: CXX_EXECUTABLE_LINKER__([A-Za-z0-9_]+_fuzz)_[A-Za-z]+$/\1/p' | sort -u)
+    if [[ $SKIP_ASAN -eq 0 ]]; then targets=(all); else targets=("${FUZZERS[@]}"); fi
+    if [[ ${#targets[@]} -eq 0 ]] || ninja -C "$ASAN" -j"$JOBS" "${targets[@]}"; then
+      ASAN_BUILT=1
+    else
+      fail "asan-build" "the clang++-14 ASan+UBSan build failed"
+    fi
   else
-    fail "asan-build" "the clang++-14 ASan+UBSan build failed"
+    fail "asan-build" "configuring the clang++-14 ASan+UBSan build failed"
   fi
-else
-  log "2/4 ASan+UBSan: skipped"
+fi
+if [[ $SKIP_ASAN -eq 1 ]]; then
+  log "2/4 ASan+UBSan tests: skipped"
+elif [[ $ASAN_BUILT -eq 1 ]]; then
+  log "2/4 test: ASan+UBSan"
+  run_ctest "asan-test" "$ASAN"
 fi
 
 TSAN="$BUILD_ROOT/tsan"
@@ -138,8 +159,9 @@ if [[ $SKIP_TSAN -eq 0 ]]; then
   log "2/4 build and test: TSan, clang++-14, the concurrent parts"
   # The test binaries that carry the `concurrent` label (see starling_test in cmake/).
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/scripts/tsan.supp"
-  if configure "$TSAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
-       -DSTARLING_TSAN=ON &&
+  if configure "$TSAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
+       -DCMAKE_CXX_COMPILER=clang++-14 -DSTARLING_TSAN=ON &&
      ninja -C "$TSAN" -j"$JOBS" storage_test wal_test net_test scrape_test remote_test \
        prometheus_scrape_test prometheus_relabel_test prometheus_remote_write_test cluster_test; then
     run_ctest "tsan-test" "$TSAN" -L concurrent
@@ -176,42 +198,47 @@ seed_corpus() {
   fi
 }
 
-if [[ $SKIP_FUZZ -eq 0 ]]; then
-  log "3/4 fuzz: libFuzzer targets, ${FUZZ_SECONDS}s each"
-  FUZZ="$BUILD_ROOT/fuzz"
-  if configure "$FUZZ" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
-       -DSTARLING_FUZZ=ON -DSTARLING_SANITIZE=ON -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link; then
-    mapfile -t FUZZERS < <(ninja -C "$FUZZ" -t targets all |
-                           sed -nE 's/^.*: CXX_EXECUTABLE_LINKER__([A-Za-z0-9_]+_fuzz)_[A-Za-z]+$/\1/p' | sort -u)
-    if [[ ${#FUZZERS[@]} -eq 0 ]]; then
-      echo "test.sh: no *_fuzz targets found"
-    elif ninja -C "$FUZZ" -j"$JOBS" "${FUZZERS[@]}"; then
-      for name in "${FUZZERS[@]}"; do
-        bin="$(find "$FUZZ" -type f -name "$name" -perm -u+x -print -quit)"
-        corpus="$FUZZ/corpus/$name"
-        artifacts="$FUZZ/artifacts/$name"
-        mkdir -p "$corpus" "$artifacts"
-        seed_corpus "$name" "$corpus"
-        chmod -R u+w "$corpus"  # seeds copied from a read-only tree stay read-only otherwise
-        echo "--- $name ($(find "$corpus" -type f | wc -l) corpus files)"
-        if (cd "$FUZZ" && ASAN_OPTIONS="abort_on_error=1:detect_leaks=1" \
-              "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 \
-              -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus") \
-              >"$FUZZ/$name.log" 2>&1; then
-          grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' "$FUZZ/$name.log" | tail -2 || true
-        else
-          tail -n 60 "$FUZZ/$name.log"
-          fail "fuzz" "$name found a crash (reproducer in $artifacts, log $FUZZ/$name.log)"
-        fi
-      done
-    else
-      fail "fuzz-build" "building the fuzzers failed"
-    fi
-  else
-    fail "fuzz-build" "configuring the fuzz build failed"
-  fi
-else
+# run_fuzzer NAME: a short run of one fuzzer over its corpus, output in NAME.log.
+run_fuzzer() {
+  local name="$1" bin
+  bin="$(find "$ASAN" -type f -name "$name" -perm -u+x -print -quit)"
+  (cd "$FUZZ" && ASAN_OPTIONS="abort_on_error=1:detect_leaks=1" \
+     "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 \
+     -artifact_prefix="$FUZZ/artifacts/$name/" -print_final_stats=1 "$FUZZ/corpus/$name") \
+    >"$FUZZ/$name.log" 2>&1
+}
+
+FUZZ="$ASAN/fuzz"
+if [[ $SKIP_FUZZ -eq 1 ]]; then
   log "3/4 fuzz: skipped"
+elif [[ $ASAN_BUILT -eq 1 ]]; then
+  log "3/4 fuzz: ${#FUZZERS[@]} libFuzzer targets, ${FUZZ_SECONDS}s each, $JOBS at a time"
+  [[ ${#FUZZERS[@]} -gt 0 ]] || fail "fuzz" "no *_fuzz targets found"
+  declare -A SEEDS
+  for name in "${FUZZERS[@]}"; do
+    mkdir -p "$FUZZ/corpus/$name" "$FUZZ/artifacts/$name"
+    seed_corpus "$name" "$FUZZ/corpus/$name"
+    chmod -R u+w "$FUZZ/corpus/$name"  # seeds copied from a read-only tree stay read-only otherwise
+    SEEDS[$name]="$(find "$FUZZ/corpus/$name" -type f | wc -l)"
+  done
+  for ((first = 0; first < ${#FUZZERS[@]}; first += JOBS)); do
+    batch=("${FUZZERS[@]:first:JOBS}")
+    pids=()
+    for name in "${batch[@]}"; do
+      run_fuzzer "$name" &
+      pids+=($!)
+    done
+    for i in "${!batch[@]}"; do
+      name="${batch[$i]}"
+      echo "--- $name (${SEEDS[$name]} corpus files)"
+      if wait "${pids[$i]}"; then
+        grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' "$FUZZ/$name.log" | tail -2 || true
+      else
+        tail -n 60 "$FUZZ/$name.log"
+        fail "fuzz" "$name found a crash (reproducer in $FUZZ/artifacts/$name, log $FUZZ/$name.log)"
+      fi
+    done
+  done
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +260,7 @@ if [[ $SKIP_TIDY -eq 0 ]]; then
   # Library and binary sources (tests, fuzzers and benchmarks are left out to keep this fast),
   # checked against the clang build's compilation database.
   DB="$ASAN"
-  [[ -f "$DB/compile_commands.json" ]] || DB="$REL"
+  [[ -f "$DB/compile_commands.json" ]] || DB="$GCC"
   mapfile -d '' TIDY_SOURCES < <(find "$ROOT/src" -type f -name '*.cc' \
                                    -not -name '*_test.cc' -not -name '*_fuzz.cc' \
                                    -not -name '*_bench.cc' -print0 | sort -z)
