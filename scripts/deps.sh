@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchains and build tools
   build-essential cmake ninja-build ccache g++ git pkg-config
-  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
+  clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 lld
   # libraries
   libboost-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
   libre2-dev libxxhash-dev libcurl4-openssl-dev libssl-dev zlib1g-dev

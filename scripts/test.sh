@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and tests Starling as CI does. Run as root on Debian 12 (it installs missing packages).
 #
-#   1. build (-O2, g++) and run every test with ctest
+#   1. build (-O2, g++) and run every test with ctest, beside the next build
 #   2. build with ASan+UBSan (clang++-14, the libFuzzer targets in the same tree) and run every
 #      test again; build the tests of the concurrent parts (ctest label `concurrent`) with TSan
 #      and run them
@@ -66,11 +66,15 @@ summary() {
 }
 trap summary EXIT
 
-# fail STEP MESSAGE: records a failed step; stops unless --keep-going.
+# fail STEP MESSAGE: records a failed step; stops unless --keep-going (after the tests that
+# run in the background, so that their results are not lost).
 fail() {
   FAILED_STEPS+=("$1")
   echo "test.sh: step '$1' FAILED: $2" >&2
-  if [[ $KEEP_GOING -eq 0 ]]; then exit 1; fi
+  if [[ $KEEP_GOING -eq 0 ]]; then
+    if [[ -n "$CTEST_PID" ]]; then ctest_finish; fi
+    exit 1
+  fi
 }
 
 export CCACHE_BASEDIR="$ROOT"
@@ -83,13 +87,22 @@ configure() {
     { cat "$dir.configure.log"; return 1; }
 }
 
-# run_ctest STEP DIR [CTEST ARGS...]: runs the tests of a build tree (all of them unless
-# arguments select some) and adds its counts to the totals.
-run_ctest() {
-  local step="$1" dir="$2" out rc=0
+# ctest_start STEP DIR [CTEST ARGS...]: starts the tests of a build tree (all of them unless
+# arguments select some) in the background, output in DIR/ctest.log; ctest_finish waits for
+# them, prints the log and adds its counts to the totals. One run at a time.
+CTEST_PID="" CTEST_DIR="" CTEST_STEP=""
+ctest_start() {
+  CTEST_STEP="$1" CTEST_DIR="$2"
   shift 2
-  out="$dir/ctest.log"
-  (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 600 "$@") 2>&1 | tee "$out" || rc=$?
+  (cd "$CTEST_DIR" && ctest --output-on-failure -j"$JOBS" --timeout 600 "$@") \
+    >"$CTEST_DIR/ctest.log" 2>&1 &
+  CTEST_PID=$!
+}
+ctest_finish() {
+  local step="$CTEST_STEP" dir="$CTEST_DIR" out="$CTEST_DIR/ctest.log" pid="$CTEST_PID" rc=0
+  CTEST_PID=""
+  wait "$pid" || rc=$?
+  cat "$out"
   local line total failed
   line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -1 || true)"
   if [[ -n "$line" ]]; then
@@ -113,11 +126,14 @@ mkdir -p "$BUILD_ROOT"
 GCC="$BUILD_ROOT/gcc"
 if [[ $SKIP_GCC -eq 1 ]]; then
   log "1/4 g++ build and test: skipped"
-elif log "1/4 build and test: -O2, g++" &&
+elif log "1/4 build: -O2, g++" &&
    configure "$GCC" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
      -DCMAKE_CXX_COMPILER=g++ &&
    ninja -C "$GCC" -j"$JOBS"; then
-  run_ctest "test" "$GCC"
+  # Most of these tests wait on processes and timers: the next build runs beside them, at a
+  # lower priority so that the tests still get the CPU when they need it.
+  log "1/4 test: g++, in the background"
+  ctest_start "test" "$GCC"
 else
   fail "build" "the g++ build failed (see the compiler output above)"
 fi
@@ -138,7 +154,7 @@ if [[ $SKIP_ASAN -eq 0 || $SKIP_FUZZ -eq 0 ]]; then
     mapfile -t FUZZERS < <(ninja -C "$ASAN" -t targets all |
                            sed -nE 's/^.*: CXX_EXECUTABLE_LINKER__([A-Za-z0-9_]+_fuzz)_[A-Za-z]+$/\1/p' | sort -u)
     if [[ $SKIP_ASAN -eq 0 ]]; then targets=(all); else targets=("${FUZZERS[@]}"); fi
-    if [[ ${#targets[@]} -eq 0 ]] || ninja -C "$ASAN" -j"$JOBS" "${targets[@]}"; then
+    if [[ ${#targets[@]} -eq 0 ]] || nice -n 19 ninja -C "$ASAN" -j"$JOBS" "${targets[@]}"; then
       ASAN_BUILT=1
     else
       fail "asan-build" "the clang++-14 ASan+UBSan build failed"
@@ -147,11 +163,16 @@ if [[ $SKIP_ASAN -eq 0 || $SKIP_FUZZ -eq 0 ]]; then
     fail "asan-build" "configuring the clang++-14 ASan+UBSan build failed"
   fi
 fi
+if [[ -n "$CTEST_PID" ]]; then
+  log "1/4 test results: g++"
+  ctest_finish
+fi
 if [[ $SKIP_ASAN -eq 1 ]]; then
   log "2/4 ASan+UBSan tests: skipped"
 elif [[ $ASAN_BUILT -eq 1 ]]; then
   log "2/4 test: ASan+UBSan"
-  run_ctest "asan-test" "$ASAN"
+  ctest_start "asan-test" "$ASAN"
+  ctest_finish
 fi
 
 TSAN="$BUILD_ROOT/tsan"
@@ -164,7 +185,8 @@ if [[ $SKIP_TSAN -eq 0 ]]; then
        -DCMAKE_CXX_COMPILER=clang++-14 -DSTARLING_TSAN=ON &&
      ninja -C "$TSAN" -j"$JOBS" storage_test wal_test net_test scrape_test remote_test \
        prometheus_scrape_test prometheus_relabel_test prometheus_remote_write_test cluster_test; then
-    run_ctest "tsan-test" "$TSAN" -L concurrent
+    ctest_start "tsan-test" "$TSAN" -L concurrent
+    ctest_finish
   else
     fail "tsan-build" "the clang++-14 TSan build failed"
   fi
@@ -247,13 +269,18 @@ mapfile -d '' SOURCES < <(find "$ROOT/src" "$ROOT/test" -type f \( -name '*.cc' 
                             -not -path '*/testdata/*' -print0 | sort -z)
 if [[ $SKIP_FORMAT -eq 0 ]]; then
   echo "--- clang-format: ${#SOURCES[@]} files"
-  UNFORMATTED=()
-  for f in "${SOURCES[@]}"; do
-    clang-format-14 --dry-run -Werror "$f" >/dev/null 2>&1 || UNFORMATTED+=("${f#"$ROOT"/}")
-  done
-  if [[ ${#UNFORMATTED[@]} -gt 0 ]]; then
-    printf '  not formatted: %s\n' "${UNFORMATTED[@]}"
-    fail "format" "${#UNFORMATTED[@]} files are not clang-formatted; fix with: clang-format-14 -i FILE..."
+  # Each file it would change gets "FILE:LINE:COL: error: code should be clang-formatted".
+  if ! printf '%s\0' "${SOURCES[@]}" |
+       xargs -0 -n 32 -P "$JOBS" clang-format-14 --dry-run -Werror >"$BUILD_ROOT/clang-format.log" 2>&1; then
+    mapfile -t UNFORMATTED < <(sed -nE 's|^([^:]+):[0-9]+:[0-9]+: error: .*|\1|p' \
+                                 "$BUILD_ROOT/clang-format.log" | sed "s|^$ROOT/||" | sort -u)
+    if [[ ${#UNFORMATTED[@]} -gt 0 ]]; then
+      printf '  not formatted: %s\n' "${UNFORMATTED[@]}"
+      fail "format" "${#UNFORMATTED[@]} files are not clang-formatted; fix with: clang-format-14 -i FILE..."
+    else
+      cat "$BUILD_ROOT/clang-format.log"
+      fail "format" "clang-format-14 failed (log: $BUILD_ROOT/clang-format.log)"
+    fi
   fi
 fi
 if [[ $SKIP_TIDY -eq 0 ]]; then
