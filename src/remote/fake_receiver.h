@@ -67,6 +67,17 @@ class FakeReceiver {
     delay_ = d;
   }
 
+  // Requests wait, undecided, from Hold until Release.
+  void Hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    held_ = false;
+    cv_.notify_all();
+  }
+
   void Script(std::vector<Answer> answers) {
     std::lock_guard lock(mu_);
     for (Answer& a : answers) script_.push_back(std::move(a));
@@ -119,7 +130,8 @@ class FakeReceiver {
     }
     std::chrono::milliseconds delay;
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !held_; });
       delay = delay_;
     }
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
@@ -154,6 +166,7 @@ class FakeReceiver {
   std::vector<ReceivedSample> accepted_;   // guarded by mu_
   std::size_t exemplars_ = 0;              // guarded by mu_
   std::chrono::milliseconds delay_{0};     // guarded by mu_
+  bool held_ = false;                      // guarded by mu_
 };
 
 }  // namespace starling::remote::testing

@@ -471,7 +471,9 @@ class Queue::Impl {
     }
 
     // Appends entries, waiting for room; false when stopped first. Called by the watcher only.
-    // Time spent waiting for room is added to *blocked.
+    // Time spent waiting for room is added to *blocked. The batch being sent does not count
+    // against the capacity (as in Prometheus): with capacity = max_samples_per_send the watcher
+    // would otherwise stall for every send, and the stalls would drive the shard count up.
     bool Push(const std::vector<Entry>& entries, const std::stop_token& stop,
               nanoseconds* blocked) {
       std::size_t i = 0;
@@ -482,17 +484,21 @@ class Queue::Impl {
       bool notify = false;
       std::unique_lock lock(mu_);
       while (i < entries.size()) {
-        if (samples_.size() >= cap) {
+        if (samples_.size() - in_flight_ >= cap) {
           if (notify) cv_.notify_all();
           notify = false;
           const Steady::time_point t0 = Steady::now();
-          if (!space_cv_.wait(lock, stop, [&] { return samples_.size() < cap; })) return false;
+          if (!space_cv_.wait(lock, stop, [&] { return samples_.size() - in_flight_ < cap; })) {
+            return false;
+          }
           *blocked += Steady::now() - t0;
         }
         const bool was_empty = samples_.empty() && exemplars_.empty();
         if (was_empty) batch_start_ = Steady::now();
         const std::size_t before = samples_.size();
-        while (i < entries.size() && samples_.size() < cap) samples_.Push(entries[i++]);
+        while (i < entries.size() && samples_.size() - in_flight_ < cap) {
+          samples_.Push(entries[i++]);
+        }
         notify = notify || was_empty || (before < batch && samples_.size() >= batch);
       }
       lock.unlock();
@@ -585,6 +591,7 @@ class Queue::Impl {
     Steady::time_point batch_start_;        // guarded by mu_: when the oldest entry arrived
     bool paused_ = false;                   // guarded by mu_: no new batches (resharding)
     bool sending_ = false;                  // guarded by mu_: a batch is out
+    std::size_t in_flight_ = 0;             // guarded by mu_: its samples, at samples_' head
     // The batch being sent (copied out under mu_, used by the shard thread only).
     std::vector<Entry> batch_;
     std::vector<ExemplarEntry> batch_exemplars_;
@@ -1083,6 +1090,8 @@ void Queue::Impl::Shard::Run(const std::stop_token& stop) {
       }
       sending_ = true;
       const std::size_t ns = std::min(samples_.size(), max);
+      in_flight_ = ns;
+      space_cv_.notify_all();
       batch_.clear();
       for (std::size_t i = 0; i < ns; ++i) batch_.push_back(samples_[i]);
       batch_exemplars_.clear();
@@ -1093,6 +1102,7 @@ void Queue::Impl::Shard::Run(const std::stop_token& stop) {
     const bool done = SendBatch(stop);
     std::lock_guard lock(mu_);
     sending_ = false;
+    in_flight_ = 0;
     space_cv_.notify_all();
     if (!done) return;
     samples_.Pop(batch_.size());

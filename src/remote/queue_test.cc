@@ -454,6 +454,35 @@ TEST(QueueTest, ScalesShardsUnderBacklog) {
   q->Stop();
 }
 
+TEST(QueueTest, BatchInFlightLeavesTheCapacityFree) {
+  Fixture f;
+  f.receiver.Hold();
+  WriteSeriesAndSamples(f.wal, 1, 20);
+  QueueOptions o = FastOptions(f.receiver.url());
+  o.queue.max_samples_per_send = 10;
+  o.queue.capacity = 10;
+  o.queue.max_shards = 1;
+  o.queue.batch_send_deadline = std::chrono::hours(1);  // only full batches go out
+  auto q = f.NewQueue(o);
+  ASSERT_TRUE(q->Start().ok());
+  // The first batch is held by the receiver; the next ten samples still find room behind it.
+  bool queued = false;
+  for (int i = 0; i < 4000 && !queued; ++i) {
+    queued = q->Status().pending_samples == 20;
+    if (!queued) std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(queued) << "pending: " << q->Status().pending_samples;
+  EXPECT_EQ(f.receiver.Accepted().size(), 0U);
+  f.receiver.Release();
+  ASSERT_TRUE(f.receiver.WaitForSamples(20));
+  const auto by = BySeries(f.receiver.Accepted());
+  ASSERT_EQ(by.size(), 1U);
+  const std::vector<std::int64_t>& ts = by.begin()->second;
+  ASSERT_EQ(ts.size(), 20U);
+  for (std::size_t i = 0; i < ts.size(); ++i) EXPECT_EQ(ts[i], 1000 + static_cast<int>(i));
+  q->Stop();
+}
+
 TEST(QueueTest, DesiredShards) {
   struct Case {
     std::string name;
