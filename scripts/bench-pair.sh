@@ -7,7 +7,8 @@
 #
 # Usage: scripts/bench-pair.sh [T S I [SECONDS]]   (default: 200 5000 10 60)
 # Environment: OTHER = vmagent (default) or the path of another starling binary, to compare two
-# builds. Run as root on Debian 12.
+# builds; QUEUE_CONFIG = River attributes for Starling's endpoint { queue_config { ... } }, e.g.
+# QUEUE_CONFIG='max_samples_per_send = 10000'. Run as root on Debian 12.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench=${BENCH_DIR:-$root/../shared/bench}
@@ -58,6 +59,9 @@ rw_url=http://127.0.0.1:$vm_port/api/v1/write
 river_targets=$(seq -s, -f '{"__address__" = "127.0.0.1:%g"}' 20000 $((20000 + T - 1)))
 sed -e "s|@INTERVAL@|${I}s|g" -e "s|@REMOTE_WRITE_URL@|$rw_url|g" \
   -e "s|@RIVER_TARGETS@|[$river_targets]|g" "$bench/starling.river.tmpl" >"$work/starling.river"
+if [[ -n "${QUEUE_CONFIG:-}" ]]; then
+  sed -i "s|^\([[:space:]]*url = .*\)$|\1\nqueue_config {\n$QUEUE_CONFIG\n}|" "$work/starling.river"
+fi
 
 # start_starling BINARY NAME: sets started_pid and started_url (of its /metrics).
 start_starling() {
@@ -94,6 +98,7 @@ sleep "$SECONDS_MEASURED"
 a_cpu1=$(cpu_ticks "$a_pid") b_cpu1=$(cpu_ticks "$b_pid")
 a_n1=$(metric "$a_url" "$a_scraped") b_n1=$(metric "$b_url" "$b_scraped")
 a_rss=$(rss_kb "$a_pid") b_rss=$(rss_kb "$b_pid")
+a_shards=$(metric "$a_url" '^prometheus_remote_storage_shards[{]')
 
 hz=$(getconf CLK_TCK)
 awk -v t="$T" -v s="$S" -v hz="$hz" -v other="$other" \
@@ -107,3 +112,4 @@ awk -v t="$T" -v s="$S" -v hz="$hz" -v other="$other" \
   printf "%-10s %10.0f %13.0f\n", (other == "vmagent" ? "vmagent" : "other"), bcpu, brss
   printf "%-10s %10.2f %13.2f\n", "ratio", acpu / bcpu, arss / brss
 }'
+echo "starling remote-write shards at the end: $a_shards"
