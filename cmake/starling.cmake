@@ -1,8 +1,11 @@
 # starling_test(NAME SOURCES... LIBS ... [COST n] [LABELS l...]): one gtest binary registered
 # with CTest. Tests find the repository through STARLING_SOURCE_DIR and the shared suites beside
 # it in ../shared. COST marks slow tests so that a parallel ctest starts them first; the label
-# `concurrent` marks the tests that CI runs again under TSan.
+# `concurrent` marks the tests that CI runs again under TSan. Nothing when STARLING_TESTS is off.
 function(starling_test name)
+  if(NOT STARLING_TESTS)
+    return()
+  endif()
   cmake_parse_arguments(ARG "" "COST" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT ARG_COST)
     set(ARG_COST 0)
