@@ -66,15 +66,11 @@ summary() {
 }
 trap summary EXIT
 
-# fail STEP MESSAGE: records a failed step; stops unless --keep-going (after the tests that
-# run in the background, so that their results are not lost).
+# fail STEP MESSAGE: records a failed step; stops unless --keep-going.
 fail() {
   FAILED_STEPS+=("$1")
   echo "test.sh: step '$1' FAILED: $2" >&2
-  if [[ $KEEP_GOING -eq 0 ]]; then
-    if [[ -n "$CTEST_PID" ]]; then ctest_finish; fi
-    exit 1
-  fi
+  if [[ $KEEP_GOING -eq 0 ]]; then exit 1; fi
 }
 
 export CCACHE_BASEDIR="$ROOT"
@@ -87,21 +83,13 @@ configure() {
     { cat "$dir.configure.log"; return 1; }
 }
 
-# ctest_start STEP DIR [CTEST ARGS...]: starts the tests of a build tree (all of them unless
-# arguments select some) in the background, output in DIR/ctest.log; ctest_finish waits for
-# them, prints the log and adds its counts to the totals. One run at a time.
-CTEST_PID="" CTEST_DIR="" CTEST_STEP=""
-ctest_start() {
-  CTEST_STEP="$1" CTEST_DIR="$2"
+# run_ctest STEP DIR [CTEST ARGS...]: runs the tests of a build tree (all of them unless
+# arguments select some), output in DIR/ctest.log, and adds their counts to the totals.
+run_ctest() {
+  local step="$1" dir="$2" rc=0
   shift 2
-  (cd "$CTEST_DIR" && ctest --output-on-failure -j"$JOBS" --timeout 600 "$@") \
-    >"$CTEST_DIR/ctest.log" 2>&1 &
-  CTEST_PID=$!
-}
-ctest_finish() {
-  local step="$CTEST_STEP" dir="$CTEST_DIR" out="$CTEST_DIR/ctest.log" pid="$CTEST_PID" rc=0
-  CTEST_PID=""
-  wait "$pid" || rc=$?
+  local out="$dir/ctest.log"
+  (cd "$dir" && ctest --output-on-failure -j"$JOBS" --timeout 600 "$@") >"$out" 2>&1 || rc=$?
   cat "$out"
   local line total failed
   line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -1 || true)"
@@ -162,8 +150,7 @@ if [[ $SKIP_ASAN -eq 1 ]]; then
   log "2/4 ASan+UBSan tests: skipped"
 elif [[ $ASAN_BUILT -eq 1 ]]; then
   log "2/4 test: ASan+UBSan"
-  ctest_start "asan-test" "$ASAN"
-  ctest_finish
+  run_ctest "asan-test" "$ASAN"
 fi
 
 TSAN="$BUILD_ROOT/tsan"
@@ -176,8 +163,7 @@ if [[ $SKIP_TSAN -eq 0 ]]; then
        -DCMAKE_CXX_COMPILER=clang++-14 -DSTARLING_TSAN=ON &&
      ninja -C "$TSAN" -j"$JOBS" storage_test wal_test net_test scrape_test remote_test \
        prometheus_scrape_test prometheus_relabel_test prometheus_remote_write_test cluster_test; then
-    ctest_start "tsan-test" "$TSAN" -L concurrent
-    ctest_finish
+    run_ctest "tsan-test" "$TSAN" -L concurrent
   else
     fail "tsan-build" "the clang++-14 TSan build failed"
   fi

@@ -57,7 +57,10 @@ class FakeReceiver {
   ~FakeReceiver() { Stop(); }
 
   base::Status Start() { return server_->Start(); }
-  void Stop() { server_->Stop(); }
+  void Stop() {
+    Release();  // a held request would keep the server from stopping
+    server_->Stop();
+  }
   std::uint16_t port() const { return server_->port(); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port()) + "/api/v1/write"; }
 

@@ -484,21 +484,17 @@ class Queue::Impl {
       bool notify = false;
       std::unique_lock lock(mu_);
       while (i < entries.size()) {
-        if (samples_.size() - in_flight_ >= cap) {
+        if (Queued() >= cap) {
           if (notify) cv_.notify_all();
           notify = false;
           const Steady::time_point t0 = Steady::now();
-          if (!space_cv_.wait(lock, stop, [&] { return samples_.size() - in_flight_ < cap; })) {
-            return false;
-          }
+          if (!space_cv_.wait(lock, stop, [&] { return Queued() < cap; })) return false;
           *blocked += Steady::now() - t0;
         }
         const bool was_empty = samples_.empty() && exemplars_.empty();
         if (was_empty) batch_start_ = Steady::now();
         const std::size_t before = samples_.size();
-        while (i < entries.size() && samples_.size() - in_flight_ < cap) {
-          samples_.Push(entries[i++]);
-        }
+        while (i < entries.size() && Queued() < cap) samples_.Push(entries[i++]);
         notify = notify || was_empty || (before < batch && samples_.size() >= batch);
       }
       lock.unlock();
@@ -579,6 +575,8 @@ class Queue::Impl {
     };
 
     void Run(const std::stop_token& stop);
+    // Samples waiting behind the batch being sent. Needs mu_.
+    std::size_t Queued() const { return samples_.size() - in_flight_; }
     // Sends one batch with retries. False when stopped before it was done.
     bool SendBatch(const std::stop_token& stop);
 
