@@ -414,6 +414,9 @@ class Queue::Impl {
   }
 
   const QueueOptions& options() const { return opts_; }
+  void SetHighestAppended(std::int64_t timestamp_ms) {
+    metrics_.highest_timestamp.Set(static_cast<double>(timestamp_ms) / 1000);
+  }
 
  private:
   // One shard: a FIFO of samples and exemplars and the thread that sends them in batches.
@@ -736,7 +739,6 @@ class Queue::Impl {
   std::jthread watcher_;
   std::uint64_t next_seq_ = 0;
   std::uint64_t samples_in_ = 0;
-  std::int64_t highest_ts_ = std::numeric_limits<std::int64_t>::min();
   std::vector<wal::record::RefSeries> series_buf_;
   std::vector<wal::record::RefSample> samples_buf_;
   std::vector<wal::record::RefExemplar> exemplars_buf_;
@@ -904,14 +906,8 @@ bool Queue::Impl::HandleSamples(std::string_view rec, wal::Position end,
   BeginRecord(seq);
   const std::size_t n = staging_.size();
   for (auto& st : staging_) st.clear();
-  std::int64_t highest = highest_ts_;
   for (const wal::record::RefSample& rs : samples_buf_) {
     staging_[rs.ref % n].push_back(Entry{rs.ref, rs.t, rs.v, seq});
-    highest = std::max(highest, rs.t);
-  }
-  if (highest != highest_ts_) {
-    highest_ts_ = highest;
-    metrics_.highest_timestamp.Set(static_cast<double>(highest) / 1000);
   }
   samples_in_ += samples_buf_.size();
   {
@@ -1263,5 +1259,8 @@ int Queue::LowestUnackedSegment() const { return impl_->LowestUnackedSegment(); 
 wal::Position Queue::AckedPosition() const { return impl_->AckedPosition(); }
 QueueStatus Queue::Status() const { return impl_->Status(); }
 const QueueOptions& Queue::options() const { return impl_->options(); }
+void Queue::SetHighestAppended(std::int64_t timestamp_ms) {
+  impl_->SetHighestAppended(timestamp_ms);
+}
 
 }  // namespace starling::remote

@@ -172,6 +172,12 @@ class Queue {
   QueueStatus Status() const;
   const QueueOptions& options() const;
 
+  // The newest sample timestamp appended to the WAL, for
+  // prometheus_remote_storage_highest_timestamp_in_seconds. It comes from whoever appends,
+  // not from the watcher, which stops reading while the shards are full: minus the highest
+  // timestamp sent, it is how far behind sending is, outages included.
+  void SetHighestAppended(std::int64_t timestamp_ms);
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;

@@ -175,7 +175,6 @@ TEST(QueueTest, SendsSamplesWithHeadersAndExternalLabels) {
   EXPECT_EQ(f.Metric("prometheus_remote_storage_samples_total"), 3);
   EXPECT_EQ(f.Metric("prometheus_remote_storage_samples_failed_total"), 0);
   EXPECT_EQ(f.Metric("prometheus_remote_storage_shards"), 1);
-  EXPECT_EQ(f.Metric("prometheus_remote_storage_highest_timestamp_in_seconds"), 2);
   EXPECT_EQ(f.Metric("prometheus_remote_storage_queue_highest_sent_timestamp_seconds"), 2);
   EXPECT_GT(f.Metric("prometheus_remote_storage_bytes_total"), 0);
 }

@@ -146,6 +146,9 @@ class Storage::AppenderImpl final : public storage::Appender {
     s_->series_->Commit(samples_, after.segment);
     for (const record::RefSample& s : samples_) max_t = std::max(max_t, s.t);
     if (!samples_.empty()) s_->NoteSegmentTime(before.segment, after.segment, max_t);
+    std::int64_t highest = s_->highest_timestamp_ms_.load(std::memory_order_relaxed);
+    while (max_t > highest && !s_->highest_timestamp_ms_.compare_exchange_weak(highest, max_t)) {
+    }
     s_->samples_appended_.fetch_add(samples_.size(), std::memory_order_relaxed);
     s_->exemplars_appended_.fetch_add(exemplars_.size(), std::memory_order_relaxed);
     Clear();
@@ -323,7 +326,8 @@ Storage::Stats Storage::stats() const {
                .out_of_order_samples = out_of_order_samples_.load(),
                .exemplars_appended = exemplars_appended_.load(),
                .series_removed = series_removed_.load(),
-               .symbols_reclaimed = symbols_reclaimed_.load()};
+               .symbols_reclaimed = symbols_reclaimed_.load(),
+               .highest_timestamp_ms = highest_timestamp_ms_.load()};
 }
 
 void Storage::NoteSegmentTime(int from, int to, std::int64_t t) {

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -58,6 +59,8 @@ class Storage final : public storage::Appendable {
     std::uint64_t exemplars_appended = 0;
     std::uint64_t series_removed = 0;
     std::uint64_t symbols_reclaimed = 0;  // interned label strings no series used any more
+    // The newest timestamp of a committed sample; INT64_MIN before the first.
+    std::int64_t highest_timestamp_ms = std::numeric_limits<std::int64_t>::min();
   };
 
   // Opens the WAL in options.dir, repairing a torn tail, and replays the last checkpoint and the
@@ -152,6 +155,7 @@ class Storage final : public storage::Appendable {
   std::atomic<std::uint64_t> exemplars_appended_{0};
   std::atomic<std::uint64_t> series_removed_{0};
   std::atomic<std::uint64_t> symbols_reclaimed_{0};
+  std::atomic<std::int64_t> highest_timestamp_ms_{std::numeric_limits<std::int64_t>::min()};
 };
 
 }  // namespace starling::wal

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <limits>
 #include <set>
 #include <string>
 #include <thread>
@@ -351,6 +352,29 @@ TEST(StorageTest, OutOfOrderSamplesAreDroppedAndCounted) {
   ASSERT_EQ(c.samples.size(), 1u);
   EXPECT_EQ(c.samples[0].t, 1000);
   EXPECT_EQ(c.samples[0].v, 3);
+}
+
+TEST(StorageTest, HighestTimestampIsTheNewestCommittedSample) {
+  TempDir dir;
+  auto s = OpenOrDie(dir.path());
+  EXPECT_EQ(s->stats().highest_timestamp_ms, std::numeric_limits<std::int64_t>::min());
+  {
+    auto app = s->NewAppender();
+    ASSERT_TRUE(app->Append(0, kUp, 3000, 1).ok());
+    ASSERT_TRUE(app->Append(0, kDown, 2000, 1).ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  EXPECT_EQ(s->stats().highest_timestamp_ms, 3000);
+  AppendOne(*s, 0, kDown, 2500, 2);  // older than the newest: no change
+  EXPECT_EQ(s->stats().highest_timestamp_ms, 3000);
+  {
+    auto app = s->NewAppender();
+    ASSERT_TRUE(app->Append(0, kDown, 9000, 3).ok());
+    app->Rollback();
+  }
+  EXPECT_EQ(s->stats().highest_timestamp_ms, 3000);
+  AppendOne(*s, 0, kUp, 4000, 2);
+  EXPECT_EQ(s->stats().highest_timestamp_ms, 4000);
 }
 
 TEST(StorageTest, ReplayKeepsRefsAndTimestamps) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -306,7 +307,13 @@ class RemoteWrite final : public component::Component {
     UpdateGauges();
   }
 
-  void UpdateGauges() { active_series_.Set(static_cast<double>(storage_->NumSeries())); }
+  void UpdateGauges() {
+    active_series_.Set(static_cast<double>(storage_->NumSeries()));
+    const std::int64_t highest = storage_->stats().highest_timestamp_ms;
+    if (highest == std::numeric_limits<std::int64_t>::min()) return;
+    std::lock_guard lock(mu_);
+    for (const Running& r : queues_) r.queue->SetHighestAppended(highest);
+  }
 
   const component::Options opts_;
   const std::shared_ptr<wal::Storage> storage_;

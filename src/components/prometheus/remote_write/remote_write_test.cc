@@ -233,6 +233,47 @@ TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
   f.Stop();
 }
 
+// The value of the first series of a family in the rendered registry; -1 when it has none.
+double MetricValue(base::MetricsRegistry& metrics, const std::string& name) {
+  const std::string text = "\n" + metrics.Render();
+  const std::size_t at = text.find("\n" + name + "{");
+  if (at == std::string::npos) return -1;
+  const std::size_t eol = text.find('\n', at + 1);
+  const std::string line = text.substr(at + 1, eol - at - 1);
+  return std::stod(line.substr(line.rfind(' ') + 1));
+}
+
+bool WaitForMetric(base::MetricsRegistry& metrics, const std::string& name, double want) {
+  for (int i = 0; i < 1000; ++i) {
+    if (MetricValue(metrics, name) == want) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+TEST(PrometheusRemoteWriteTest, HighestTimestampFollowsAppendsWhileSendingIsStuck) {
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  rx.Hold();
+  ComponentFixture f;
+  // One sample per request and room for one more: the held request stops the WAL watcher.
+  ASSERT_EQ(f.Build("endpoint {\n  url = \"" + rx.url() +
+                    "\"\n  queue_config {\n    capacity = 1\n    max_samples_per_send = 1\n"
+                    "    max_shards = 1\n  }\n}\n"),
+            "");
+  auto app = f.Receiver();
+  AppendSamples(*app, 10, 1000);
+  AppendSamples(*app, 10, 9000);
+  const std::string highest = "prometheus_remote_storage_highest_timestamp_in_seconds";
+  const std::string sent = "prometheus_remote_storage_queue_highest_sent_timestamp_seconds";
+  EXPECT_TRUE(WaitForMetric(f.metrics(), highest, 9)) << MetricValue(f.metrics(), highest);
+  EXPECT_EQ(MetricValue(f.metrics(), sent), 0);
+  rx.Release();
+  ASSERT_TRUE(rx.WaitForSamples(20));
+  EXPECT_TRUE(WaitForMetric(f.metrics(), sent, 9)) << MetricValue(f.metrics(), sent);
+  f.Stop();
+}
+
 TEST(PrometheusRemoteWriteTest, UpdateRestartsOnlyChangedEndpoints) {
   FakeReceiver rx1, rx2, rx3;
   ASSERT_TRUE(rx1.Start().ok());
