@@ -21,15 +21,8 @@ T=${args[0]:-200} S=${args[1]:-5000} I=${args[2]:-10} OUTAGE=${args[3]:-60}
 WARMUP=40
 CATCHUP_DEADLINE=600
 
-bash "$root/scripts/deps.sh"
-sh "$bench/setup.sh" >/dev/null
-cmake -S "$root" -B "$root/build-rel" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$root/build-rel" starling >/dev/null
-starling=$root/build-rel/src/cmd/starling/starling
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# shellcheck source=scripts/bench-lib.sh
+source "$root/scripts/bench-lib.sh"
 work=$(mktemp -d /tmp/bench-outage.XXXXXX)
 nginx_pid="" vm_pid="" agent_pid=""
 cleanup() {
@@ -67,22 +60,19 @@ start_agent() {
     --storage.path="$work/data" >>"$work/starling.log" 2>&1 &
   agent_pid=$!
 }
-metric() {
-  curl -fsS "http://127.0.0.1:$agent_port/metrics" 2>/dev/null |
-    awk -v re="$1" '$0 ~ re { s += $NF } END { printf "%.0f\n", s }' || true
-}
+agent_metric() { metric "http://127.0.0.1:$agent_port/metrics" "$1"; }
 # Seconds the newest sample sent trails the newest appended; "none" before the first send.
 lag() {
   local sent
-  sent=$(metric '^prometheus_remote_storage_queue_highest_sent_timestamp_seconds')
+  sent=$(agent_metric '^prometheus_remote_storage_queue_highest_sent_timestamp_seconds')
   if [[ $sent -eq 0 ]]; then echo none; return; fi
-  echo $(($(metric '^prometheus_remote_storage_highest_timestamp_in_seconds') - sent))
+  echo $(($(agent_metric '^prometheus_remote_storage_highest_timestamp_in_seconds') - sent))
 }
 report() {
   printf '%-16s rss %6d MB  wal %5d MB  send lag %5s s  shards %2d\n' "$1" \
     "$(($(awk '/^VmRSS/ { print $2 }' "/proc/$agent_pid/status") / 1024))" \
     "$(du -sm "$work/data" | cut -f1)" "$(lag)" \
-    "$(metric '^prometheus_remote_storage_shards[{]')"
+    "$(agent_metric '^prometheus_remote_storage_shards[{]')"
 }
 
 start_agent
@@ -121,8 +111,8 @@ sleep $((2 * I))
 report "after"
 t_end=$(date +%s)
 
-lost=$(($(metric '^prometheus_remote_storage_samples_failed_total') + \
-        $(metric '^prometheus_remote_storage_samples_dropped_total')))
+lost=$(($(agent_metric '^prometheus_remote_storage_samples_failed_total') + \
+        $(agent_metric '^prometheus_remote_storage_samples_dropped_total')))
 curl -fsS "http://127.0.0.1:$vm_port/internal/force_flush" >/dev/null
 sleep 2
 # A sample of series: every 40th target's up, a synthetic and a node exporter series.

@@ -16,19 +16,8 @@ T=${1:-200} S=${2:-5000} I=${3:-10} SECONDS_MEASURED=${4:-60}
 WARMUP=40
 other=${OTHER:-vmagent}
 
-bash "$root/scripts/deps.sh"
-sh "$bench/setup.sh" >/dev/null
-cmake -S "$root" -B "$root/build-rel" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$root/build-rel" starling >/dev/null
-starling=$root/build-rel/src/cmd/starling/starling
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# metric URL REGEX: the sum of the samples whose line matches REGEX.
-metric() {
-  curl -fsS "$1" 2>/dev/null | awk -v re="$2" '$0 ~ re { s += $NF } END { printf "%.0f\n", s }'
-}
+# shellcheck source=scripts/bench-lib.sh
+source "$root/scripts/bench-lib.sh"
 # cpu_ticks PID: user + system time of the process, in clock ticks.
 cpu_ticks() {
   local line
