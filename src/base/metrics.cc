@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -144,6 +145,8 @@ std::string_view MetricTypeName(MetricType type) {
       return "counter";
     case MetricType::kGauge:
       return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -164,6 +167,20 @@ bool IsValidLabelName(std::string_view name) {
   return true;
 }
 
+Histogram::Histogram(std::span<const double> bounds)
+    : bounds_(bounds.begin(), bounds.end()),
+      counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds.size() + 1)) {}
+
+void Histogram::Observe(double v) {
+  // The first bucket whose bound is >= v; NaN lands in +Inf, as in client_golang.
+  const std::size_t i =
+      std::isnan(v) ? bounds_.size()
+                    : static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
+                                               bounds_.begin());
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(v, std::memory_order_relaxed);
+}
+
 namespace internal {
 
 FamilyBase::FamilyBase(std::string name, std::string help, MetricType type,
@@ -178,16 +195,25 @@ FamilyBase::FamilyBase(std::string name, std::string help, MetricType type,
   }
 }
 
-void FamilyBase::AppendSample(std::span<const std::string> label_values, double value,
-                              std::string* out) const {
-  out->append(name_);
-  if (!label_names_.empty()) {
+namespace {
+
+// Appends `name{l1="v1",...,le="bound"} value\n`; bound is left out when null.
+void AppendLine(std::string_view name, std::span<const std::string> label_names,
+                std::span<const std::string> label_values, const double* bound, double value,
+                std::string* out) {
+  out->append(name);
+  if (!label_names.empty() || bound != nullptr) {
     out->push_back('{');
-    for (std::size_t i = 0; i < label_names_.size(); ++i) {
+    for (std::size_t i = 0; i < label_names.size(); ++i) {
       if (i > 0) out->push_back(',');
-      out->append(label_names_[i]);
+      out->append(label_names[i]);
       out->append("=\"");
       AppendEscaped(label_values[i], /*quote=*/true, out);
+      out->push_back('"');
+    }
+    if (bound != nullptr) {
+      out->append(label_names.empty() ? "le=\"" : ",le=\"");
+      AppendValue(*bound, out);
       out->push_back('"');
     }
     out->push_back('}');
@@ -197,20 +223,47 @@ void FamilyBase::AppendSample(std::span<const std::string> label_values, double 
   out->push_back('\n');
 }
 
+}  // namespace
+
+void FamilyBase::AppendSample(std::span<const std::string> label_values, double value,
+                              std::string* out) const {
+  AppendLine(name_, label_names_, label_values, nullptr, value, out);
+}
+
+void FamilyBase::AppendHistogram(std::span<const std::string> label_values, const Histogram& h,
+                                 std::string* out) const {
+  const std::string bucket = name_ + "_bucket";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < h.bounds().size(); ++i) {
+    cumulative += h.BucketCount(i);
+    AppendLine(bucket, label_names_, label_values, &h.bounds()[i], static_cast<double>(cumulative),
+               out);
+  }
+  cumulative += h.BucketCount(h.bounds().size());
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  AppendLine(bucket, label_names_, label_values, &kInf, static_cast<double>(cumulative), out);
+  AppendLine(name_ + "_sum", label_names_, label_values, nullptr, h.Sum(), out);
+  AppendLine(name_ + "_count", label_names_, label_values, nullptr, static_cast<double>(cumulative),
+             out);
+}
+
 }  // namespace internal
 
 template <typename M>
 Family<M>& MetricsRegistry::AddFamily(std::string name, std::string help,
-                                      std::vector<std::string> label_names) {
+                                      std::vector<std::string> label_names,
+                                      std::vector<double> bounds) {
   std::lock_guard lock(mu_);
   auto it = families_.find(name);
   if (it != families_.end()) {
     auto* existing = dynamic_cast<Family<M>*>(it->second.get());
-    CHECK(existing != nullptr && existing->label_names() == label_names)
-        << "metric " << name << " registered twice with different types or labels";
+    CHECK(existing != nullptr && existing->label_names() == label_names &&
+          existing->bounds() == bounds)
+        << "metric " << name << " registered twice with different types, labels or buckets";
     return *existing;
   }
-  auto family = std::make_unique<Family<M>>(name, std::move(help), std::move(label_names));
+  auto family =
+      std::make_unique<Family<M>>(name, std::move(help), std::move(label_names), std::move(bounds));
   Family<M>& ref = *family;
   families_.emplace(std::move(name), std::move(family));
   return ref;
@@ -224,6 +277,19 @@ Family<Counter>& MetricsRegistry::AddCounterFamily(std::string name, std::string
 Family<Gauge>& MetricsRegistry::AddGaugeFamily(std::string name, std::string help,
                                                std::vector<std::string> label_names) {
   return AddFamily<Gauge>(std::move(name), std::move(help), std::move(label_names));
+}
+
+Family<Histogram>& MetricsRegistry::AddHistogramFamily(std::string name, std::string help,
+                                                       std::vector<std::string> label_names,
+                                                       std::vector<double> bounds) {
+  CHECK(std::find(label_names.begin(), label_names.end(), "le") == label_names.end())
+      << "histogram " << name << " has a label named le";
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    CHECK(std::isfinite(bounds[i]) && (i == 0 || bounds[i - 1] < bounds[i]))
+        << "histogram " << name << " needs increasing, finite bucket bounds";
+  }
+  return AddFamily<Histogram>(std::move(name), std::move(help), std::move(label_names),
+                              std::move(bounds));
 }
 
 Counter& MetricsRegistry::AddCounter(std::string name, std::string help) {

@@ -4,10 +4,10 @@
 // text exposition format 0.0.4 for /metrics.
 //
 // A MetricsRegistry owns metric families, each a name, a help text, a type and a list of label
-// names. A family holds one series per distinct list of label values; a series is a Counter or
-// a Gauge. Registering returns a reference that stays valid until the family is removed from
-// the registry, so hot paths look a series up once and keep the reference: updating a series
-// is a single atomic operation, no lock and no allocation.
+// names. A family holds one series per distinct list of label values; a series is a Counter, a
+// Gauge or a Histogram. Registering returns a reference that stays valid until the family is
+// removed from the registry, so hot paths look a series up once and keep the reference: updating a
+// series is a single atomic operation, no lock and no allocation.
 //
 // Callback metrics compute their value when the registry is rendered, for numbers owned
 // elsewhere (process statistics, queue lengths).
@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -25,15 +26,16 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "base/check.h"
 
 namespace starling::base {
 
-enum class MetricType { kCounter, kGauge };
+enum class MetricType { kCounter, kGauge, kHistogram };
 
-// "counter" or "gauge", as the # TYPE line spells it.
+// "counter", "gauge" or "histogram", as the # TYPE line spells it.
 std::string_view MetricTypeName(MetricType type);
 
 // A value that only goes up (until the process restarts).
@@ -68,6 +70,31 @@ class Gauge {
   std::atomic<double> value_{0};
 };
 
+// Observations counted into buckets by upper bound, with their sum and count: a Prometheus
+// histogram, rendered as name_bucket{le="..."} (cumulative, ending with +Inf), name_sum and
+// name_count. The bounds are the family's.
+class Histogram {
+ public:
+  static constexpr MetricType kType = MetricType::kHistogram;
+
+  // bounds: increasing and finite; the +Inf bucket is implied.
+  explicit Histogram(std::span<const double> bounds);
+
+  void Observe(double v);
+
+  std::span<const double> bounds() const { return bounds_; }
+  // Observations in bucket i alone (not cumulative); i == bounds().size() is the +Inf bucket.
+  std::uint64_t BucketCount(std::size_t i) const {
+    return counts_[i].load(std::memory_order_relaxed);
+  }
+  double Sum() const { return sum_.load(std::memory_order_relaxed); }
+
+ private:
+  const std::vector<double> bounds_;
+  const std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;
+  std::atomic<double> sum_{0};
+};
+
 namespace internal {
 
 // Common part of every family, so the registry can hold and render them uniformly.
@@ -92,6 +119,9 @@ class FamilyBase {
   // Appends `name{l1="v1",...} value\n`.
   void AppendSample(std::span<const std::string> label_values, double value,
                     std::string* out) const;
+  // Appends a histogram's _bucket, _sum and _count samples.
+  void AppendHistogram(std::span<const std::string> label_values, const Histogram& h,
+                       std::string* out) const;
 
  private:
   const std::string name_;
@@ -113,12 +143,17 @@ struct LabelValuesLess {
 
 }  // namespace internal
 
-// One metric name with its series, one per list of label values. M is Counter or Gauge.
+// One metric name with its series, one per list of label values. M is Counter, Gauge or
+// Histogram; bounds are a histogram family's bucket bounds.
 template <typename M>
 class Family final : public internal::FamilyBase {
  public:
-  Family(std::string name, std::string help, std::vector<std::string> label_names)
-      : FamilyBase(std::move(name), std::move(help), M::kType, std::move(label_names)) {}
+  Family(std::string name, std::string help, std::vector<std::string> label_names,
+         std::vector<double> bounds = {})
+      : FamilyBase(std::move(name), std::move(help), M::kType, std::move(label_names)),
+        bounds_(std::move(bounds)) {}
+
+  const std::vector<double>& bounds() const { return bounds_; }
 
   // The series with these label values (as many as the family has label names), created at
   // zero on first use. The reference is valid until this family is removed from its registry
@@ -131,9 +166,13 @@ class Family final : public internal::FamilyBase {
     std::lock_guard lock(mu_);
     auto it = series_.find(values);
     if (it == series_.end()) {
-      it = series_
-               .emplace(std::vector<std::string>(values.begin(), values.end()),
-                        std::make_unique<M>())
+      std::unique_ptr<M> m;
+      if constexpr (std::is_same_v<M, Histogram>) {
+        m = std::make_unique<M>(bounds_);
+      } else {
+        m = std::make_unique<M>();
+      }
+      it = series_.emplace(std::vector<std::string>(values.begin(), values.end()), std::move(m))
                .first;
     }
     return *it->second;
@@ -150,7 +189,13 @@ class Family final : public internal::FamilyBase {
 
   int RenderSamples(std::string* out) const override {
     std::lock_guard lock(mu_);
-    for (const auto& [values, metric] : series_) AppendSample(values, metric->Value(), out);
+    for (const auto& [values, metric] : series_) {
+      if constexpr (std::is_same_v<M, Histogram>) {
+        AppendHistogram(values, *metric, out);
+      } else {
+        AppendSample(values, metric->Value(), out);
+      }
+    }
     return static_cast<int>(series_.size());
   }
 
@@ -160,6 +205,7 @@ class Family final : public internal::FamilyBase {
                                      << " labels, got " << n << " values";
   }
 
+  const std::vector<double> bounds_;
   mutable std::mutex mu_;
   // Guarded by mu_. Values are heap-allocated so references survive rehashing and inserts.
   std::map<std::vector<std::string>, std::unique_ptr<M>, internal::LabelValuesLess> series_;
@@ -180,6 +226,11 @@ class MetricsRegistry {
                                     std::vector<std::string> label_names);
   Family<Gauge>& AddGaugeFamily(std::string name, std::string help,
                                 std::vector<std::string> label_names);
+  // bounds: increasing, finite bucket bounds; label_names must not include "le". Registering
+  // the name again needs the same bounds.
+  Family<Histogram>& AddHistogramFamily(std::string name, std::string help,
+                                        std::vector<std::string> label_names,
+                                        std::vector<double> bounds);
   // A family without labels, and its only series.
   Counter& AddCounter(std::string name, std::string help);
   Gauge& AddGauge(std::string name, std::string help);
@@ -200,7 +251,8 @@ class MetricsRegistry {
 
  private:
   template <typename M>
-  Family<M>& AddFamily(std::string name, std::string help, std::vector<std::string> label_names);
+  Family<M>& AddFamily(std::string name, std::string help, std::vector<std::string> label_names,
+                       std::vector<double> bounds = {});
 
   mutable std::mutex mu_;
   // Guarded by mu_.

@@ -164,6 +164,42 @@ TEST(MetricsTest, NameValidation) {
   }
 }
 
+TEST(MetricsTest, HistogramRendersCumulativeBucketsSumAndCount) {
+  MetricsRegistry r;
+  auto& f = r.AddHistogramFamily("req_seconds", "Request latency.", {"url"}, {0.1, 0.5, 2.5});
+  Histogram& h = f.WithLabels({"a"});
+  h.Observe(0.05);
+  h.Observe(0.1);  // a bound belongs to its own bucket (le is <=)
+  h.Observe(1);
+  h.Observe(30);
+  h.Observe(std::nan(""));  // past every bound, as client_golang counts it
+  r.AddHistogramFamily("req_seconds", "Request latency.", {"url"}, {0.1, 0.5, 2.5})
+      .WithLabels({"b"})
+      .Observe(0.25);
+  r.AddHistogramFamily("bare_seconds", "No labels.", {}, {1}).WithLabels({}).Observe(2);
+  EXPECT_EQ(r.Render(),
+            "# HELP bare_seconds No labels.\n"
+            "# TYPE bare_seconds histogram\n"
+            "bare_seconds_bucket{le=\"1\"} 0\n"
+            "bare_seconds_bucket{le=\"+Inf\"} 1\n"
+            "bare_seconds_sum 2\n"
+            "bare_seconds_count 1\n"
+            "# HELP req_seconds Request latency.\n"
+            "# TYPE req_seconds histogram\n"
+            "req_seconds_bucket{url=\"a\",le=\"0.1\"} 2\n"
+            "req_seconds_bucket{url=\"a\",le=\"0.5\"} 2\n"
+            "req_seconds_bucket{url=\"a\",le=\"2.5\"} 3\n"
+            "req_seconds_bucket{url=\"a\",le=\"+Inf\"} 5\n"
+            "req_seconds_sum{url=\"a\"} NaN\n"
+            "req_seconds_count{url=\"a\"} 5\n"
+            "req_seconds_bucket{url=\"b\",le=\"0.1\"} 0\n"
+            "req_seconds_bucket{url=\"b\",le=\"0.5\"} 1\n"
+            "req_seconds_bucket{url=\"b\",le=\"2.5\"} 1\n"
+            "req_seconds_bucket{url=\"b\",le=\"+Inf\"} 1\n"
+            "req_seconds_sum{url=\"b\"} 0.25\n"
+            "req_seconds_count{url=\"b\"} 1\n");
+}
+
 TEST(MetricsDeathTest, MisuseAborts) {
   EXPECT_DEATH(
       {
@@ -184,6 +220,25 @@ TEST(MetricsDeathTest, MisuseAborts) {
         r.AddCounter("bad-name", "h");
       },
       "invalid metric name");
+  EXPECT_DEATH(
+      {
+        MetricsRegistry r;
+        r.AddHistogramFamily("h", "h", {}, {1, 2});
+        r.AddHistogramFamily("h", "h", {}, {1, 3});
+      },
+      "different types, labels or buckets");
+  EXPECT_DEATH(
+      {
+        MetricsRegistry r;
+        r.AddHistogramFamily("h", "h", {}, {2, 1});
+      },
+      "increasing, finite bucket bounds");
+  EXPECT_DEATH(
+      {
+        MetricsRegistry r;
+        r.AddHistogramFamily("h", "h", {"le"}, {1});
+      },
+      "label named le");
 }
 
 // The value of the unlabelled sample `name` in a rendered registry, or NaN.
@@ -216,15 +271,17 @@ TEST(MetricsTest, ProcessMetricsReadProc) {
 TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
   MetricsRegistry r;
   auto& f = r.AddCounterFamily("c_total", "h", {"worker"});
+  Histogram& h = r.AddHistogramFamily("h_seconds", "h", {}, {1}).WithLabels({});
   constexpr int kThreads = 4;
   constexpr int kIncrements = 20000;
   std::vector<std::thread> threads;
   threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&f, t] {
+    threads.emplace_back([&f, &h, t] {
       Counter& mine = f.WithLabels({std::to_string(t % 2)});
       for (int i = 0; i < kIncrements; ++i) {
         mine.Inc();
+        h.Observe(t % 2 == 0 ? 0.5 : 2);
         if (i % 1000 == 0) f.WithLabels({"shared"}).Inc();
       }
     });
@@ -235,6 +292,9 @@ TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
   EXPECT_EQ(f.WithLabels({"0"}).Value(), 2 * kIncrements);
   EXPECT_EQ(f.WithLabels({"1"}).Value(), 2 * kIncrements);
   EXPECT_EQ(f.WithLabels({"shared"}).Value(), kThreads * kIncrements / 1000);
+  EXPECT_EQ(h.BucketCount(0), 2U * kIncrements);
+  EXPECT_EQ(h.BucketCount(1), 2U * kIncrements);
+  EXPECT_EQ(h.Sum(), 5.0 * kIncrements);
 }
 
 }  // namespace

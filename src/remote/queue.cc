@@ -121,11 +121,13 @@ struct QueueMetrics {
                       "The total number of bytes of data (not metadata) sent by the queue after "
                       "compression.",
                       name, url)),
-        batch_seconds_sum(Counter(r, "prometheus_remote_storage_sent_batch_duration_seconds_sum",
-                                  "Total duration of send calls to the remote storage.", name,
-                                  url)),
-        batch_count(Counter(r, "prometheus_remote_storage_sent_batch_duration_seconds_count",
-                            "Number of send calls to the remote storage.", name, url)),
+        // Prometheus's buckets: client_golang's defaults and four for slow receivers.
+        batch_duration(
+            r.AddHistogramFamily(
+                 "prometheus_remote_storage_sent_batch_duration_seconds",
+                 "Duration of send calls to the remote storage.", {"remote_name", "url"},
+                 {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300})
+                .WithLabels({name, url})),
         pending(Gauge(r, "prometheus_remote_storage_samples_pending",
                       "The number of samples pending in the queues shards to be sent to the "
                       "remote storage.",
@@ -167,8 +169,7 @@ struct QueueMetrics {
   base::Counter& dropped;
   base::Counter& exemplars;
   base::Counter& bytes;
-  base::Counter& batch_seconds_sum;
-  base::Counter& batch_count;
+  base::Histogram& batch_duration;
   base::Gauge& pending;
   base::Gauge& shards;
   base::Gauge& shards_desired;
@@ -1187,8 +1188,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
     base::Result<net::ClientResponse> resp = session_->Do(std::move(req), stop);
     const nanoseconds took = Steady::now() - begin;
     if (stop.stop_requested()) return false;
-    q.metrics_.batch_seconds_sum.Add(std::chrono::duration<double>(took).count());
-    q.metrics_.batch_count.Inc();
+    q.metrics_.batch_duration.Observe(std::chrono::duration<double>(took).count());
     q.send_nanos_ += static_cast<std::uint64_t>(took.count());
 
     nanoseconds retry_after{0};

@@ -175,6 +175,13 @@ TEST(QueueTest, SendsSamplesWithHeadersAndExternalLabels) {
   EXPECT_EQ(f.Metric("prometheus_remote_storage_samples_total"), 3);
   EXPECT_EQ(f.Metric("prometheus_remote_storage_samples_failed_total"), 0);
   EXPECT_EQ(f.Metric("prometheus_remote_storage_shards"), 1);
+  // Every send is timed into the histogram, whose last finite bucket is Prometheus's 300 s.
+  EXPECT_EQ(f.Metric("prometheus_remote_storage_sent_batch_duration_seconds_count"),
+            static_cast<double>(f.receiver.RequestCount()));
+  EXPECT_NE(f.metrics.Render().find("prometheus_remote_storage_sent_batch_duration_seconds_bucket{"
+                                    "remote_name=\"test\",url=\"" +
+                                    f.receiver.url() + "\",le=\"300\"}"),
+            std::string::npos);
   EXPECT_EQ(f.Metric("prometheus_remote_storage_queue_highest_sent_timestamp_seconds"), 2);
   EXPECT_GT(f.Metric("prometheus_remote_storage_bytes_total"), 0);
 }
