@@ -121,6 +121,11 @@ struct QueueMetrics {
                       "The total number of bytes of data (not metadata) sent by the queue after "
                       "compression.",
                       name, url)),
+        // Metadata is not sent yet; the series is there at 0 for queries that add it to bytes.
+        metadata_bytes(Counter(r, "prometheus_remote_storage_metadata_bytes_total",
+                               "The total number of bytes of metadata sent by the queue after "
+                               "compression.",
+                               name, url)),
         // Prometheus's buckets: client_golang's defaults and four for slow receivers.
         batch_duration(
             r.AddHistogramFamily(
@@ -169,6 +174,7 @@ struct QueueMetrics {
   base::Counter& dropped;
   base::Counter& exemplars;
   base::Counter& bytes;
+  base::Counter& metadata_bytes;
   base::Histogram& batch_duration;
   base::Gauge& pending;
   base::Gauge& shards;

@@ -184,6 +184,7 @@ TEST(QueueTest, SendsSamplesWithHeadersAndExternalLabels) {
             std::string::npos);
   EXPECT_EQ(f.Metric("prometheus_remote_storage_queue_highest_sent_timestamp_seconds"), 2);
   EXPECT_GT(f.Metric("prometheus_remote_storage_bytes_total"), 0);
+  EXPECT_EQ(f.Metric("prometheus_remote_storage_metadata_bytes_total"), 0);
 }
 
 TEST(QueueTest, RetriesServerErrorsWithoutLossOrReordering) {
