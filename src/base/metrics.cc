@@ -168,8 +168,7 @@ bool IsValidLabelName(std::string_view name) {
 }
 
 Histogram::Histogram(std::span<const double> bounds)
-    : bounds_(bounds.begin(), bounds.end()),
-      counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds.size() + 1)) {}
+    : bounds_(bounds), counts_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds.size() + 1)) {}
 
 void Histogram::Observe(double v) {
   // The first bucket whose bound is >= v; NaN lands in +Inf, as in client_golang.

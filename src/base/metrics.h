@@ -72,12 +72,12 @@ class Gauge {
 
 // Observations counted into buckets by upper bound, with their sum and count: a Prometheus
 // histogram, rendered as name_bucket{le="..."} (cumulative, ending with +Inf), name_sum and
-// name_count. The bounds are the family's.
+// name_count. The bounds are the family's, which outlives its series.
 class Histogram {
  public:
   static constexpr MetricType kType = MetricType::kHistogram;
 
-  // bounds: increasing and finite; the +Inf bucket is implied.
+  // bounds: increasing and finite, kept by reference; the +Inf bucket is implied.
   explicit Histogram(std::span<const double> bounds);
 
   void Observe(double v);
@@ -90,7 +90,7 @@ class Histogram {
   double Sum() const { return sum_.load(std::memory_order_relaxed); }
 
  private:
-  const std::vector<double> bounds_;
+  const std::span<const double> bounds_;
   const std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;
   std::atomic<double> sum_{0};
 };
