@@ -1,7 +1,7 @@
 #pragma once
 
-// Helpers for tests only: where the shared conformance suites are, temporary directories and
-// reading test files.
+// Helpers for tests only: where the shared conformance suites are, temporary directories,
+// reading test files and reading a metric back from a registry.
 
 #include <stdlib.h>
 
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/check.h"
+#include "base/metrics.h"
 
 namespace starling::base::testing {
 
@@ -33,6 +34,17 @@ inline std::string ReadFile(const std::filesystem::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// The value of the first series of family `name` ("name{...} value") in the registry's text;
+// -1 when it has none.
+inline double MetricValue(const MetricsRegistry& metrics, const std::string& name) {
+  const std::string text = "\n" + metrics.Render();
+  const std::size_t at = text.find("\n" + name + "{");
+  if (at == std::string::npos) return -1;
+  const std::size_t eol = text.find('\n', at + 1);
+  const std::string line = text.substr(at + 1, eol - at - 1);
+  return std::stod(line.substr(line.rfind(' ') + 1));
 }
 
 // A fresh directory under the system temp dir, removed with its contents on destruction.

@@ -95,21 +95,7 @@ struct Fixture {
   std::unique_ptr<Queue> NewQueue(QueueOptions o, const LabelSource* labels = nullptr) {
     return std::make_unique<Queue>(std::move(o), wal_dir, state_dir, labels, &client, &metrics);
   }
-  double Metric(const std::string& name) {
-    // "name{remote_name="test",url="..."} value" in the rendered registry.
-    const std::string text = metrics.Render();
-    const std::string prefix = name + "{";
-    std::size_t at = 0;
-    while ((at = text.find(prefix, at)) != std::string::npos) {
-      if (at == 0 || text[at - 1] == '\n') {
-        const std::size_t eol = text.find('\n', at);
-        const std::string line = text.substr(at, eol - at);
-        return std::stod(line.substr(line.rfind(' ') + 1));
-      }
-      ++at;
-    }
-    return -1;
-  }
+  double Metric(const std::string& name) { return base::testing::MetricValue(metrics, name); }
 };
 
 // The samples of each series in the order received.

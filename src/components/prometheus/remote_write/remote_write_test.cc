@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/testing.h"
 #include "components/common/receiver.h"
 #include "components/common/testing.h"
 #include "remote/fake_receiver.h"
@@ -16,6 +17,7 @@ namespace starling::components {
 namespace {
 
 using namespace std::chrono_literals;
+using base::testing::MetricValue;
 using remote::testing::FakeReceiver;
 
 TEST(PrometheusRemoteWriteTest, DecodeDefaults) {
@@ -231,16 +233,6 @@ TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
   }
   EXPECT_TRUE(found);
   f.Stop();
-}
-
-// The value of the first series of a family in the rendered registry; -1 when it has none.
-double MetricValue(base::MetricsRegistry& metrics, const std::string& name) {
-  const std::string text = "\n" + metrics.Render();
-  const std::size_t at = text.find("\n" + name + "{");
-  if (at == std::string::npos) return -1;
-  const std::size_t eol = text.find('\n', at + 1);
-  const std::string line = text.substr(at + 1, eol - at - 1);
-  return std::stod(line.substr(line.rfind(' ') + 1));
 }
 
 bool WaitForMetric(base::MetricsRegistry& metrics, const std::string& name, double want) {
