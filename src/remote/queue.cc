@@ -97,75 +97,75 @@ class Ring {
   std::size_t size_ = 0;
 };
 
-// The self metrics of one queue: Prometheus's names, labelled remote_name and url.
+// The self metrics of one queue: Prometheus's names, with the Agent's labels component_id,
+// remote_name and url (so that the queues of two components writing to one URL stay apart).
 struct QueueMetrics {
-  QueueMetrics(base::MetricsRegistry& r, const std::string& name, const std::string& url)
+  explicit QueueMetrics(base::MetricsRegistry& r, const QueueOptions& o)
       : samples(Counter(r, "prometheus_remote_storage_samples_total",
-                        "Total number of samples sent to remote storage.", name, url)),
+                        "Total number of samples sent to remote storage.", o)),
         failed(Counter(r, "prometheus_remote_storage_samples_failed_total",
                        "Total number of samples which failed on send to remote storage, "
                        "non-recoverable errors.",
-                       name, url)),
+                       o)),
         retried(Counter(r, "prometheus_remote_storage_samples_retried_total",
                         "Total number of samples which failed on send to remote storage but were "
                         "retried because the send error was recoverable.",
-                        name, url)),
+                        o)),
         dropped(Counter(r, "prometheus_remote_storage_samples_dropped_total",
                         "Total number of samples which were dropped after being read from the "
                         "WAL before being sent via remote write, either via relabelling, due to "
                         "being too old or unintentionally because of an unknown reference ID.",
-                        name, url)),
+                        o)),
         exemplars(Counter(r, "prometheus_remote_storage_exemplars_total",
-                          "Total number of exemplars sent to remote storage.", name, url)),
+                          "Total number of exemplars sent to remote storage.", o)),
         bytes(Counter(r, "prometheus_remote_storage_bytes_total",
                       "The total number of bytes of data (not metadata) sent by the queue after "
                       "compression.",
-                      name, url)),
+                      o)),
         // Metadata is not sent yet; the series is there at 0 for queries that add it to bytes.
         metadata_bytes(Counter(r, "prometheus_remote_storage_metadata_bytes_total",
                                "The total number of bytes of metadata sent by the queue after "
                                "compression.",
-                               name, url)),
+                               o)),
         // Prometheus's buckets: client_golang's defaults and four for slow receivers.
         batch_duration(
             r.AddHistogramFamily(
                  "prometheus_remote_storage_sent_batch_duration_seconds",
-                 "Duration of send calls to the remote storage.", {"remote_name", "url"},
+                 "Duration of send calls to the remote storage.", LabelNames(),
                  {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300})
-                .WithLabels({name, url})),
+                .WithLabels({o.component_id, o.name, o.url})),
         pending(Gauge(r, "prometheus_remote_storage_samples_pending",
                       "The number of samples pending in the queues shards to be sent to the "
                       "remote storage.",
-                      name, url)),
+                      o)),
         shards(Gauge(r, "prometheus_remote_storage_shards",
-                     "The number of shards used for parallel sending to the remote storage.", name,
-                     url)),
+                     "The number of shards used for parallel sending to the remote storage.", o)),
         shards_desired(Gauge(r, "prometheus_remote_storage_shards_desired",
                              "The number of shards that the queues shard calculation wants to "
                              "run based on the rate of samples in vs. samples out.",
-                             name, url)),
+                             o)),
         shards_max(Gauge(r, "prometheus_remote_storage_shards_max",
-                         "The maximum number of shards that the queue is allowed to run.", name,
-                         url)),
+                         "The maximum number of shards that the queue is allowed to run.", o)),
         shards_min(Gauge(r, "prometheus_remote_storage_shards_min",
-                         "The minimum number of shards that the queue is allowed to run.", name,
-                         url)),
+                         "The minimum number of shards that the queue is allowed to run.", o)),
         highest_timestamp(Gauge(r, "prometheus_remote_storage_highest_timestamp_in_seconds",
                                 "Highest timestamp that has come into the remote storage via the "
                                 "Appender interface, in seconds since epoch.",
-                                name, url)),
+                                o)),
         highest_sent(Gauge(r, "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
                            "Timestamp from a WAL sample, the highest timestamp successfully sent "
                            "by this queue, in seconds since epoch.",
-                           name, url)) {}
+                           o)) {}
 
+  static std::vector<std::string> LabelNames() { return {"component_id", "remote_name", "url"}; }
   static base::Counter& Counter(base::MetricsRegistry& r, const char* metric, const char* help,
-                                const std::string& name, const std::string& url) {
-    return r.AddCounterFamily(metric, help, {"remote_name", "url"}).WithLabels({name, url});
+                                const QueueOptions& o) {
+    return r.AddCounterFamily(metric, help, LabelNames())
+        .WithLabels({o.component_id, o.name, o.url});
   }
   static base::Gauge& Gauge(base::MetricsRegistry& r, const char* metric, const char* help,
-                            const std::string& name, const std::string& url) {
-    return r.AddGaugeFamily(metric, help, {"remote_name", "url"}).WithLabels({name, url});
+                            const QueueOptions& o) {
+    return r.AddGaugeFamily(metric, help, LabelNames()).WithLabels({o.component_id, o.name, o.url});
   }
 
   base::Counter& samples;
@@ -285,7 +285,7 @@ class Queue::Impl {
         client_(client),
         clock_(clock),
         log_(std::move(log)),
-        metrics_(*metrics, opts_.name, opts_.url) {
+        metrics_(*metrics, opts_) {
     opts_.queue.min_shards = std::max(1, opts_.queue.min_shards);
     opts_.queue.max_shards = std::max(opts_.queue.min_shards, opts_.queue.max_shards);
     opts_.queue.max_samples_per_send = std::max(1, opts_.queue.max_samples_per_send);

@@ -85,6 +85,8 @@ struct QueueOptions {
   // The endpoint's name (the remote_name metric label) and URL.
   std::string name;
   std::string url;
+  // The component_id metric label: the id of the component that owns the queue.
+  std::string component_id;
   std::chrono::nanoseconds remote_timeout = std::chrono::seconds(30);
   // Extra request headers (the protocol's own headers cannot be overridden).
   std::vector<net::Header> headers;

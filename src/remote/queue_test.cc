@@ -58,6 +58,7 @@ class TestWal {
 QueueOptions FastOptions(const std::string& url) {
   QueueOptions o;
   o.name = "test";
+  o.component_id = "prometheus.remote_write.t";
   o.url = url;
   o.queue.max_samples_per_send = 50;
   o.queue.batch_send_deadline = 5ms;
@@ -165,6 +166,7 @@ TEST(QueueTest, SendsSamplesWithHeadersAndExternalLabels) {
   EXPECT_EQ(f.Metric("prometheus_remote_storage_sent_batch_duration_seconds_count"),
             static_cast<double>(f.receiver.RequestCount()));
   EXPECT_NE(f.metrics.Render().find("prometheus_remote_storage_sent_batch_duration_seconds_bucket{"
+                                    "component_id=\"prometheus.remote_write.t\","
                                     "remote_name=\"test\",url=\"" +
                                     f.receiver.url() + "\",le=\"300\"}"),
             std::string::npos);

@@ -131,6 +131,84 @@ void DecodeWal(component::ArgDecoder& d, RemoteWriteWalOptions* w) {
   }
 }
 
+// The WAL store's metrics, labelled component_id, under Prometheus agent mode's names and under
+// the Agent's agent_wal_* names, which the Agent Flow dashboards query. The store counts; Update
+// copies its totals here.
+class WalMetrics {
+ public:
+  WalMetrics(base::MetricsRegistry& r, const std::string& id)
+      : active_series_(r.AddGaugeFamily("prometheus_agent_active_series",
+                                        "Number of active series being tracked by the WAL "
+                                        "storage",
+                                        {"component_id"})
+                           .WithLabels({id})),
+        agent_active_series_(r.AddGaugeFamily("agent_wal_storage_active_series",
+                                              "Current number of active series being tracked by "
+                                              "the WAL storage",
+                                              {"component_id"})
+                                 .WithLabels({id})),
+        corruptions_(r.AddCounterFamily("prometheus_agent_corruptions_total",
+                                        "Total number of WAL corruptions.", {"component_id"})
+                         .WithLabels({id})),
+        samples_{&r.AddCounterFamily("prometheus_agent_samples_appended_total",
+                                     "Total number of samples appended to the storage",
+                                     {"component_id", "type"})
+                      .WithLabels({id, "float"}),
+                 Counter(r, "agent_wal_samples_appended_total",
+                         "Total number of samples appended to the WAL", id)},
+        exemplars_{Counter(r, "prometheus_agent_exemplars_appended_total",
+                           "Total number of exemplars appended to the storage", id),
+                   Counter(r, "agent_wal_exemplars_appended_total",
+                           "Total number of exemplars appended to the WAL", id)},
+        out_of_order_{
+            Counter(r, "prometheus_agent_out_of_order_samples_total",
+                    "Total number of out of order samples ingestion failed attempts.", id),
+            Counter(r, "agent_wal_out_of_order_samples_total",
+                    "Total number of out of order samples ingestion failed attempts.", id)},
+        removed_series_{Counter(r, "agent_wal_storage_removed_series_total",
+                                "Total number of created series removed from the WAL", id),
+                        nullptr} {}
+
+  void Update(const wal::Storage& s) {
+    const double series = static_cast<double>(s.NumSeries());
+    active_series_.Set(series);
+    agent_active_series_.Set(series);
+    const wal::Storage::Stats st = s.stats();
+    samples_.Update(st.samples_appended);
+    exemplars_.Update(st.exemplars_appended);
+    out_of_order_.Update(st.out_of_order_samples);
+    removed_series_.Update(st.series_removed);
+  }
+  void Corruption() { corruptions_.Inc(); }
+
+ private:
+  // Counters that follow a total counted by the store.
+  struct Mirror {
+    base::Counter* a;
+    base::Counter* b;  // the same total under another name, or null
+    std::uint64_t seen = 0;
+    void Update(std::uint64_t total) {
+      if (total <= seen) return;
+      const auto delta = static_cast<double>(total - seen);
+      a->Add(delta);
+      if (b != nullptr) b->Add(delta);
+      seen = total;
+    }
+  };
+  static base::Counter* Counter(base::MetricsRegistry& r, const char* name, const char* help,
+                                const std::string& id) {
+    return &r.AddCounterFamily(name, help, {"component_id"}).WithLabels({id});
+  }
+
+  base::Gauge& active_series_;
+  base::Gauge& agent_active_series_;
+  base::Counter& corruptions_;
+  Mirror samples_;
+  Mirror exemplars_;
+  Mirror out_of_order_;
+  Mirror removed_series_;
+};
+
 class RemoteWrite final : public component::Component {
  public:
   RemoteWrite(const component::Options& opts, std::shared_ptr<wal::Storage> storage)
@@ -138,16 +216,7 @@ class RemoteWrite final : public component::Component {
         storage_(std::move(storage)),
         labels_(storage_.get()),
         client_(net::HttpClient::Options{.user_agent = "Starling"}),
-        active_series_(opts.metrics
-                           ->AddGaugeFamily("prometheus_agent_active_series",
-                                            "Number of active series being tracked by the WAL "
-                                            "storage",
-                                            {"component_id"})
-                           .WithLabels({opts.id})),
-        corruptions_(opts.metrics
-                         ->AddCounterFamily("prometheus_agent_corruptions_total",
-                                            "Total number of WAL corruptions.", {"component_id"})
-                         .WithLabels({opts.id})) {}
+        wal_metrics_(*opts.metrics, opts.id) {}
 
   ~RemoteWrite() override { StopQueues(); }
 
@@ -229,6 +298,7 @@ class RemoteWrite final : public component::Component {
       remote::QueueOptions& o = p.options;
       o.name = RemoteName(e);
       o.url = e.url;
+      o.component_id = opts_.id;
       o.remote_timeout = e.remote_timeout;
       for (const auto& [k, v] : e.headers) o.headers.push_back({k, v});
       ASSIGN_OR_RETURN(o.client_config, BuildClientConfig(e.client));
@@ -302,16 +372,16 @@ class RemoteWrite final : public component::Component {
     base::Status s = storage_->Truncate(keep_from, UnixMillis(now - min_keep));
     if (!s.ok()) {
       opts_.logger.Error("could not truncate the WAL: {}", s.message());
-      if (s.code() == base::StatusCode::kDataLoss) corruptions_.Inc();
+      if (s.code() == base::StatusCode::kDataLoss) wal_metrics_.Corruption();
     }
     UpdateGauges();
   }
 
   void UpdateGauges() {
-    active_series_.Set(static_cast<double>(storage_->NumSeries()));
+    std::lock_guard lock(mu_);
+    wal_metrics_.Update(*storage_);
     const std::int64_t highest = storage_->stats().highest_timestamp_ms;
     if (highest == std::numeric_limits<std::int64_t>::min()) return;
-    std::lock_guard lock(mu_);
     for (const Running& r : queues_) r.queue->SetHighestAppended(highest);
   }
 
@@ -319,12 +389,11 @@ class RemoteWrite final : public component::Component {
   const std::shared_ptr<wal::Storage> storage_;
   const StorageLabels labels_;
   net::HttpClient client_;
-  base::Gauge& active_series_;
-  base::Counter& corruptions_;
 
   mutable std::mutex mu_;
   RemoteWriteArgs args_;         // guarded by mu_
   std::vector<Running> queues_;  // guarded by mu_
+  WalMetrics wal_metrics_;       // updated under mu_
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -143,7 +144,12 @@ bool WaitIdle(const component::Component& c) {
 
 class ComponentFixture {
  public:
-  ComponentFixture() { opts_.id = "prometheus.remote_write.default"; }
+  // metrics: the registry to report to (the fixture's own when null).
+  explicit ComponentFixture(std::string id = "prometheus.remote_write.default",
+                            base::MetricsRegistry* metrics = nullptr)
+      : metrics_(metrics != nullptr ? metrics : &own_metrics_) {
+    opts_.id = std::move(id);
+  }
 
   std::string Build(const std::string& src) {
     auto reg = PrometheusRemoteWriteRegistration();
@@ -151,7 +157,7 @@ class ComponentFixture {
     std::string diags = testing::DecodeBody(reg, src, &args);
     if (!diags.empty()) return diags;
     opts_.data_path = dir_.Path("data");
-    opts_.metrics = &metrics_;
+    opts_.metrics = metrics_;
     opts_.on_state_change = sink_.Callback();
     auto built = reg.build(opts_, *args);
     if (!built.ok()) return built.error().message();
@@ -171,12 +177,13 @@ class ComponentFixture {
     return ReceiverFromValue(sink_.Latest().AsObject().at("receiver"));
   }
   component::Component& component() { return *component_; }
-  base::MetricsRegistry& metrics() { return metrics_; }
+  base::MetricsRegistry& metrics() { return *metrics_; }
   void Stop() { runner_.reset(); }
 
  private:
   testing::TempDir dir_;
-  base::MetricsRegistry metrics_;
+  base::MetricsRegistry own_metrics_;
+  base::MetricsRegistry* metrics_;
   testing::ExportSink sink_;
   component::Options opts_;
   std::unique_ptr<component::Component> component_;
@@ -201,6 +208,20 @@ void AppendSamples(storage::Appendable& app, int n, std::int64_t t0) {
   ASSERT_TRUE(a->Commit().ok());
 }
 
+// Waits (up to 10 s) until the registry's text has every one of these lines.
+bool WaitForLines(const base::MetricsRegistry& metrics, const std::vector<std::string>& lines) {
+  for (int i = 0; i < 1000; ++i) {
+    const std::string text = "\n" + metrics.Render();
+    if (std::all_of(lines.begin(), lines.end(), [&](const std::string& l) {
+          return text.find("\n" + l + "\n") != std::string::npos;
+        })) {
+      return true;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
   FakeReceiver rx;
   ASSERT_TRUE(rx.Start().ok());
@@ -223,16 +244,52 @@ TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
   ASSERT_EQ(eps.size(), 1U);
   EXPECT_EQ(eps[0].AsObject().at("url").AsString(), rx.url());
   EXPECT_EQ(eps[0].AsObject().at("shards").AsInt(), 1);
-  // The gauge is refreshed every second.
-  const std::string want =
-      "prometheus_agent_active_series{component_id=\"prometheus.remote_write.default\"} 10";
-  bool found = false;
-  for (int i = 0; i < 600 && !found; ++i) {
-    found = f.metrics().Render().find(want) != std::string::npos;
-    if (!found) std::this_thread::sleep_for(5ms);
-  }
-  EXPECT_TRUE(found);
+
+  // Older than its series' newest sample: dropped and counted.
+  AppendSamples(*app, 1, 1500);
+  // The store's metrics, under Prometheus agent mode's names and the Agent's, are refreshed
+  // every second.
+  const std::string id = "{component_id=\"prometheus.remote_write.default\"}";
+  EXPECT_TRUE(WaitForLines(
+      f.metrics(),
+      {"prometheus_agent_active_series" + id + " 10",
+       "agent_wal_storage_active_series" + id + " 10",
+       "prometheus_agent_samples_appended_total{component_id=\"prometheus.remote_write.default\","
+       "type=\"float\"} 20",
+       "agent_wal_samples_appended_total" + id + " 20",
+       "prometheus_agent_out_of_order_samples_total" + id + " 1",
+       "agent_wal_out_of_order_samples_total" + id + " 1",
+       "prometheus_agent_exemplars_appended_total" + id + " 0",
+       "agent_wal_exemplars_appended_total" + id + " 0",
+       "agent_wal_storage_removed_series_total" + id + " 0"}))
+      << f.metrics().Render();
   f.Stop();
+}
+
+// Two components writing to the same URL (and so with the same remote_name) keep apart
+// metrics, told apart by component_id as in the Agent.
+TEST(PrometheusRemoteWriteTest, QueueMetricsOfTwoComponentsToOneUrlStayApart) {
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  base::MetricsRegistry metrics;
+  ComponentFixture a("prometheus.remote_write.a", &metrics);
+  ComponentFixture b("prometheus.remote_write.b", &metrics);
+  ASSERT_EQ(a.Build(Config(rx.url())), "");
+  ASSERT_EQ(b.Build(Config(rx.url())), "");
+  AppendSamples(*a.Receiver(), 3, 1000);
+  AppendSamples(*b.Receiver(), 5, 1000);
+  ASSERT_TRUE(rx.WaitForSamples(8));
+  RemoteWriteEndpoint e;
+  e.url = rx.url();
+  const std::string labels = "\",remote_name=\"" + RemoteName(e) + "\",url=\"" + rx.url() + "\"}";
+  EXPECT_TRUE(WaitForLines(
+      metrics, {"prometheus_remote_storage_samples_total{component_id=\"prometheus.remote_write.a" +
+                    labels + " 3",
+                "prometheus_remote_storage_samples_total{component_id=\"prometheus.remote_write.b" +
+                    labels + " 5"}))
+      << metrics.Render();
+  a.Stop();
+  b.Stop();
 }
 
 bool WaitForMetric(base::MetricsRegistry& metrics, const std::string& name, double want) {
