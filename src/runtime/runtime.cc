@@ -210,6 +210,17 @@ std::string DataPath(const std::string& storage, const std::string& id) {
   return storage + "/" + id;
 }
 
+// The health shown for a component: the runtime's when that is bad (it failed to build, update
+// or run) or the component reports none, else the component's own.
+component::Health MergedHealth(component::Health runtime, const component::Component* comp) {
+  if (comp == nullptr || runtime.state == HealthState::kUnhealthy ||
+      runtime.state == HealthState::kExited) {
+    return runtime;
+  }
+  component::Health own = comp->CurrentHealth();
+  return own.state != HealthState::kUnknown ? own : runtime;
+}
+
 }  // namespace
 
 struct Runtime::Source {
@@ -242,6 +253,13 @@ Runtime::Runtime(Options options) : options_(std::move(options)) {
   if (options_.metrics == nullptr) {
     own_metrics_ = std::make_unique<base::MetricsRegistry>();
     options_.metrics = own_metrics_.get();
+  }
+  auto& running =
+      options_.metrics->AddGaugeFamily("agent_component_controller_running_components",
+                                       "Total number of running components.", {"health_type"});
+  for (HealthState h : {HealthState::kUnknown, HealthState::kHealthy, HealthState::kUnhealthy,
+                        HealthState::kExited}) {
+    running_by_health_.push_back(&running.WithLabels({component::HealthStateName(h)}));
   }
   worker_ = std::jthread([this](const std::stop_token& st) { WorkerLoop(st); });
 }
@@ -351,6 +369,7 @@ void Runtime::StopNode(Node& node) {
 
 Diagnostics Runtime::Load(const std::string& filename, std::string source) {
   Diagnostics unsorted = LoadLocked(filename, std::move(source));
+  UpdateHealthMetrics();
   // Sorted by position, as the file reads. Diagnostics can only be rebuilt as errors, so a
   // list holding warnings is returned as found.
   std::vector<syntax::Diagnostic> list = unsorted.list();
@@ -722,8 +741,15 @@ void Runtime::WorkerLoop(const std::stop_token& stop) {
     std::set<std::string> changed;
     {
       std::unique_lock q(queue_mu_);
-      queue_cv_.wait(q, stop, [this] { return !pending_.empty(); });
-      if (stop.stop_requested()) return;
+      // Components change their own health without telling the runtime, so the health
+      // metrics are also refreshed when nothing happens.
+      if (!queue_cv_.wait_for(q, stop, std::chrono::seconds(1),
+                              [this] { return !pending_.empty(); })) {
+        if (stop.stop_requested()) return;
+        q.unlock();
+        UpdateHealthMetrics();
+        continue;
+      }
       changed = std::move(pending_);
       pending_.clear();
       busy_ = true;
@@ -780,17 +806,29 @@ ComponentInfo Runtime::Snapshot(const Node& node) const {
     info.evaluations = node.evaluations;
     info.updates = node.updates;
   }
-  info.health = runtime_health;
-  if (comp != nullptr) {
-    info.debug_info = comp->DebugInfo();
-    bool runtime_bad = runtime_health.state == HealthState::kUnhealthy ||
-                       runtime_health.state == HealthState::kExited;
-    if (!runtime_bad) {
-      component::Health own = comp->CurrentHealth();
-      if (own.state != HealthState::kUnknown) info.health = std::move(own);
-    }
-  }
+  info.health = MergedHealth(std::move(runtime_health), comp.get());
+  if (comp != nullptr) info.debug_info = comp->DebugInfo();
   return info;
+}
+
+void Runtime::UpdateHealthMetrics() {
+  std::vector<std::shared_ptr<Node>> nodes;
+  {
+    std::lock_guard g(graph_mu_);
+    for (const auto& [id, n] : nodes_) nodes.push_back(n);
+  }
+  std::vector<int> counts(running_by_health_.size());
+  for (const auto& n : nodes) {
+    std::shared_ptr<component::Component> comp;
+    component::Health health;
+    {
+      std::lock_guard l(n->mu);
+      comp = n->comp;
+      health = n->health;
+    }
+    ++counts[static_cast<std::size_t>(MergedHealth(std::move(health), comp.get()).state)];
+  }
+  for (std::size_t i = 0; i < counts.size(); ++i) running_by_health_[i]->Set(counts[i]);
 }
 
 std::vector<ComponentInfo> Runtime::Components() const {

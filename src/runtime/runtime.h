@@ -18,6 +18,9 @@
 // returns every diagnostic and changes nothing. Otherwise components that disappeared stop,
 // new ones start, changed ones get Update(), and unchanged ones keep running untouched.
 //
+// Metrics: agent_component_controller_running_components{health_type}, the components by
+// health as Grafana Agent counts them, refreshed after each load and every second.
+//
 // Thread-safety: all public methods are thread-safe. Load() calls are serialized.
 
 #include <chrono>
@@ -110,9 +113,13 @@ class Runtime {
   void ReevaluateDependants(const std::set<std::string>& changed);
   void SetRuntimeHealth(Node& node, component::HealthState s, std::string message);
   ComponentInfo Snapshot(const Node& node) const;
+  // Counts the components by health into running_by_health_.
+  void UpdateHealthMetrics();
 
   Options options_;
   std::unique_ptr<base::MetricsRegistry> own_metrics_;  // when options_.metrics was null
+  // One gauge per component::HealthState, in the enum's order.
+  std::vector<base::Gauge*> running_by_health_;
 
   std::mutex load_mu_;  // serializes Load, propagation and Stop (the "graph writer" lock)
 

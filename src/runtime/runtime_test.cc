@@ -9,7 +9,10 @@
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "base/metrics.h"
 
 namespace starling::runtime {
 namespace {
@@ -137,7 +140,10 @@ class Counter final : public TestComponent {
     increment_ = component::ArgsAs<CounterArgs>(args).increment;
     return base::Status::Ok();
   }
+  // Unhealthy while its count is negative.
   component::Health CurrentHealth() const override {
+    std::lock_guard l(mu_);
+    if (count_ < 0) return {HealthState::kUnhealthy, "negative count", opts_.clock->Now()};
     return {HealthState::kHealthy, "counting", opts_.clock->Now()};
   }
   void Poke() {
@@ -151,7 +157,7 @@ class Counter final : public TestComponent {
   }
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::int64_t increment_;
   std::int64_t count_ = 0;
 };
@@ -211,9 +217,10 @@ class RuntimeTest : public ::testing::Test {
                     .ok());
   }
 
-  std::unique_ptr<Runtime> NewRuntime() {
+  std::unique_ptr<Runtime> NewRuntime(base::MetricsRegistry* metrics = nullptr) {
     Runtime::Options o;
     o.registry = &registry_;
+    o.metrics = metrics;
     o.storage_path = ::testing::TempDir();
     o.apply_logging = false;
     return std::make_unique<Runtime>(o);
@@ -514,6 +521,45 @@ testcomponents.passthrough "b" { input = testcomponents.passthrough.a.output }
   EXPECT_EQ(events_->finished("testcomponents.passthrough.b"), 1);
   EXPECT_TRUE(rt->Load("t", "").HasErrors());
   rt->Stop();  // idempotent
+}
+
+// Components by health, as Grafana Agent's agent_component_controller_running_components
+// counts them: right after a load, and later as components change their own health.
+TEST_F(RuntimeTest, MetricsCountComponentsByHealth) {
+  base::MetricsRegistry metrics;
+  auto rt = NewRuntime(&metrics);
+  auto has = [&](const std::map<std::string, int>& want) {
+    const std::string text = metrics.Render();
+    for (const auto& [health, n] : want) {
+      const std::string line = "agent_component_controller_running_components{health_type=\"" +
+                               health + "\"} " + std::to_string(n) + "\n";
+      if (text.find(line) == std::string::npos) return false;
+    }
+    return true;
+  };
+  auto eventually = [&](const std::map<std::string, int>& want) {
+    for (auto end = std::chrono::steady_clock::now() + kDeadline;
+         std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(10ms)) {
+      if (has(want)) return true;
+    }
+    return false;
+  };
+  syntax::Diagnostics d = rt->Load("t",
+                                   "testcomponents.passthrough \"a\" { input = 1 }\n"
+                                   "testcomponents.counter \"c\" { increment = -1 }\n"
+                                   "testcomponents.fail \"f\" {}\n");
+  ASSERT_TRUE(d.HasErrors());  // f fails to build; the others run
+  EXPECT_TRUE(has({{"healthy", 2}, {"unhealthy", 1}, {"unknown", 0}, {"exited", 0}}))
+      << metrics.Render();
+
+  // The counter turns itself unhealthy without the runtime being told.
+  Poke("testcomponents.counter.c");
+  EXPECT_TRUE(eventually({{"healthy", 1}, {"unhealthy", 2}})) << metrics.Render();
+
+  // Removed components are not counted.
+  d = rt->Load("t", "testcomponents.counter \"c\" { increment = -1 }\n");
+  ASSERT_FALSE(d.HasErrors()) << d.Format("t");
+  EXPECT_TRUE(has({{"healthy", 0}, {"unhealthy", 1}})) << metrics.Render();
 }
 
 }  // namespace
