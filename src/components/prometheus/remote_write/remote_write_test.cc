@@ -363,6 +363,27 @@ TEST(PrometheusRemoteWriteTest, UpdateRestartsOnlyChangedEndpoints) {
   EXPECT_TRUE(saw_header);
 }
 
+// As Prometheus unregisters a stopped queue's metrics, a removed endpoint leaves no series.
+TEST(PrometheusRemoteWriteTest, RemovedEndpointLeavesNoQueueSeries) {
+  FakeReceiver rx1, rx2;
+  ASSERT_TRUE(rx1.Start().ok());
+  ASSERT_TRUE(rx2.Start().ok());
+  auto endpoint = [](const FakeReceiver& rx, const std::string& name) {
+    return "endpoint {\n  name = \"" + name + "\"\n  url = \"" + rx.url() + "\"\n}\n";
+  };
+  ComponentFixture f;
+  ASSERT_EQ(f.Build(endpoint(rx1, "one") + endpoint(rx2, "two")), "");
+  EXPECT_NE(f.metrics().Render().find("remote_name=\"two\""), std::string::npos);
+  ASSERT_EQ(f.Update(endpoint(rx1, "one")), "");
+  const std::string text = f.metrics().Render();
+  EXPECT_EQ(text.find("remote_name=\"two\""), std::string::npos) << text;
+  EXPECT_NE(text.find("prometheus_remote_storage_shards{component_id=\"prometheus.remote_write."
+                      "default\",remote_name=\"one\""),
+            std::string::npos)
+      << text;
+  f.Stop();
+}
+
 TEST(PrometheusRemoteWriteTest, RestartOfTheComponentDoesNotResend) {
   FakeReceiver rx;
   ASSERT_TRUE(rx.Start().ok());
