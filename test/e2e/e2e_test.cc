@@ -149,6 +149,30 @@ TEST(EndToEnd, ScrapesNodeExporterAndItselfIntoPrometheus) {
     auto r = prom.Query("prometheus_remote_storage_samples_total{job=\"starling\"} > 0");
     return r && !r->empty();
   }));
+  // Queries of the Agent Flow dashboards find them: remote-write series by component_id, the
+  // Agent's WAL names and the controller's count of healthy components (the three above).
+  const std::string rw = "{component_id=\"prometheus.remote_write.default\"}";
+  for (const std::string& q : {
+           "sum by (instance, component_id) "
+           "(prometheus_remote_storage_highest_timestamp_in_seconds" +
+               rw +
+               " - ignoring(url, remote_name) group_right(instance) "
+               "prometheus_remote_storage_queue_highest_sent_timestamp_seconds" +
+               rw + ")",
+           "histogram_quantile(0.99, sum by (le) "
+           "(rate(prometheus_remote_storage_sent_batch_duration_seconds_bucket" +
+               rw + "[1m]))) >= 0",
+           "agent_wal_samples_appended_total" + rw + " > 0",
+           "agent_wal_storage_active_series" + rw + " > 0",
+           std::string(
+               "agent_component_controller_running_components{health_type=\"healthy\"} == 3"),
+       }) {
+    SCOPED_TRACE(q);
+    EXPECT_TRUE(Eventually([&] {
+      auto r = prom.Query(q);
+      return r && r->size() == 1;
+    }));
+  }
   starling->Signal(SIGTERM);
   EXPECT_EQ(starling->Wait(30s), std::optional<int>(0)) << starling->stderr_text();
   prom.Stop();
