@@ -180,8 +180,11 @@ class Family final : public internal::FamilyBase {
 
   // Drops one series (for example when a scrape target goes away). Returns whether it existed.
   bool Remove(std::initializer_list<std::string_view> values) {
+    return Remove(std::span<const std::string_view>(values.begin(), values.size()));
+  }
+  bool Remove(std::span<const std::string_view> values) {
     std::lock_guard lock(mu_);
-    auto it = series_.find(std::span<const std::string_view>(values.begin(), values.size()));
+    auto it = series_.find(values);
     if (it == series_.end()) return false;
     series_.erase(it);
     return true;

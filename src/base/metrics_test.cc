@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/owned_series.h"
+
 namespace starling::base {
 namespace {
 
@@ -144,6 +146,27 @@ TEST(MetricsTest, CallbacksComputeAtRenderTime) {
   EXPECT_NE(r.Render().find("cb_seconds_total 2\n"), std::string::npos);
   r.AddCallback("cb_seconds_total", "h", MetricType::kCounter, [] { return 5.0; });
   EXPECT_NE(r.Render().find("cb_seconds_total 5\n"), std::string::npos);
+}
+
+TEST(MetricsTest, OwnedSeriesLeaveTheRegistryWithTheirOwner) {
+  MetricsRegistry r;
+  Counter& other = r.AddCounterFamily("c_total", "h", {"id"}).WithLabels({"b"});
+  other.Inc();
+  {
+    OwnedSeries owned(r);
+    owned.AddCounter("c_total", "h", {"id"}, {"a"}).Add(2);
+    owned.AddGauge("g", "h", {"id", "k"}, {"a", "v"}).Set(3);
+    owned.AddHistogram("d_seconds", "h", {"id"}, {1}, {"a"}).Observe(0.5);
+    EXPECT_EQ(r.Render(),
+              "# HELP c_total h\n# TYPE c_total counter\nc_total{id=\"a\"} 2\nc_total{id=\"b\"} 1\n"
+              "# HELP d_seconds h\n# TYPE d_seconds histogram\n"
+              "d_seconds_bucket{id=\"a\",le=\"1\"} 1\nd_seconds_bucket{id=\"a\",le=\"+Inf\"} 1\n"
+              "d_seconds_sum{id=\"a\"} 0.5\nd_seconds_count{id=\"a\"} 1\n"
+              "# HELP g h\n# TYPE g gauge\ng{id=\"a\",k=\"v\"} 3\n");
+  }
+  // Only the owner's series went; the family's other series stays, and is still valid.
+  other.Inc();
+  EXPECT_EQ(r.Render(), "# HELP c_total h\n# TYPE c_total counter\nc_total{id=\"b\"} 2\n");
 }
 
 TEST(MetricsTest, NameValidation) {

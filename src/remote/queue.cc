@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -23,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/owned_series.h"
 #include "base/thread.h"
 #include "remote/encoder.h"
 #include "wal/checkpoint.h"
@@ -101,101 +101,68 @@ class Ring {
   std::size_t size_ = 0;
 };
 
-// Registers one queue's series, labelled component_id, remote_name and url as in the Agent (so
-// that the queues of two components writing to one URL stay apart), and removes them when the
-// queue goes away, as Prometheus unregisters a stopped queue's metrics: an endpoint removed
-// from the configuration leaves no stale series behind.
-class QueueSeries {
- public:
-  QueueSeries(base::MetricsRegistry& r, const QueueOptions& o)
-      : r_(r), values_{o.component_id, o.name, o.url} {}
-  ~QueueSeries() {
-    for (const auto& remove : removers_) remove();
-  }
-  QueueSeries(const QueueSeries&) = delete;
-  QueueSeries& operator=(const QueueSeries&) = delete;
-
-  base::Counter& Counter(const char* name, const char* help) {
-    return Track(r_.AddCounterFamily(name, help, LabelNames()));
-  }
-  base::Gauge& Gauge(const char* name, const char* help) {
-    return Track(r_.AddGaugeFamily(name, help, LabelNames()));
-  }
-  base::Histogram& Histogram(const char* name, const char* help, std::vector<double> bounds) {
-    return Track(r_.AddHistogramFamily(name, help, LabelNames(), std::move(bounds)));
-  }
-
- private:
-  static std::vector<std::string> LabelNames() { return {"component_id", "remote_name", "url"}; }
-  template <typename M>
-  M& Track(base::Family<M>& f) {
-    removers_.emplace_back([this, &f] { f.Remove({values_[0], values_[1], values_[2]}); });
-    return f.WithLabels({values_[0], values_[1], values_[2]});
-  }
-
-  base::MetricsRegistry& r_;
-  const std::array<std::string, 3> values_;
-  std::vector<std::function<void()>> removers_;
-};
-
-// The self metrics of one queue, with Prometheus's names.
+// The self metrics of one queue: Prometheus's names, with the Agent's labels component_id,
+// remote_name and url (so that the queues of two components writing to one URL stay apart).
+// They leave the registry with the queue, as Prometheus unregisters a stopped queue's metrics.
 struct QueueMetrics {
   QueueMetrics(base::MetricsRegistry& r, const QueueOptions& o)
-      : series(r, o),
-        samples(series.Counter("prometheus_remote_storage_samples_total",
-                               "Total number of samples sent to remote storage.")),
-        failed(series.Counter("prometheus_remote_storage_samples_failed_total",
-                              "Total number of samples which failed on send to remote storage, "
-                              "non-recoverable errors.")),
-        retried(series.Counter(
-            "prometheus_remote_storage_samples_retried_total",
-            "Total number of samples which failed on send to remote storage but were "
-            "retried because the send error was recoverable.")),
-        dropped(
-            series.Counter("prometheus_remote_storage_samples_dropped_total",
-                           "Total number of samples which were dropped after being read from the "
-                           "WAL before being sent via remote write, either via relabelling, due to "
-                           "being too old or unintentionally because of an unknown reference ID.")),
-        exemplars(series.Counter("prometheus_remote_storage_exemplars_total",
-                                 "Total number of exemplars sent to remote storage.")),
-        bytes(series.Counter(
-            "prometheus_remote_storage_bytes_total",
-            "The total number of bytes of data (not metadata) sent by the queue after "
-            "compression.")),
+      : series(r),
+        values{o.component_id, o.name, o.url},
+        samples(Counter("prometheus_remote_storage_samples_total",
+                        "Total number of samples sent to remote storage.")),
+        failed(Counter("prometheus_remote_storage_samples_failed_total",
+                       "Total number of samples which failed on send to remote storage, "
+                       "non-recoverable errors.")),
+        retried(Counter("prometheus_remote_storage_samples_retried_total",
+                        "Total number of samples which failed on send to remote storage but were "
+                        "retried because the send error was recoverable.")),
+        dropped(Counter("prometheus_remote_storage_samples_dropped_total",
+                        "Total number of samples which were dropped after being read from the "
+                        "WAL before being sent via remote write, either via relabelling, due to "
+                        "being too old or unintentionally because of an unknown reference ID.")),
+        exemplars(Counter("prometheus_remote_storage_exemplars_total",
+                          "Total number of exemplars sent to remote storage.")),
+        bytes(Counter("prometheus_remote_storage_bytes_total",
+                      "The total number of bytes of data (not metadata) sent by the queue after "
+                      "compression.")),
         // Metadata is not sent yet; the series is there at 0 for queries that add it to bytes.
-        metadata_bytes(
-            series.Counter("prometheus_remote_storage_metadata_bytes_total",
-                           "The total number of bytes of metadata sent by the queue after "
-                           "compression.")),
+        metadata_bytes(Counter("prometheus_remote_storage_metadata_bytes_total",
+                               "The total number of bytes of metadata sent by the queue after "
+                               "compression.")),
         // Prometheus's buckets: client_golang's defaults and four for slow receivers.
-        batch_duration(series.Histogram(
+        batch_duration(series.AddHistogram(
             "prometheus_remote_storage_sent_batch_duration_seconds",
-            "Duration of send calls to the remote storage.",
-            {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300})),
-        pending(series.Gauge("prometheus_remote_storage_samples_pending",
-                             "The number of samples pending in the queues shards to be sent to the "
-                             "remote storage.")),
-        shards(
-            series.Gauge("prometheus_remote_storage_shards",
-                         "The number of shards used for parallel sending to the remote storage.")),
-        shards_desired(
-            series.Gauge("prometheus_remote_storage_shards_desired",
-                         "The number of shards that the queues shard calculation wants to "
-                         "run based on the rate of samples in vs. samples out.")),
-        shards_max(series.Gauge("prometheus_remote_storage_shards_max",
-                                "The maximum number of shards that the queue is allowed to run.")),
-        shards_min(series.Gauge("prometheus_remote_storage_shards_min",
-                                "The minimum number of shards that the queue is allowed to run.")),
-        highest_timestamp(
-            series.Gauge("prometheus_remote_storage_highest_timestamp_in_seconds",
-                         "Highest timestamp that has come into the remote storage via the "
-                         "Appender interface, in seconds since epoch.")),
-        highest_sent(
-            series.Gauge("prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
-                         "Timestamp from a WAL sample, the highest timestamp successfully sent "
-                         "by this queue, in seconds since epoch.")) {}
+            "Duration of send calls to the remote storage.", LabelNames(),
+            {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 60, 120, 300}, values)),
+        pending(Gauge("prometheus_remote_storage_samples_pending",
+                      "The number of samples pending in the queues shards to be sent to the "
+                      "remote storage.")),
+        shards(Gauge("prometheus_remote_storage_shards",
+                     "The number of shards used for parallel sending to the remote storage.")),
+        shards_desired(Gauge("prometheus_remote_storage_shards_desired",
+                             "The number of shards that the queues shard calculation wants to "
+                             "run based on the rate of samples in vs. samples out.")),
+        shards_max(Gauge("prometheus_remote_storage_shards_max",
+                         "The maximum number of shards that the queue is allowed to run.")),
+        shards_min(Gauge("prometheus_remote_storage_shards_min",
+                         "The minimum number of shards that the queue is allowed to run.")),
+        highest_timestamp(Gauge("prometheus_remote_storage_highest_timestamp_in_seconds",
+                                "Highest timestamp that has come into the remote storage via the "
+                                "Appender interface, in seconds since epoch.")),
+        highest_sent(Gauge("prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+                           "Timestamp from a WAL sample, the highest timestamp successfully sent "
+                           "by this queue, in seconds since epoch.")) {}
 
-  QueueSeries series;  // first: the references below point into what it registers
+  static std::vector<std::string> LabelNames() { return {"component_id", "remote_name", "url"}; }
+  base::Counter& Counter(const char* name, const char* help) {
+    return series.AddCounter(name, help, LabelNames(), values);
+  }
+  base::Gauge& Gauge(const char* name, const char* help) {
+    return series.AddGauge(name, help, LabelNames(), values);
+  }
+
+  base::OwnedSeries series;  // first: the references below point into what it registers
+  const std::vector<std::string> values;
   base::Counter& samples;
   base::Counter& failed;
   base::Counter& retried;

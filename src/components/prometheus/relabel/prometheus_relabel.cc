@@ -44,6 +44,8 @@ struct Metrics {
   base::Gauge* cache_size;
 };
 
+// Left in the registry when the component goes: its exported receiver updates them, and
+// upstream components may hold on to it for a while (base::OwnedSeries would not be safe).
 Metrics RegisterMetrics(base::MetricsRegistry& r, const std::string& id) {
   auto counter = [&](const char* name, const char* help) {
     return &r.AddCounterFamily(name, help, {"component_id"}).WithLabels({id});

@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 
+#include "base/owned_series.h"
 #include "components/common/receiver.h"
 #include "components/common/relabel_rules.h"
 #include "remote/queue.h"
@@ -133,40 +134,34 @@ void DecodeWal(component::ArgDecoder& d, RemoteWriteWalOptions* w) {
 
 // The WAL store's metrics, labelled component_id, under Prometheus agent mode's names and under
 // the Agent's agent_wal_* names, which the Agent Flow dashboards query. The store counts; Update
-// copies its totals here.
+// copies its totals here. They leave the registry with the component.
 class WalMetrics {
  public:
   WalMetrics(base::MetricsRegistry& r, const std::string& id)
-      : active_series_(r.AddGaugeFamily("prometheus_agent_active_series",
-                                        "Number of active series being tracked by the WAL "
-                                        "storage",
-                                        {"component_id"})
-                           .WithLabels({id})),
-        agent_active_series_(r.AddGaugeFamily("agent_wal_storage_active_series",
-                                              "Current number of active series being tracked by "
-                                              "the WAL storage",
-                                              {"component_id"})
-                                 .WithLabels({id})),
-        corruptions_(r.AddCounterFamily("prometheus_agent_corruptions_total",
-                                        "Total number of WAL corruptions.", {"component_id"})
-                         .WithLabels({id})),
-        samples_{&r.AddCounterFamily("prometheus_agent_samples_appended_total",
+      : series_(r),
+        id_(id),
+        active_series_(Gauge("prometheus_agent_active_series",
+                             "Number of active series being tracked by the WAL storage")),
+        agent_active_series_(
+            Gauge("agent_wal_storage_active_series",
+                  "Current number of active series being tracked by the WAL storage")),
+        corruptions_(
+            Counter("prometheus_agent_corruptions_total", "Total number of WAL corruptions.")),
+        samples_{&series_.AddCounter("prometheus_agent_samples_appended_total",
                                      "Total number of samples appended to the storage",
-                                     {"component_id", "type"})
-                      .WithLabels({id, "float"}),
-                 Counter(r, "agent_wal_samples_appended_total",
-                         "Total number of samples appended to the WAL", id)},
-        exemplars_{Counter(r, "prometheus_agent_exemplars_appended_total",
-                           "Total number of exemplars appended to the storage", id),
-                   Counter(r, "agent_wal_exemplars_appended_total",
-                           "Total number of exemplars appended to the WAL", id)},
-        out_of_order_{
-            Counter(r, "prometheus_agent_out_of_order_samples_total",
-                    "Total number of out of order samples ingestion failed attempts.", id),
-            Counter(r, "agent_wal_out_of_order_samples_total",
-                    "Total number of out of order samples ingestion failed attempts.", id)},
-        removed_series_{Counter(r, "agent_wal_storage_removed_series_total",
-                                "Total number of created series removed from the WAL", id),
+                                     {"component_id", "type"}, {id, "float"}),
+                 &Counter("agent_wal_samples_appended_total",
+                          "Total number of samples appended to the WAL")},
+        exemplars_{&Counter("prometheus_agent_exemplars_appended_total",
+                            "Total number of exemplars appended to the storage"),
+                   &Counter("agent_wal_exemplars_appended_total",
+                            "Total number of exemplars appended to the WAL")},
+        out_of_order_{&Counter("prometheus_agent_out_of_order_samples_total",
+                               "Total number of out of order samples ingestion failed attempts."),
+                      &Counter("agent_wal_out_of_order_samples_total",
+                               "Total number of out of order samples ingestion failed attempts.")},
+        removed_series_{&Counter("agent_wal_storage_removed_series_total",
+                                 "Total number of created series removed from the WAL"),
                         nullptr} {}
 
   void Update(const wal::Storage& s) {
@@ -195,11 +190,15 @@ class WalMetrics {
       seen = total;
     }
   };
-  static base::Counter* Counter(base::MetricsRegistry& r, const char* name, const char* help,
-                                const std::string& id) {
-    return &r.AddCounterFamily(name, help, {"component_id"}).WithLabels({id});
+  base::Counter& Counter(const char* name, const char* help) {
+    return series_.AddCounter(name, help, {"component_id"}, {id_});
+  }
+  base::Gauge& Gauge(const char* name, const char* help) {
+    return series_.AddGauge(name, help, {"component_id"}, {id_});
   }
 
+  base::OwnedSeries series_;  // first: the references below point into what it registers
+  const std::string id_;
   base::Gauge& active_series_;
   base::Gauge& agent_active_series_;
   base::Counter& corruptions_;

@@ -267,29 +267,41 @@ TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
 }
 
 // Two components writing to the same URL (and so with the same remote_name) keep apart
-// metrics, told apart by component_id as in the Agent.
-TEST(PrometheusRemoteWriteTest, QueueMetricsOfTwoComponentsToOneUrlStayApart) {
+// metrics, told apart by component_id as in the Agent; a component that goes takes its series
+// with it.
+TEST(PrometheusRemoteWriteTest, MetricsOfTwoComponentsToOneUrlStayApart) {
   FakeReceiver rx;
   ASSERT_TRUE(rx.Start().ok());
   base::MetricsRegistry metrics;
   ComponentFixture a("prometheus.remote_write.a", &metrics);
-  ComponentFixture b("prometheus.remote_write.b", &metrics);
+  auto b = std::make_unique<ComponentFixture>("prometheus.remote_write.b", &metrics);
   ASSERT_EQ(a.Build(Config(rx.url())), "");
-  ASSERT_EQ(b.Build(Config(rx.url())), "");
+  ASSERT_EQ(b->Build(Config(rx.url())), "");
   AppendSamples(*a.Receiver(), 3, 1000);
-  AppendSamples(*b.Receiver(), 5, 1000);
+  AppendSamples(*b->Receiver(), 5, 1000);
   ASSERT_TRUE(rx.WaitForSamples(8));
   RemoteWriteEndpoint e;
   e.url = rx.url();
   const std::string labels = "\",remote_name=\"" + RemoteName(e) + "\",url=\"" + rx.url() + "\"}";
+  const std::string a_sent =
+      "prometheus_remote_storage_samples_total{component_id=\"prometheus.remote_write.a" + labels +
+      " 3";
   EXPECT_TRUE(WaitForLines(
-      metrics, {"prometheus_remote_storage_samples_total{component_id=\"prometheus.remote_write.a" +
-                    labels + " 3",
-                "prometheus_remote_storage_samples_total{component_id=\"prometheus.remote_write.b" +
+      metrics, {a_sent,
+                "prometheus_remote_storage_samples_total{component_id=\"prometheus.remote_"
+                "write.b" +
                     labels + " 5"}))
       << metrics.Render();
+
+  b.reset();
+  const std::string text = metrics.Render();
+  EXPECT_EQ(text.find("prometheus.remote_write.b"), std::string::npos) << text;
+  EXPECT_NE(text.find(a_sent + "\n"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find("agent_wal_storage_active_series{component_id=\"prometheus.remote_write.a\"}"),
+      std::string::npos)
+      << text;
   a.Stop();
-  b.Stop();
 }
 
 bool WaitForMetric(base::MetricsRegistry& metrics, const std::string& name, double want) {

@@ -7,6 +7,7 @@
 #include <random>
 #include <utility>
 
+#include "base/owned_series.h"
 #include "cluster/cluster.h"
 #include "scrape/scrape_pool.h"
 
@@ -71,18 +72,14 @@ class PrometheusScrape final : public component::Component {
     po.offset_seed = OffsetSeed();
     po.log_error = [logger = opts.logger](const std::string& msg) { logger.Warn("{}", msg); };
     pool_ = std::make_unique<scrape::ScrapePool>(std::move(po));
-    targets_gauge_ = &metrics_registry()
-                          .AddGaugeFamily("prometheus_scrape_targets_gauge",
-                                          "Number of targets this component scrapes (with "
-                                          "clustering, the ones this node owns).",
-                                          {"component_id"})
-                          .WithLabels({opts.id});
-    targets_moved_ = &metrics_registry()
-                          .AddCounterFamily("prometheus_scrape_targets_moved_total",
-                                            "Targets that stopped being scraped here because "
-                                            "another cluster node owns them now.",
-                                            {"component_id"})
-                          .WithLabels({opts.id});
+    targets_gauge_ = &owned_series_.AddGauge("prometheus_scrape_targets_gauge",
+                                             "Number of targets this component scrapes (with "
+                                             "clustering, the ones this node owns).",
+                                             {"component_id"}, {opts.id});
+    targets_moved_ = &owned_series_.AddCounter("prometheus_scrape_targets_moved_total",
+                                               "Targets that stopped being scraped here because "
+                                               "another cluster node owns them now.",
+                                               {"component_id"}, {opts.id});
     if (opts.services != nullptr) cluster_ = opts.services->Get<cluster::Cluster>("cluster");
     if (cluster_ != nullptr) {
       // Only a wake-up here: the re-filtering runs on the component's own thread.
@@ -233,6 +230,8 @@ class PrometheusScrape final : public component::Component {
   scrape::ScrapeMetrics metrics_;
   std::shared_ptr<cluster::Cluster> cluster_;  // null in tests without services
   std::uint64_t subscription_ = 0;
+  // This component's own series, which leave the registry with it.
+  base::OwnedSeries owned_series_{metrics_registry()};
   base::Gauge* targets_gauge_ = nullptr;
   base::Counter* targets_moved_ = nullptr;
 
