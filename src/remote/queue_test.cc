@@ -242,8 +242,11 @@ TEST(QueueTest, DropsAndCountsClientErrors) {
   f.wal.Samples({{1, 1000, 1}, {1, 1001, 2}});
   auto q = f.NewQueue(FastOptions(f.receiver.url()));
   ASSERT_TRUE(q->Start().ok());
-  // Later samples still flow after the rejected batch.
-  std::this_thread::sleep_for(20ms);
+  // Later samples still flow after the rejected batch (in flight before they are written).
+  for (int i = 0; i < 10000 && f.receiver.RequestCount() == 0; ++i) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_GE(f.receiver.RequestCount(), 1U);
   f.wal.Samples({{1, 1002, 3}});
   ASSERT_TRUE(f.receiver.WaitForSamples(1));
   ASSERT_TRUE(f.WaitAcked(*q));
@@ -418,12 +421,15 @@ TEST(QueueTest, SendsExemplars) {
 
 TEST(QueueTest, ScalesShardsUnderBacklog) {
   Fixture f;
-  // 5 ms per request of 10 samples: one shard sends 2000 samples/s, so a backlog of 4000
-  // takes it two seconds.
+  // 5 ms per request of 10 samples: one shard sends at most 2000 samples/s, and samples arrive
+  // faster, so the queue must add shards. They arrive over a while rather than all at once, so
+  // that every shard update sees the rate in, however slowly the test runs.
   FakeReceiver slow(0, 8);
   ASSERT_TRUE(slow.Start().ok());
   slow.SetDelay(5ms);
-  WriteSeriesAndSamples(f.wal, 20, 200);
+  constexpr int kSeries = 20;
+  constexpr int kRows = 200;
+  WriteSeriesAndSamples(f.wal, kSeries, 1);
   QueueOptions o = FastOptions(slow.url());
   o.queue.max_samples_per_send = 10;
   o.queue.max_shards = 8;
@@ -431,16 +437,25 @@ TEST(QueueTest, ScalesShardsUnderBacklog) {
   auto q = f.NewQueue(o);
   ASSERT_TRUE(q->Start().ok());
   int most = 0;
-  for (int i = 0; i < 10000 && slow.Accepted().size() < 4000; ++i) {
+  for (int i = 1; i < kRows; ++i) {
+    std::vector<wal::record::RefSample> rec;
+    for (int s = 1; s <= kSeries; ++s) {
+      rec.push_back({static_cast<storage::SeriesRef>(s), 1000 + i, static_cast<double>(i)});
+    }
+    f.wal.Samples(rec);
+    most = std::max(most, q->Status().shards);
+    std::this_thread::sleep_for(2ms);
+  }
+  for (int i = 0; i < 10000 && slow.Accepted().size() < kSeries * kRows; ++i) {
     most = std::max(most, q->Status().shards);
     std::this_thread::sleep_for(1ms);
   }
-  ASSERT_TRUE(slow.WaitForSamples(4000));
+  ASSERT_TRUE(slow.WaitForSamples(kSeries * kRows));
   EXPECT_GT(most, 1);
   auto by = BySeries(slow.Accepted());
   for (const auto& [series, ts] : by) {
     SCOPED_TRACE(series);
-    ASSERT_EQ(ts.size(), 200U);
+    ASSERT_EQ(ts.size(), static_cast<std::size_t>(kRows));
     for (std::size_t i = 0; i < ts.size(); ++i) ASSERT_EQ(ts[i], 1000 + static_cast<int>(i));
   }
   // Idle: back to min_shards.
