@@ -36,11 +36,12 @@ inline std::string ReadFile(const std::filesystem::path& p) {
   return ss.str();
 }
 
-// The value of the first series of family `name` ("name{...} value") in the registry's text;
-// -1 when it has none.
+// The value of the first series of family `name` ("name{...} value", or "name value" without
+// labels) in the registry's text; -1 when it has none.
 inline double MetricValue(const MetricsRegistry& metrics, const std::string& name) {
   const std::string text = "\n" + metrics.Render();
-  const std::size_t at = text.find("\n" + name + "{");
+  std::size_t at = text.find("\n" + name + "{");
+  if (at == std::string::npos) at = text.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
   const std::size_t eol = text.find('\n', at + 1);
   const std::string line = text.substr(at + 1, eol - at - 1);

@@ -261,6 +261,25 @@ Runtime::Runtime(Options options) : options_(std::move(options)) {
                         HealthState::kExited}) {
     running_by_health_.push_back(&running.WithLabels({component::HealthStateName(h)}));
   }
+  base::MetricsRegistry& m = *options_.metrics;
+  evaluating_ = &m.AddGauge("agent_component_controller_evaluating",
+                            "Tracks if the controller is currently in the middle of a graph "
+                            "evaluation");
+  queue_size_ = &m.AddGauge("agent_component_evaluation_queue_size",
+                            "Tracks the number of components waiting to be evaluated in the "
+                            "worker pool");
+  // client_golang's default buckets, which the Agent uses.
+  const std::vector<double> buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  evaluation_seconds_ =
+      &m.AddHistogramFamily("agent_component_evaluation_seconds",
+                            "Time spent performing component evaluation", {}, buckets)
+           .WithLabels({});
+  dependencies_wait_seconds_ =
+      &m.AddHistogramFamily("agent_component_dependencies_wait_seconds",
+                            "Time spent by components waiting to be evaluated after their "
+                            "dependency is updated.",
+                            {}, buckets)
+           .WithLabels({});
   worker_ = std::jthread([this](const std::stop_token& st) { WorkerLoop(st); });
 }
 
@@ -306,7 +325,9 @@ void Runtime::OnExports(const std::shared_ptr<Node>& node, Value exports) {
   }
   {
     std::lock_guard q(queue_mu_);
+    if (pending_.empty()) pending_since_ = std::chrono::steady_clock::now();
     pending_.insert(node->id);
+    queue_size_->Set(static_cast<double>(pending_.size()));
   }
   queue_cv_.notify_all();
 }
@@ -386,6 +407,11 @@ Diagnostics Runtime::Load(const std::string& filename, std::string source) {
 
 Diagnostics Runtime::LoadLocked(const std::string& filename, std::string source) {
   std::lock_guard load(load_mu_);
+  evaluating_->Set(1);
+  struct Done {
+    base::Gauge* evaluating;
+    ~Done() { evaluating->Set(0); }
+  } done{evaluating_};
   Diagnostics diags;
   if (stopped_) {
     diags.Add(Pos{}, "the component runtime is stopped");
@@ -674,7 +700,8 @@ Diagnostics Runtime::LoadLocked(const std::string& filename, std::string source)
   return diags;
 }
 
-void Runtime::ReevaluateDependants(const std::set<std::string>& changed) {
+void Runtime::ReevaluateDependants(const std::set<std::string>& changed,
+                                   std::chrono::steady_clock::time_point since) {
   // Everything reachable from a changed component through at least one reference.
   std::set<std::string> dirty;
   std::vector<std::string> work(changed.begin(), changed.end());
@@ -689,6 +716,15 @@ void Runtime::ReevaluateDependants(const std::set<std::string>& changed) {
   }
   for (const std::string& id : order_) {
     if (!dirty.contains(id)) continue;
+    const auto start = std::chrono::steady_clock::now();
+    dependencies_wait_seconds_->Observe(std::chrono::duration<double>(start - since).count());
+    struct Timed {
+      base::Histogram* h;
+      std::chrono::steady_clock::time_point start;
+      ~Timed() {
+        h->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+    } timed{evaluation_seconds_, start};
     std::shared_ptr<Node> node = nodes_[id];
     std::unique_ptr<component::Arguments> args;
     Value args_value;
@@ -739,6 +775,7 @@ void Runtime::ReevaluateDependants(const std::set<std::string>& changed) {
 void Runtime::WorkerLoop(const std::stop_token& stop) {
   while (true) {
     std::set<std::string> changed;
+    std::chrono::steady_clock::time_point since;
     {
       std::unique_lock q(queue_mu_);
       // Components change their own health without telling the runtime, so the health
@@ -752,11 +789,17 @@ void Runtime::WorkerLoop(const std::stop_token& stop) {
       }
       changed = std::move(pending_);
       pending_.clear();
+      queue_size_->Set(0);
+      since = pending_since_;
       busy_ = true;
     }
     {
       std::lock_guard load(load_mu_);
-      if (!stopped_) ReevaluateDependants(changed);
+      if (!stopped_) {
+        evaluating_->Set(1);
+        ReevaluateDependants(changed, since);
+        evaluating_->Set(0);
+      }
     }
     {
       std::lock_guard q(queue_mu_);

@@ -18,8 +18,13 @@
 // returns every diagnostic and changes nothing. Otherwise components that disappeared stop,
 // new ones start, changed ones get Update(), and unchanged ones keep running untouched.
 //
-// Metrics: agent_component_controller_running_components{health_type}, the components by
-// health as Grafana Agent counts them, refreshed after each load and every second.
+// Metrics, as Grafana Agent's component controller names them:
+// agent_component_controller_running_components{health_type} (components by health, refreshed
+// after each load and every second), agent_component_controller_evaluating (1 while loading or
+// propagating), agent_component_evaluation_queue_size (components whose exports wait to
+// propagate), agent_component_evaluation_seconds (evaluating and updating one dependant after
+// a dependency's exports changed) and agent_component_dependencies_wait_seconds (how long those
+// exports waited for that).
 //
 // Thread-safety: all public methods are thread-safe. Load() calls are serialized.
 
@@ -110,7 +115,9 @@ class Runtime {
   void StartComponent(const std::shared_ptr<Node>& node, std::unique_ptr<component::Arguments> a,
                       syntax::Value args_value, syntax::Diagnostics* diags);
   void StopNode(Node& node);
-  void ReevaluateDependants(const std::set<std::string>& changed);
+  // `since`: when the oldest of `changed` changed.
+  void ReevaluateDependants(const std::set<std::string>& changed,
+                            std::chrono::steady_clock::time_point since);
   void SetRuntimeHealth(Node& node, component::HealthState s, std::string message);
   ComponentInfo Snapshot(const Node& node) const;
   // Counts the components by health into running_by_health_.
@@ -120,6 +127,10 @@ class Runtime {
   std::unique_ptr<base::MetricsRegistry> own_metrics_;  // when options_.metrics was null
   // One gauge per component::HealthState, in the enum's order.
   std::vector<base::Gauge*> running_by_health_;
+  base::Gauge* evaluating_ = nullptr;
+  base::Gauge* queue_size_ = nullptr;
+  base::Histogram* evaluation_seconds_ = nullptr;
+  base::Histogram* dependencies_wait_seconds_ = nullptr;
 
   std::mutex load_mu_;  // serializes Load, propagation and Stop (the "graph writer" lock)
 
@@ -131,7 +142,9 @@ class Runtime {
   mutable std::mutex queue_mu_;
   mutable std::condition_variable_any queue_cv_;
   std::set<std::string> pending_;  // ids whose exports changed, guarded by queue_mu_
-  bool busy_ = false;              // guarded by queue_mu_
+  // When the oldest of pending_ changed (for dependencies_wait_seconds), guarded by queue_mu_.
+  std::chrono::steady_clock::time_point pending_since_;
+  bool busy_ = false;  // guarded by queue_mu_
 
   std::jthread worker_;
 };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/metrics.h"
+#include "base/testing.h"
 
 namespace starling::runtime {
 namespace {
@@ -560,6 +561,33 @@ TEST_F(RuntimeTest, MetricsCountComponentsByHealth) {
   d = rt->Load("t", "testcomponents.counter \"c\" { increment = -1 }\n");
   ASSERT_FALSE(d.HasErrors()) << d.Format("t");
   EXPECT_TRUE(has({{"healthy", 0}, {"unhealthy", 1}})) << metrics.Render();
+}
+
+// The controller's evaluation metrics, as the Agent names them: a counter's poke re-evaluates
+// its one dependant, which is timed, and so is how long the poke waited for that.
+TEST_F(RuntimeTest, MetricsTimeTheEvaluationOfDependants) {
+  base::MetricsRegistry metrics;
+  auto rt = NewRuntime(&metrics);
+  syntax::Diagnostics d = rt->Load("t",
+                                   "testcomponents.counter \"c\" {}\n"
+                                   "testcomponents.passthrough \"p\" {\n"
+                                   "  input = testcomponents.counter.c.count\n"
+                                   "}\n");
+  ASSERT_FALSE(d.HasErrors()) << d.Format("t");
+  ASSERT_TRUE(rt->WaitIdle(kDeadline));
+  const double evaluations =
+      base::testing::MetricValue(metrics, "agent_component_evaluation_seconds_count");
+  Poke("testcomponents.counter.c");
+  ASSERT_TRUE(rt->WaitIdle(kDeadline));
+  EXPECT_EQ(Export(*rt, "testcomponents.passthrough.p", "output"), Value::Int(1));
+  EXPECT_EQ(base::testing::MetricValue(metrics, "agent_component_evaluation_seconds_count"),
+            evaluations + 1);
+  EXPECT_EQ(base::testing::MetricValue(metrics, "agent_component_dependencies_wait_seconds_count"),
+            evaluations + 1);
+  EXPECT_GT(base::testing::MetricValue(metrics, "agent_component_evaluation_seconds_sum"), 0);
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("\nagent_component_controller_evaluating 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nagent_component_evaluation_queue_size 0\n"), std::string::npos) << text;
 }
 
 }  // namespace
