@@ -5,11 +5,14 @@
 
 #include <stdlib.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "base/check.h"
 #include "base/metrics.h"
@@ -46,6 +49,26 @@ inline double MetricValue(const MetricsRegistry& metrics, const std::string& nam
   const std::size_t eol = text.find('\n', at + 1);
   const std::string line = text.substr(at + 1, eol - at - 1);
   return std::stod(line.substr(line.rfind(' ') + 1));
+}
+
+// Whether the registry's text has every one of these lines, whole ("name{...} value").
+inline bool HasLines(const MetricsRegistry& metrics, const std::vector<std::string>& lines) {
+  const std::string text = "\n" + metrics.Render();
+  for (const std::string& l : lines) {
+    if (text.find("\n" + l + "\n") == std::string::npos) return false;
+  }
+  return true;
+}
+
+// Polls HasLines until it holds or the timeout passes (for metrics refreshed in the background).
+inline bool WaitForLines(const MetricsRegistry& metrics, const std::vector<std::string>& lines,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (!HasLines(metrics, lines)) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 // A fresh directory under the system temp dir, removed with its contents on destruction.

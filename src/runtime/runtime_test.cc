@@ -529,38 +529,34 @@ testcomponents.passthrough "b" { input = testcomponents.passthrough.a.output }
 TEST_F(RuntimeTest, MetricsCountComponentsByHealth) {
   base::MetricsRegistry metrics;
   auto rt = NewRuntime(&metrics);
-  auto has = [&](const std::map<std::string, int>& want) {
-    const std::string text = metrics.Render();
+  // The gauge's lines for these health types and counts.
+  auto lines = [](const std::map<std::string, int>& want) {
+    std::vector<std::string> out;
     for (const auto& [health, n] : want) {
-      const std::string line = "agent_component_controller_running_components{health_type=\"" +
-                               health + "\"} " + std::to_string(n) + "\n";
-      if (text.find(line) == std::string::npos) return false;
+      out.push_back("agent_component_controller_running_components{health_type=\"" + health +
+                    "\"} " + std::to_string(n));
     }
-    return true;
-  };
-  auto eventually = [&](const std::map<std::string, int>& want) {
-    for (auto end = std::chrono::steady_clock::now() + kDeadline;
-         std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(10ms)) {
-      if (has(want)) return true;
-    }
-    return false;
+    return out;
   };
   syntax::Diagnostics d = rt->Load("t",
                                    "testcomponents.passthrough \"a\" { input = 1 }\n"
                                    "testcomponents.counter \"c\" { increment = -1 }\n"
                                    "testcomponents.fail \"f\" {}\n");
   ASSERT_TRUE(d.HasErrors());  // f fails to build; the others run
-  EXPECT_TRUE(has({{"healthy", 2}, {"unhealthy", 1}, {"unknown", 0}, {"exited", 0}}))
+  EXPECT_TRUE(base::testing::HasLines(
+      metrics, lines({{"healthy", 2}, {"unhealthy", 1}, {"unknown", 0}, {"exited", 0}})))
       << metrics.Render();
 
   // The counter turns itself unhealthy without the runtime being told.
   Poke("testcomponents.counter.c");
-  EXPECT_TRUE(eventually({{"healthy", 1}, {"unhealthy", 2}})) << metrics.Render();
+  EXPECT_TRUE(base::testing::WaitForLines(metrics, lines({{"healthy", 1}, {"unhealthy", 2}})))
+      << metrics.Render();
 
   // Removed components are not counted.
   d = rt->Load("t", "testcomponents.counter \"c\" { increment = -1 }\n");
   ASSERT_FALSE(d.HasErrors()) << d.Format("t");
-  EXPECT_TRUE(has({{"healthy", 0}, {"unhealthy", 1}})) << metrics.Render();
+  EXPECT_TRUE(base::testing::HasLines(metrics, lines({{"healthy", 0}, {"unhealthy", 1}})))
+      << metrics.Render();
 }
 
 // The controller's evaluation metrics, as the Agent names them: a counter's poke re-evaluates

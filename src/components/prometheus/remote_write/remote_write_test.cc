@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -19,6 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using base::testing::MetricValue;
+using base::testing::WaitForLines;
 using remote::testing::FakeReceiver;
 
 TEST(PrometheusRemoteWriteTest, DecodeDefaults) {
@@ -206,20 +206,6 @@ void AppendSamples(storage::Appendable& app, int n, std::int64_t t0) {
     ASSERT_TRUE(a->Append(0, l, t0, static_cast<double>(i)).ok());
   }
   ASSERT_TRUE(a->Commit().ok());
-}
-
-// Waits (up to 10 s) until the registry's text has every one of these lines.
-bool WaitForLines(const base::MetricsRegistry& metrics, const std::vector<std::string>& lines) {
-  for (int i = 0; i < 1000; ++i) {
-    const std::string text = "\n" + metrics.Render();
-    if (std::all_of(lines.begin(), lines.end(), [&](const std::string& l) {
-          return text.find("\n" + l + "\n") != std::string::npos;
-        })) {
-      return true;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
 }
 
 TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
