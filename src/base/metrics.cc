@@ -108,27 +108,56 @@ double OpenFds() {
   return n - 1;  // the descriptor opendir itself holds
 }
 
+// Bytes received and sent (fields 1 and 9 of each interface's line) over every interface of
+// /proc/net/dev, as the Agent's agent_resources_machine_*_bytes_total sum them.
+std::pair<double, double> NetworkBytes() {
+  std::ifstream in("/proc/net/dev");
+  if (!in) return {kNaN, kNaN};
+  double rx = 0;
+  double tx = 0;
+  for (std::string line; std::getline(in, line);) {
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;  // the two header lines
+    std::istringstream fields(line.substr(colon + 1));
+    double v[9] = {};
+    for (double& f : v) fields >> f;
+    if (!fields) return {kNaN, kNaN};
+    rx += v[0];
+    tx += v[8];
+  }
+  return {rx, tx};
+}
+
+// The process statistics both RegisterProcessMetrics and RegisterAgentResourceMetrics export.
+struct ProcessStats {
+  double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
+  // The start time cannot change, so it is read once.
+  double start = BootTimeSeconds() + StatField(22) / ticks;
+
+  double CpuSeconds() const {
+    std::vector<std::string> f = ReadProcSelfStat();
+    if (f.size() < 13) return kNaN;
+    return (std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr)) / ticks;
+  }
+  double ResidentBytes() const { return StatField(24) * page_size; }
+  static double VirtualBytes() { return StatField(23); }
+};
+
 }  // namespace
 
 void RegisterProcessMetrics(MetricsRegistry& registry) {
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
-  // The start time cannot change, so read it once.
-  const double start = BootTimeSeconds() + StatField(22) / ticks;
-  registry.AddCallback(
-      "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-      MetricType::kCounter, [ticks] {
-        std::vector<std::string> f = ReadProcSelfStat();
-        if (f.size() < 13) return kNaN;
-        return (std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr)) / ticks;
-      });
+  const ProcessStats p;
+  registry.AddCallback("process_cpu_seconds_total",
+                       "Total user and system CPU time spent in seconds.", MetricType::kCounter,
+                       [p] { return p.CpuSeconds(); });
   registry.AddCallback("process_resident_memory_bytes", "Resident memory size in bytes.",
-                       MetricType::kGauge, [page_size] { return StatField(24) * page_size; });
+                       MetricType::kGauge, [p] { return p.ResidentBytes(); });
   registry.AddCallback("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                       MetricType::kGauge, [] { return StatField(23); });
+                       MetricType::kGauge, &ProcessStats::VirtualBytes);
   registry.AddCallback("process_start_time_seconds",
                        "Start time of the process since unix epoch in seconds.", MetricType::kGauge,
-                       [start] { return start; });
+                       [p] { return p.start; });
   registry.AddCallback("process_open_fds", "Number of open file descriptors.", MetricType::kGauge,
                        OpenFds);
   registry.AddCallback(
@@ -137,6 +166,28 @@ void RegisterProcessMetrics(MetricsRegistry& registry) {
         if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return kNaN;
         return rl.rlim_cur == RLIM_INFINITY ? kNaN : static_cast<double>(rl.rlim_cur);
       });
+}
+
+void RegisterAgentResourceMetrics(MetricsRegistry& registry) {
+  const ProcessStats p;
+  registry.AddCallback("agent_resources_process_start_time_seconds",
+                       "Start time of the process since Unix epoch in seconds.", MetricType::kGauge,
+                       [p] { return p.start; });
+  registry.AddCallback("agent_resources_process_cpu_seconds_total",
+                       "Total user and system CPU time spent in seconds.", MetricType::kCounter,
+                       [p] { return p.CpuSeconds(); });
+  registry.AddCallback("agent_resources_process_resident_memory_bytes",
+                       "Current resident memory size in bytes.", MetricType::kGauge,
+                       [p] { return p.ResidentBytes(); });
+  registry.AddCallback("agent_resources_process_virtual_memory_bytes",
+                       "Current virtual memory size in bytes.", MetricType::kGauge,
+                       &ProcessStats::VirtualBytes);
+  registry.AddCallback("agent_resources_machine_rx_bytes_total",
+                       "Total bytes, host-wide, received across all network interfaces.",
+                       MetricType::kCounter, [] { return NetworkBytes().first; });
+  registry.AddCallback("agent_resources_machine_tx_bytes_total",
+                       "Total bytes, host-wide, sent across all network interfaces.",
+                       MetricType::kCounter, [] { return NetworkBytes().second; });
 }
 
 std::string_view MetricTypeName(MetricType type) {

@@ -267,6 +267,10 @@ class MetricsRegistry {
 // process_virtual_memory_bytes, process_start_time_seconds, process_open_fds and
 // process_max_fds. Metrics whose source cannot be read render as NaN. Linux only.
 void RegisterProcessMetrics(MetricsRegistry& registry);
+// Registers what the Grafana Agent exports as agent_resources_*, which its Resources dashboard
+// plots: the process's start time, CPU time and resident and virtual memory, and the bytes
+// received and sent over every network interface (of the process's network namespace).
+void RegisterAgentResourceMetrics(MetricsRegistry& registry);
 
 // Whether name is a valid Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*).
 bool IsValidMetricName(std::string_view name);

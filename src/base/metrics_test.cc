@@ -1,6 +1,10 @@
 #include "base/metrics.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <ctime>
@@ -288,6 +292,71 @@ TEST(MetricsTest, ProcessMetricsReadProc) {
   double fds = SampleValue(text, "process_open_fds");
   EXPECT_GE(fds, 3);  // stdin, stdout, stderr
   EXPECT_LE(fds, SampleValue(text, "process_max_fds"));
+  EXPECT_EQ(ballast[ballast.size() - 1], 1);
+}
+
+// Sends n bytes to itself over TCP on 127.0.0.1; false when the loopback is unusable.
+bool SendOverLoopback(std::size_t n) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(listener, 1) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return false;
+  }
+  const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (::connect(client, reinterpret_cast<sockaddr*>(&addr), len) != 0) return false;
+  const int server = ::accept(listener, nullptr, nullptr);
+  std::thread writer([&] {
+    const std::vector<char> data(n, 'x');
+    for (std::size_t sent = 0; sent < n;) {
+      const ssize_t w = ::write(client, data.data() + sent, n - sent);
+      if (w <= 0) break;
+      sent += static_cast<std::size_t>(w);
+    }
+  });
+  std::size_t got = 0;
+  std::vector<char> buf(64 * 1024);
+  while (got < n) {
+    const ssize_t r = ::read(server, buf.data(), buf.size());
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  writer.join();
+  ::close(server);
+  ::close(client);
+  ::close(listener);
+  return got == n;
+}
+
+TEST(MetricsTest, AgentResourceMetricsReadProc) {
+  MetricsRegistry r;
+  RegisterAgentResourceMetrics(r);
+  std::vector<char> ballast(8 << 20, 1);  // touched memory, so RSS is clearly non-zero
+  const std::string before = r.Render();
+  const double now = static_cast<double>(time(nullptr));
+  EXPECT_NE(before.find("# TYPE agent_resources_process_cpu_seconds_total counter\n"),
+            std::string::npos);
+  EXPECT_GE(SampleValue(before, "agent_resources_process_cpu_seconds_total"), 0);
+  EXPECT_GE(SampleValue(before, "agent_resources_process_resident_memory_bytes"), 8 << 20);
+  EXPECT_GE(SampleValue(before, "agent_resources_process_virtual_memory_bytes"),
+            SampleValue(before, "agent_resources_process_resident_memory_bytes"));
+  const double start = SampleValue(before, "agent_resources_process_start_time_seconds");
+  EXPECT_LE(start, now + 1);
+  EXPECT_GT(start, now - 24 * 3600) << "this test process started more than a day ago?";
+
+  // Loopback traffic is both received and sent by the machine.
+  constexpr std::size_t kBytes = 4 << 20;
+  ASSERT_TRUE(SendOverLoopback(kBytes));
+  const std::string after = r.Render();
+  for (const char* name :
+       {"agent_resources_machine_rx_bytes_total", "agent_resources_machine_tx_bytes_total"}) {
+    SCOPED_TRACE(name);
+    EXPECT_GE(SampleValue(after, name) - SampleValue(before, name), kBytes);
+  }
   EXPECT_EQ(ballast[ballast.size() - 1], 1);
 }
 

@@ -150,7 +150,8 @@ TEST(EndToEnd, ScrapesNodeExporterAndItselfIntoPrometheus) {
     return r && !r->empty();
   }));
   // Queries of the Agent Flow dashboards find them: remote-write series by component_id, the
-  // Agent's WAL names and the controller's count of healthy components (the three above).
+  // Agent's WAL names, the controller's count of healthy components (the three above) and the
+  // Resources dashboard's process and network figures.
   const std::string rw = "{component_id=\"prometheus.remote_write.default\"}";
   for (const std::string& q : {
            "sum by (instance, component_id) "
@@ -166,6 +167,9 @@ TEST(EndToEnd, ScrapesNodeExporterAndItselfIntoPrometheus) {
            "agent_wal_storage_active_series" + rw + " > 0",
            std::string(
                "agent_component_controller_running_components{health_type=\"healthy\"} == 3"),
+           std::string("rate(agent_resources_process_cpu_seconds_total[1m]) > 0"),
+           std::string("agent_resources_process_resident_memory_bytes > 1e6"),
+           std::string("rate(agent_resources_machine_rx_bytes_total[1m]) > 0"),
        }) {
     SCOPED_TRACE(q);
     EXPECT_TRUE(Eventually([&] {

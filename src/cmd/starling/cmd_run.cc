@@ -334,6 +334,7 @@ int RunRun(const RunOptions& opts) {
   base::MetricsRegistry registry;
   RegisterBuildInfo(registry);
   base::RegisterProcessMetrics(registry);
+  base::RegisterAgentResourceMetrics(registry);
 
   net::IoThreadPool pool(kIoThreads);
   // Watch for signals before announcing the address, so whoever waits for the announcement
