@@ -219,11 +219,6 @@ struct OptionalSecret {
   friend bool operator==(const OptionalSecret&, const OptionalSecret&) = default;
 };
 
-// Go's time.ParseDuration: "300ms", "-1.5h", "2h45m", "1m30s", units ns us µs ms s m h; "0".
-base::Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view s);
-// Go's Duration.String(): "1h2m3s", "1.5s", "300ms", "0s".
-std::string FormatGoDuration(std::chrono::nanoseconds d);
-
 // A shared handle (a receiver, a client) wrapped as a River capsule value. Two capsules are
 // == when they hold the same handle.
 template <typename T>

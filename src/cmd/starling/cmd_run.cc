@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/go_duration.h"
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "cluster/cluster.h"
@@ -215,13 +216,13 @@ base::Result<ClusterFlags> CheckClusterFlags(const RunOptions& opts) {
                                            d.error().message());
     f.discover = std::move(*d);
   }
-  base::Result<std::chrono::nanoseconds> rejoin = component::ParseGoDuration(opts.rejoin_interval);
+  base::Result<std::chrono::nanoseconds> rejoin = base::ParseGoDuration(opts.rejoin_interval);
   if (!rejoin.ok() || *rejoin < std::chrono::nanoseconds{0}) {
     return base::Status::InvalidArgument("invalid --cluster.rejoin-interval \"" +
                                          opts.rejoin_interval + "\"");
   }
   f.rejoin_interval = *rejoin;
-  base::Result<std::chrono::nanoseconds> wait = component::ParseGoDuration(opts.wait_timeout);
+  base::Result<std::chrono::nanoseconds> wait = base::ParseGoDuration(opts.wait_timeout);
   if (!wait.ok() || *wait < std::chrono::nanoseconds{0}) {
     return base::Status::InvalidArgument("invalid --cluster.wait-timeout \"" + opts.wait_timeout +
                                          "\"");

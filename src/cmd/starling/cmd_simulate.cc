@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/go_duration.h"
 #include "base/random.h"
 #include "cluster/membership.h"
 #include "cluster/simulator.h"
@@ -74,7 +75,7 @@ struct Plan {
 
 base::Result<Duration> ParseFlagDuration(const std::string& flag, const std::string& text,
                                          bool allow_zero) {
-  base::Result<std::chrono::nanoseconds> d = component::ParseGoDuration(text);
+  base::Result<std::chrono::nanoseconds> d = base::ParseGoDuration(text);
   if (!d.ok()) return base::Status::InvalidArgument("--" + flag + ": " + d.error().message());
   if (*d < Duration::zero() || (!allow_zero && *d == Duration::zero())) {
     return base::Status::InvalidArgument(
@@ -391,15 +392,15 @@ void PrintHeader(const Plan& plan) {
                 static_cast<unsigned long long>(plan.config.seed + plan.runs - 1));
   }
   std::printf("  network: latency %s + jitter [0, %s), loss %.2f%%\n",
-              component::FormatGoDuration(net.latency).c_str(),
-              component::FormatGoDuration(net.jitter).c_str(), net.loss * 100);
+              base::FormatGoDuration(net.latency).c_str(),
+              base::FormatGoDuration(net.jitter).c_str(), net.loss * 100);
   std::printf(
       "  membership: gossip %s to %d nodes, probe %s (timeout %s, %d indirect), push/pull %s, "
       "suspicion mult %d (max x%d), retransmit mult %d\n",
-      component::FormatGoDuration(m.gossip_interval).c_str(), m.gossip_nodes,
-      component::FormatGoDuration(m.probe_interval).c_str(),
-      component::FormatGoDuration(m.probe_timeout).c_str(), m.indirect_checks,
-      component::FormatGoDuration(m.push_pull_interval).c_str(), m.suspicion_mult,
+      base::FormatGoDuration(m.gossip_interval).c_str(), m.gossip_nodes,
+      base::FormatGoDuration(m.probe_interval).c_str(),
+      base::FormatGoDuration(m.probe_timeout).c_str(), m.indirect_checks,
+      base::FormatGoDuration(m.push_pull_interval).c_str(), m.suspicion_mult,
       m.suspicion_max_timeout_mult, m.retransmit_mult);
 }
 
@@ -407,12 +408,12 @@ void PrintRun(const Plan& plan, const RunReport& run) {
   const Bootstrap& boot = run.bootstrap;
   if (boot.converged) {
     std::printf("\nbootstrap: %d nodes started %s apart; converged at %s\n", boot.nodes,
-                component::FormatGoDuration(plan.start_interval).c_str(),
+                base::FormatGoDuration(plan.start_interval).c_str(),
                 FormatSeconds(boot.converged).c_str());
   } else {
     std::printf("\nbootstrap: %d nodes started %s apart; not converged after %s %s\n", boot.nodes,
-                component::FormatGoDuration(plan.start_interval).c_str(),
-                component::FormatGoDuration(plan.bootstrap_timeout).c_str(),
+                base::FormatGoDuration(plan.start_interval).c_str(),
+                base::FormatGoDuration(plan.bootstrap_timeout).c_str(),
                 FormatGap(*boot.gap).c_str());
   }
   for (const PhaseReport& r : run.phases) {

@@ -7,6 +7,7 @@
 #include <random>
 #include <utility>
 
+#include "base/go_duration.h"
 #include "base/owned_series.h"
 #include "cluster/cluster.h"
 #include "scrape/scrape_pool.h"
@@ -196,7 +197,7 @@ class PrometheusScrape final : public component::Component {
       o.emplace("last_error", syntax::Value::String(t.status.last_error));
       o.emplace("last_scrape", syntax::Value::String(FormatTime(t.status.last_scrape)));
       o.emplace("last_scrape_duration",
-                syntax::Value::String(component::FormatGoDuration(t.status.last_scrape_duration)));
+                syntax::Value::String(base::FormatGoDuration(t.status.last_scrape_duration)));
       o.emplace("series", syntax::Value::Uint(t.status.cached_series));
       targets.push_back(syntax::Value::Object(std::move(o)));
     }
@@ -342,11 +343,11 @@ void DecodePrometheusScrapeArgs(component::ArgDecoder& d, PrometheusScrapeArgs* 
         cd.Optional("enabled", &c->enabled);
       });
   if (args->scrape_timeout > args->scrape_interval) {
-    d.AddError("scrape_timeout",
-               "scrape_timeout (" + component::FormatGoDuration(args->scrape_timeout) +
-                   ") greater than scrape_interval (" +
-                   component::FormatGoDuration(args->scrape_interval) +
-                   ") for scrape config with job name \"" + args->job_name + "\"");
+    d.AddError("scrape_timeout", "scrape_timeout (" + base::FormatGoDuration(args->scrape_timeout) +
+                                     ") greater than scrape_interval (" +
+                                     base::FormatGoDuration(args->scrape_interval) +
+                                     ") for scrape config with job name \"" + args->job_name +
+                                     "\"");
   }
 }
 
