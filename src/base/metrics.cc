@@ -198,6 +198,8 @@ std::string_view MetricTypeName(MetricType type) {
       return "gauge";
     case MetricType::kHistogram:
       return "histogram";
+    case MetricType::kSummary:
+      return "summary";
   }
   return "untyped";
 }
@@ -231,6 +233,84 @@ void Histogram::Observe(double v) {
   sum_.fetch_add(v, std::memory_order_relaxed);
 }
 
+Summary::Summary(std::span<const double> quantiles, const Clock& clock)
+    : quantiles_(quantiles),
+      clock_(clock),
+      head_start_(clock.Monotonic()),
+      random_(0x9E3779B97F4A7C15ULL) {}
+
+void Summary::Rotate(Clock::Duration now) const {
+  constexpr Clock::Duration kWidth = kMaxAge / kAgeBuckets;
+  if (now - head_start_ >= kMaxAge) {
+    // Idle for the whole window: everything aged out.
+    for (AgeBucket& b : buckets_) b = AgeBucket{};
+    head_start_ = now;
+    return;
+  }
+  while (now - head_start_ >= kWidth) {
+    head_ = (head_ + 1) % kAgeBuckets;
+    buckets_[head_] = AgeBucket{};
+    head_start_ += kWidth;
+  }
+}
+
+void Summary::Observe(double v) {
+  const Clock::Duration now = clock_.Monotonic();
+  std::lock_guard lock(mu_);
+  Rotate(now);
+  sum_ += v;
+  ++count_;
+  AgeBucket& b = buckets_[head_];
+  ++b.seen;
+  if (b.sample.size() < kSampleCap) {
+    b.sample.push_back(v);
+    return;
+  }
+  // Reservoir sampling: every observation of the bucket stays in it with the same chance.
+  random_ = random_ * 6364136223846793005ULL + 1442695040888963407ULL;
+  const std::uint64_t j = (random_ >> 11) % b.seen;
+  if (j < kSampleCap) b.sample[j] = v;
+}
+
+std::vector<double> Summary::QuantileValues() const {
+  const Clock::Duration now = clock_.Monotonic();
+  // Each kept value stands for seen / kept observations of its bucket.
+  std::vector<std::pair<double, double>> weighted;
+  {
+    std::lock_guard lock(mu_);
+    Rotate(now);
+    for (const AgeBucket& b : buckets_) {
+      if (b.sample.empty()) continue;
+      const double w = static_cast<double>(b.seen) / static_cast<double>(b.sample.size());
+      for (double v : b.sample) weighted.emplace_back(v, w);
+    }
+  }
+  std::vector<double> out(quantiles_.size(), kNaN);
+  if (weighted.empty()) return out;
+  std::sort(weighted.begin(), weighted.end());
+  double total = 0;
+  for (const auto& [v, w] : weighted) total += w;
+  // The smallest value whose cumulative weight reaches q of the total.
+  std::size_t i = 0;
+  double cumulative = weighted[0].second;
+  for (std::size_t k = 0; k < quantiles_.size(); ++k) {
+    const double target = quantiles_[k] * total;
+    while (cumulative < target && i + 1 < weighted.size()) cumulative += weighted[++i].second;
+    out[k] = weighted[i].first;
+  }
+  return out;
+}
+
+double Summary::Sum() const {
+  std::lock_guard lock(mu_);
+  return sum_;
+}
+
+std::uint64_t Summary::Count() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
 namespace internal {
 
 FamilyBase::FamilyBase(std::string name, std::string help, MetricType type,
@@ -247,10 +327,11 @@ FamilyBase::FamilyBase(std::string name, std::string help, MetricType type,
 
 namespace {
 
-// Appends `name{l1="v1",...,le="bound"} value\n`; bound is left out when null.
+// Appends `name{l1="v1",...,extra="bound"} value\n`, extra being "le" or "quantile"; bound is
+// left out when null.
 void AppendLine(std::string_view name, std::span<const std::string> label_names,
                 std::span<const std::string> label_values, const double* bound, double value,
-                std::string* out) {
+                std::string* out, std::string_view extra = "le") {
   out->append(name);
   if (!label_names.empty() || bound != nullptr) {
     out->push_back('{');
@@ -262,7 +343,9 @@ void AppendLine(std::string_view name, std::span<const std::string> label_names,
       out->push_back('"');
     }
     if (bound != nullptr) {
-      out->append(label_names.empty() ? "le=\"" : ",le=\"");
+      if (!label_names.empty()) out->push_back(',');
+      out->append(extra);
+      out->append("=\"");
       AppendValue(*bound, out);
       out->push_back('"');
     }
@@ -297,12 +380,23 @@ void FamilyBase::AppendHistogram(std::span<const std::string> label_values, cons
              out);
 }
 
+void FamilyBase::AppendSummary(std::span<const std::string> label_values, const Summary& s,
+                               std::string* out) const {
+  const std::vector<double> values = s.QuantileValues();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    AppendLine(name_, label_names_, label_values, &s.quantiles()[i], values[i], out, "quantile");
+  }
+  AppendLine(name_ + "_sum", label_names_, label_values, nullptr, s.Sum(), out);
+  AppendLine(name_ + "_count", label_names_, label_values, nullptr, static_cast<double>(s.Count()),
+             out);
+}
+
 }  // namespace internal
 
 template <typename M>
 Family<M>& MetricsRegistry::AddFamily(std::string name, std::string help,
                                       std::vector<std::string> label_names,
-                                      std::vector<double> bounds) {
+                                      std::vector<double> bounds, const Clock* clock) {
   std::lock_guard lock(mu_);
   auto it = families_.find(name);
   if (it != families_.end()) {
@@ -312,8 +406,8 @@ Family<M>& MetricsRegistry::AddFamily(std::string name, std::string help,
         << "metric " << name << " registered twice with different types, labels or buckets";
     return *existing;
   }
-  auto family =
-      std::make_unique<Family<M>>(name, std::move(help), std::move(label_names), std::move(bounds));
+  auto family = std::make_unique<Family<M>>(name, std::move(help), std::move(label_names),
+                                            std::move(bounds), clock);
   Family<M>& ref = *family;
   families_.emplace(std::move(name), std::move(family));
   return ref;
@@ -340,6 +434,20 @@ Family<Histogram>& MetricsRegistry::AddHistogramFamily(std::string name, std::st
   }
   return AddFamily<Histogram>(std::move(name), std::move(help), std::move(label_names),
                               std::move(bounds));
+}
+
+Family<Summary>& MetricsRegistry::AddSummaryFamily(std::string name, std::string help,
+                                                   std::vector<std::string> label_names,
+                                                   std::vector<double> quantiles,
+                                                   const Clock& clock) {
+  CHECK(std::find(label_names.begin(), label_names.end(), "quantile") == label_names.end())
+      << "summary " << name << " has a label named quantile";
+  for (std::size_t i = 0; i < quantiles.size(); ++i) {
+    CHECK(quantiles[i] >= 0 && quantiles[i] <= 1 && (i == 0 || quantiles[i - 1] < quantiles[i]))
+        << "summary " << name << " needs increasing quantiles in [0, 1]";
+  }
+  return AddFamily<Summary>(std::move(name), std::move(help), std::move(label_names),
+                            std::move(quantiles), &clock);
 }
 
 Counter& MetricsRegistry::AddCounter(std::string name, std::string help) {

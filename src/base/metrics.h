@@ -1,13 +1,14 @@
 #pragma once
 
-// Metrics: counters and gauges, optionally split by label values, rendered in the Prometheus
-// text exposition format 0.0.4 for /metrics.
+// Metrics: counters, gauges, histograms and summaries, optionally split by label values,
+// rendered in the Prometheus text exposition format 0.0.4 for /metrics.
 //
 // A MetricsRegistry owns metric families, each a name, a help text, a type and a list of label
 // names. A family holds one series per distinct list of label values; a series is a Counter, a
-// Gauge or a Histogram. Registering returns a reference that stays valid until the family is
-// removed from the registry, so hot paths look a series up once and keep the reference: updating a
-// series is a single atomic operation, no lock and no allocation.
+// Gauge, a Histogram or a Summary. Registering returns a reference that stays valid until the
+// family is removed from the registry, so hot paths look a series up once and keep the
+// reference: updating a counter, gauge or histogram is a single atomic operation, no lock and no
+// allocation (a summary takes a lock).
 //
 // Callback metrics compute their value when the registry is rendered, for numbers owned
 // elsewhere (process statistics, queue lengths).
@@ -30,10 +31,11 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/clock.h"
 
 namespace starling::base {
 
-enum class MetricType { kCounter, kGauge, kHistogram };
+enum class MetricType { kCounter, kGauge, kHistogram, kSummary };
 
 // "counter", "gauge" or "histogram", as the # TYPE line spells it.
 std::string_view MetricTypeName(MetricType type);
@@ -95,6 +97,51 @@ class Histogram {
   std::atomic<double> sum_{0};
 };
 
+// Observations summarized by quantiles over a sliding window, their sum and their count: a
+// Prometheus summary, rendered as name{quantile="q"} for each quantile, name_sum and name_count,
+// as client_golang's summaries with objectives are. Sum and count cover every observation; the
+// quantiles cover about the last 10 minutes, as client_golang's (MaxAge 10m in 5 age buckets),
+// and are NaN while that window is empty. Each age bucket keeps a uniform random sample of at
+// most kSampleCap observations, so memory stays bounded however often it is observed; the
+// quantiles are exact until a bucket overflows. The quantiles are the family's, which outlives
+// its series; so does the clock.
+class Summary {
+ public:
+  static constexpr MetricType kType = MetricType::kSummary;
+  static constexpr int kAgeBuckets = 5;
+  static constexpr Clock::Duration kMaxAge = std::chrono::minutes(10);
+  static constexpr std::size_t kSampleCap = 1024;
+
+  // quantiles: ascending, in [0, 1], kept by reference.
+  Summary(std::span<const double> quantiles, const Clock& clock);
+
+  void Observe(double v);
+
+  std::span<const double> quantiles() const { return quantiles_; }
+  // The value of each of quantiles() over the window, in their order.
+  std::vector<double> QuantileValues() const;
+  double Sum() const;
+  std::uint64_t Count() const;
+
+ private:
+  struct AgeBucket {
+    std::vector<double> sample;
+    std::uint64_t seen = 0;  // observations the sample stands for
+  };
+  // Moves to the age bucket of `now`, clearing those that aged out. Needs mu_.
+  void Rotate(Clock::Duration now) const;
+
+  const std::span<const double> quantiles_;
+  const Clock& clock_;
+  mutable std::mutex mu_;
+  mutable AgeBucket buckets_[kAgeBuckets];  // guarded by mu_; a ring, current at head_
+  mutable int head_ = 0;                    // guarded by mu_
+  mutable Clock::Duration head_start_;      // guarded by mu_: when the current bucket began
+  std::uint64_t random_;                    // guarded by mu_: the sampling's generator state
+  double sum_ = 0;                          // guarded by mu_
+  std::uint64_t count_ = 0;                 // guarded by mu_
+};
+
 namespace internal {
 
 // Common part of every family, so the registry can hold and render them uniformly.
@@ -122,6 +169,9 @@ class FamilyBase {
   // Appends a histogram's _bucket, _sum and _count samples.
   void AppendHistogram(std::span<const std::string> label_values, const Histogram& h,
                        std::string* out) const;
+  // Appends a summary's quantile, _sum and _count samples.
+  void AppendSummary(std::span<const std::string> label_values, const Summary& s,
+                     std::string* out) const;
 
  private:
   const std::string name_;
@@ -143,15 +193,17 @@ struct LabelValuesLess {
 
 }  // namespace internal
 
-// One metric name with its series, one per list of label values. M is Counter, Gauge or
-// Histogram; bounds are a histogram family's bucket bounds.
+// One metric name with its series, one per list of label values. M is Counter, Gauge,
+// Histogram or Summary; bounds are a histogram family's bucket bounds or a summary family's
+// quantiles, and clock is a summary family's.
 template <typename M>
 class Family final : public internal::FamilyBase {
  public:
   Family(std::string name, std::string help, std::vector<std::string> label_names,
-         std::vector<double> bounds = {})
+         std::vector<double> bounds = {}, const Clock* clock = nullptr)
       : FamilyBase(std::move(name), std::move(help), M::kType, std::move(label_names)),
-        bounds_(std::move(bounds)) {}
+        bounds_(std::move(bounds)),
+        clock_(clock) {}
 
   const std::vector<double>& bounds() const { return bounds_; }
 
@@ -169,6 +221,8 @@ class Family final : public internal::FamilyBase {
       std::unique_ptr<M> m;
       if constexpr (std::is_same_v<M, Histogram>) {
         m = std::make_unique<M>(bounds_);
+      } else if constexpr (std::is_same_v<M, Summary>) {
+        m = std::make_unique<M>(bounds_, *clock_);
       } else {
         m = std::make_unique<M>();
       }
@@ -195,6 +249,8 @@ class Family final : public internal::FamilyBase {
     for (const auto& [values, metric] : series_) {
       if constexpr (std::is_same_v<M, Histogram>) {
         AppendHistogram(values, *metric, out);
+      } else if constexpr (std::is_same_v<M, Summary>) {
+        AppendSummary(values, *metric, out);
       } else {
         AppendSample(values, metric->Value(), out);
       }
@@ -209,6 +265,7 @@ class Family final : public internal::FamilyBase {
   }
 
   const std::vector<double> bounds_;
+  const Clock* const clock_;
   mutable std::mutex mu_;
   // Guarded by mu_. Values are heap-allocated so references survive rehashing and inserts.
   std::map<std::vector<std::string>, std::unique_ptr<M>, internal::LabelValuesLess> series_;
@@ -234,6 +291,12 @@ class MetricsRegistry {
   Family<Histogram>& AddHistogramFamily(std::string name, std::string help,
                                         std::vector<std::string> label_names,
                                         std::vector<double> bounds);
+  // quantiles: ascending, in [0, 1]; label_names must not include "quantile". The clock ages
+  // the quantiles' window. Registering the name again needs the same quantiles.
+  Family<Summary>& AddSummaryFamily(std::string name, std::string help,
+                                    std::vector<std::string> label_names,
+                                    std::vector<double> quantiles,
+                                    const Clock& clock = Clock::Real());
   // A family without labels, and its only series.
   Counter& AddCounter(std::string name, std::string help);
   Gauge& AddGauge(std::string name, std::string help);
@@ -255,7 +318,7 @@ class MetricsRegistry {
  private:
   template <typename M>
   Family<M>& AddFamily(std::string name, std::string help, std::vector<std::string> label_names,
-                       std::vector<double> bounds = {});
+                       std::vector<double> bounds = {}, const Clock* clock = nullptr);
 
   mutable std::mutex mu_;
   // Guarded by mu_.

@@ -295,6 +295,67 @@ TEST(MetricsTest, ProcessMetricsReadProc) {
   EXPECT_EQ(ballast[ballast.size() - 1], 1);
 }
 
+TEST(MetricsTest, SummaryRendersQuantilesSumAndCount) {
+  FakeClock clock;
+  MetricsRegistry r;
+  auto& f = r.AddSummaryFamily("lag_seconds", "Lags.", {"interval"}, {0.01, 0.5, 0.9, 0.99}, clock);
+  EXPECT_EQ(
+      &f, &r.AddSummaryFamily("lag_seconds", "Lags.", {"interval"}, {0.01, 0.5, 0.9, 0.99}, clock));
+  Summary& s = f.WithLabels({"15s"});
+  // Observed out of order: the quantiles are of the sorted values.
+  for (int i = 100; i >= 1; --i) s.Observe(i);
+  EXPECT_EQ(r.Render(),
+            "# HELP lag_seconds Lags.\n"
+            "# TYPE lag_seconds summary\n"
+            "lag_seconds{interval=\"15s\",quantile=\"0.01\"} 1\n"
+            "lag_seconds{interval=\"15s\",quantile=\"0.5\"} 50\n"
+            "lag_seconds{interval=\"15s\",quantile=\"0.9\"} 90\n"
+            "lag_seconds{interval=\"15s\",quantile=\"0.99\"} 99\n"
+            "lag_seconds_sum{interval=\"15s\"} 5050\n"
+            "lag_seconds_count{interval=\"15s\"} 100\n");
+}
+
+TEST(MetricsTest, SummaryQuantilesCoverTheLastTenMinutes) {
+  FakeClock clock;
+  MetricsRegistry r;
+  Summary& s = r.AddSummaryFamily("s", "h", {}, {0, 1}, clock).WithLabels({});
+  EXPECT_EQ(r.Render(),
+            "# HELP s h\n# TYPE s summary\n"
+            "s{quantile=\"0\"} NaN\ns{quantile=\"1\"} NaN\ns_sum 0\ns_count 0\n");
+  s.Observe(100);
+  clock.Advance(std::chrono::minutes(3));
+  s.Observe(1);
+  EXPECT_EQ(s.QuantileValues(), (std::vector<double>{1, 100}));
+  // 100 ages out once its 2-minute bucket is 10 minutes old; 1 is still in the window.
+  clock.Advance(std::chrono::minutes(6));
+  EXPECT_EQ(s.QuantileValues(), (std::vector<double>{1, 100}));
+  clock.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(s.QuantileValues(), (std::vector<double>{1, 1}));
+  clock.Advance(std::chrono::minutes(10));
+  const std::vector<double> empty = s.QuantileValues();
+  EXPECT_TRUE(std::isnan(empty[0]) && std::isnan(empty[1]));
+  // Sum and count are of every observation.
+  EXPECT_EQ(s.Sum(), 101);
+  EXPECT_EQ(s.Count(), 2U);
+}
+
+TEST(MetricsTest, SummaryEstimatesQuantilesPastItsSampleCap) {
+  FakeClock clock;
+  MetricsRegistry r;
+  Summary& s = r.AddSummaryFamily("s", "h", {}, {0.1, 0.5, 0.9}, clock).WithLabels({});
+  // Two buckets of different sizes, each beyond the cap: 0..99999 and then 20000 values of 1e6.
+  constexpr int kFirst = 100000;
+  for (int i = 0; i < kFirst; ++i) s.Observe((i * 7919) % kFirst);
+  clock.Advance(std::chrono::minutes(2));
+  for (int i = 0; i < kFirst / 5; ++i) s.Observe(1e6);
+  EXPECT_EQ(s.Count(), static_cast<std::uint64_t>(kFirst + kFirst / 5));
+  const std::vector<double> q = s.QuantileValues();
+  // Of 120000 observations, the lowest 100000 are spread evenly below 100000.
+  EXPECT_NEAR(q[0], 12000, 2500);
+  EXPECT_NEAR(q[1], 60000, 5000);
+  EXPECT_EQ(q[2], 1e6);
+}
+
 // Sends n bytes to itself over TCP on 127.0.0.1; false when the loopback is unusable.
 bool SendOverLoopback(std::size_t n) {
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "base/go_duration.h"
 #include "base/utf8.h"
 #include "model/internal/go_text.h"
 
@@ -75,7 +76,10 @@ ScrapeMetrics::ScrapeMetrics(base::MetricsRegistry& registry)
                                           "Total number of samples parsed from scrape responses.")),
       pool_targets(registry.AddGaugeFamily("prometheus_target_scrape_pool_targets",
                                            "Current number of targets in this scrape pool.",
-                                           {"scrape_job"})) {}
+                                           {"scrape_job"})),
+      interval_length(registry.AddSummaryFamily("prometheus_target_interval_length_seconds",
+                                                "Actual intervals between scrapes.", {"interval"},
+                                                {0.01, 0.05, 0.5, 0.9, 0.99})) {}
 
 std::string_view TargetHealthName(TargetHealth h) {
   switch (h) {
@@ -136,6 +140,14 @@ void ScrapeLoop::Process(const std::shared_ptr<storage::Appendable>& appendable,
     forced = forced_error_;
   }
   UseAppendable(appendable);
+  if (metrics_ != nullptr && last_start_) {
+    if (interval_length_ == nullptr) {
+      interval_length_ =
+          &metrics_->interval_length.WithLabels({base::FormatGoDuration(target_->interval())});
+    }
+    interval_length_->Observe(std::chrono::duration<double>(start_mono - *last_start_).count());
+  }
+  last_start_ = start_mono;
   ++attempt_;
   const std::int64_t ts = ToMillis(start);
 

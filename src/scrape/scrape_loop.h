@@ -43,6 +43,9 @@ struct ScrapeMetrics {
   base::Counter& sample_duplicate;
   base::Counter& samples_scraped;  // starling_scrape_samples_scraped_total
   base::Family<base::Gauge>& pool_targets;
+  // Time between the starts of consecutive scrapes of a target, by its interval as Go prints
+  // it ("15s", "1m0s"), as Prometheus's prometheus_target_interval_length_seconds.
+  base::Family<base::Summary>& interval_length;
 };
 
 // Per-loop settings that may change between scrapes.
@@ -145,6 +148,8 @@ class ScrapeLoop {
   SeriesCache cache_;
   std::uint32_t attempt_ = 0;       // the current (or last) attempt
   std::uint32_t last_success_ = 0;  // the last attempt that counted as a scrape (0: none)
+  std::optional<base::Clock::Duration> last_start_;  // of the previous scrape, monotonic
+  base::Summary* interval_length_ = nullptr;         // this target's series, once it has one
   std::weak_ptr<storage::Appendable> last_appendable_;
   bool had_appendable_ = false;
   std::vector<ReportSeries> report_;

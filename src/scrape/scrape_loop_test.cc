@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/testing.h"
 #include "scrape/testing.h"
 
 namespace starling::scrape {
@@ -108,6 +109,24 @@ TEST(ScrapeLoopTest, AppendsSamplesAndReport) {
   EXPECT_EQ(st.last_error, "");
   EXPECT_EQ(st.last_scrape, h.clock.Now());
   EXPECT_EQ(st.cached_series, 2U);
+}
+
+TEST(ScrapeLoopTest, ObservesTheIntervalsBetweenScrapes) {
+  LoopHarness h;  // the target's interval is the default minute, which Go prints "1m0s"
+  h.Scrape("a 1\n");
+  // One scrape has no interval yet.
+  EXPECT_EQ(h.registry->Render().find("prometheus_target_interval_length_seconds"),
+            std::string::npos);
+  h.Scrape("a 2\n");  // 15s later
+  h.clock.Advance(5s);
+  h.Fail(base::Status::Unavailable("down"));  // 20s later: failed scrapes count too
+  EXPECT_TRUE(base::testing::HasLines(
+      *h.registry,
+      {"prometheus_target_interval_length_seconds{interval=\"1m0s\",quantile=\"0.01\"} 15",
+       "prometheus_target_interval_length_seconds{interval=\"1m0s\",quantile=\"0.99\"} 20",
+       "prometheus_target_interval_length_seconds_sum{interval=\"1m0s\"} 35",
+       "prometheus_target_interval_length_seconds_count{interval=\"1m0s\"} 2"}))
+      << h.registry->Render();
 }
 
 TEST(ScrapeLoopTest, WithoutRefsKeepsLabels) {

@@ -151,7 +151,7 @@ TEST(EndToEnd, ScrapesNodeExporterAndItselfIntoPrometheus) {
   }));
   // Queries of the Agent Flow dashboards find them: remote-write series by component_id, the
   // Agent's WAL names, the controller's count of healthy components (the three above) and the
-  // Resources dashboard's process and network figures.
+  // Resources dashboard's process and network figures; and the scrape intervals' summary.
   const std::string rw = "{component_id=\"prometheus.remote_write.default\"}";
   for (const std::string& q : {
            "sum by (instance, component_id) "
@@ -170,6 +170,8 @@ TEST(EndToEnd, ScrapesNodeExporterAndItselfIntoPrometheus) {
            std::string("rate(agent_resources_process_cpu_seconds_total[1m]) > 0"),
            std::string("agent_resources_process_resident_memory_bytes > 1e6"),
            std::string("rate(agent_resources_machine_rx_bytes_total[1m]) > 0"),
+           std::string("prometheus_target_interval_length_seconds"
+                       "{interval=\"1s\",quantile=\"0.5\"} > 0.5"),
        }) {
     SCOPED_TRACE(q);
     EXPECT_TRUE(Eventually([&] {
