@@ -77,6 +77,12 @@ ScrapeMetrics::ScrapeMetrics(base::MetricsRegistry& registry)
       pool_targets(registry.AddGaugeFamily("prometheus_target_scrape_pool_targets",
                                            "Current number of targets in this scrape pool.",
                                            {"scrape_job"})),
+      pool_syncs(registry.AddCounterFamily(
+          "prometheus_target_scrape_pool_sync_total",
+          "Total number of syncs that were executed on a scrape pool.", {"scrape_job"})),
+      sync_length(registry.AddSummaryFamily("prometheus_target_sync_length_seconds",
+                                            "Actual interval to sync the scrape pool.",
+                                            {"scrape_job"}, {0.01, 0.05, 0.5, 0.9, 0.99})),
       interval_length(registry.AddSummaryFamily("prometheus_target_interval_length_seconds",
                                                 "Actual intervals between scrapes.", {"interval"},
                                                 {0.01, 0.05, 0.5, 0.9, 0.99})) {}

@@ -43,6 +43,9 @@ struct ScrapeMetrics {
   base::Counter& sample_duplicate;
   base::Counter& samples_scraped;  // starling_scrape_samples_scraped_total
   base::Family<base::Gauge>& pool_targets;
+  // Each Update of a scrape pool: how many, and how long they took (the targets' rebuild).
+  base::Family<base::Counter>& pool_syncs;
+  base::Family<base::Summary>& sync_length;
   // Time between the starts of consecutive scrapes of a target, by its interval as Go prints
   // it ("15s", "1m0s"), as Prometheus's prometheus_target_interval_length_seconds.
   base::Family<base::Summary>& interval_length;

@@ -223,15 +223,14 @@ std::vector<DroppedTarget> ScrapePool::Update(const JobConfig& config,
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<DroppedTarget> dropped;
   if (stopped_) return dropped;
+  const base::Clock::Duration start = opts_.clock->Monotonic();
   {
     std::lock_guard<std::mutex> slock(shared_->mu);
     shared_->appendable = std::move(appendable);
     shared_->client = std::move(client);
     shared_->body_size_limit = config.body_size_limit;
   }
-  if (opts_.metrics != nullptr && config.job_name != config_.job_name) {
-    opts_.metrics->pool_targets.Remove({config_.job_name});
-  }
+  if (opts_.metrics != nullptr && config.job_name != config_.job_name) RemoveJobSeries();
   config_ = config;
   // Forget removed targets whose end-of-run markers are written.
   std::erase_if(ending_, [](const std::shared_ptr<LoopRunner>& r) { return !r->Ending(); });
@@ -309,8 +308,17 @@ std::vector<DroppedTarget> ScrapePool::Update(const JobConfig& config,
   if (opts_.metrics != nullptr) {
     opts_.metrics->pool_targets.WithLabels({config.job_name})
         .Set(static_cast<double>(loops_.size()));
+    opts_.metrics->pool_syncs.WithLabels({config.job_name}).Inc();
+    opts_.metrics->sync_length.WithLabels({config.job_name})
+        .Observe(std::chrono::duration<double>(opts_.clock->Monotonic() - start).count());
   }
   return dropped;
+}
+
+void ScrapePool::RemoveJobSeries() {
+  opts_.metrics->pool_targets.Remove({config_.job_name});
+  opts_.metrics->pool_syncs.Remove({config_.job_name});
+  opts_.metrics->sync_length.Remove({config_.job_name});
 }
 
 void ScrapePool::Start() {
@@ -330,7 +338,7 @@ void ScrapePool::Stop(bool stale_markers) {
     for (auto& r : ending_) runners.push_back(r);
     loops_.clear();
     ending_.clear();
-    if (opts_.metrics != nullptr) opts_.metrics->pool_targets.Remove({config_.job_name});
+    if (opts_.metrics != nullptr) RemoveJobSeries();
   }
   for (auto& r : runners) r->Kill(stale_markers);
   std::lock_guard<std::mutex> slock(shared_->mu);

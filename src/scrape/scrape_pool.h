@@ -108,6 +108,8 @@ class ScrapePool {
 
   void ScheduleFirst(const std::shared_ptr<LoopRunner>& runner);
   void RemoveRunner(const std::shared_ptr<LoopRunner>& runner);
+  // Drops the series of config_.job_name from the pool metrics (opts_.metrics set). Needs mu_.
+  void RemoveJobSeries();
 
   const Options opts_;
   std::shared_ptr<Shared> shared_;

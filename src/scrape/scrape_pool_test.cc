@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/testing.h"
 #include "scrape/testing.h"
 
 namespace starling::scrape {
@@ -93,6 +94,26 @@ TEST(ScrapePoolTest, ScrapesEveryIntervalWithHeaders) {
   ASSERT_EQ(active.size(), 1U);
   EXPECT_EQ(active[0].status.health, TargetHealth::kUp);
   EXPECT_EQ(active[0].labels.String(), "{instance=\"a:1\", job=\"job\"}");
+}
+
+TEST(ScrapePoolTest, MetricsCountTheSyncsOfEachJob) {
+  PoolHarness h;
+  h.Update({{{"__address__", "a:1"}}});
+  h.Update({{{"__address__", "a:1"}}, {{"__address__", "b:1"}}});
+  EXPECT_TRUE(base::testing::HasLines(
+      h.registry, {"prometheus_target_scrape_pool_targets{scrape_job=\"job\"} 2",
+                   "prometheus_target_scrape_pool_sync_total{scrape_job=\"job\"} 2",
+                   "prometheus_target_sync_length_seconds_count{scrape_job=\"job\"} 2"}))
+      << h.registry.Render();
+  // A renamed job's series go with its old name.
+  h.cfg.job_name = "renamed";
+  h.Update({{{"__address__", "a:1"}}});
+  const std::string text = h.registry.Render();
+  EXPECT_EQ(text.find("scrape_job=\"job\""), std::string::npos) << text;
+  EXPECT_TRUE(base::testing::HasLines(
+      h.registry, {"prometheus_target_scrape_pool_sync_total{scrape_job=\"renamed\"} 1"}));
+  h.pool->Stop(false);
+  EXPECT_EQ(h.registry.Render().find("scrape_job="), std::string::npos);
 }
 
 TEST(ScrapePoolTest, TargetsAreSpreadOverTheInterval) {
