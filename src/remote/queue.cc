@@ -122,6 +122,18 @@ struct QueueMetrics {
                         "being too old or unintentionally because of an unknown reference ID.")),
         exemplars(Counter("prometheus_remote_storage_exemplars_total",
                           "Total number of exemplars sent to remote storage.")),
+        exemplars_failed(Counter("prometheus_remote_storage_exemplars_failed_total",
+                                 "Total number of exemplars which failed on send to remote "
+                                 "storage, non-recoverable errors.")),
+        exemplars_retried(Counter("prometheus_remote_storage_exemplars_retried_total",
+                                  "Total number of exemplars which failed on send to remote "
+                                  "storage but were retried because the send error was "
+                                  "recoverable.")),
+        exemplars_dropped(Counter(
+            "prometheus_remote_storage_exemplars_dropped_total",
+            "Total number of exemplars which were dropped after being read from the WAL before "
+            "being sent via remote write, either via relabelling, due to being too old or "
+            "unintentionally because of an unknown reference ID.")),
         bytes(Counter("prometheus_remote_storage_bytes_total",
                       "The total number of bytes of data (not metadata) sent by the queue after "
                       "compression.")),
@@ -137,6 +149,17 @@ struct QueueMetrics {
         pending(Gauge("prometheus_remote_storage_samples_pending",
                       "The number of samples pending in the queues shards to be sent to the "
                       "remote storage.")),
+        exemplars_pending(Gauge("prometheus_remote_storage_exemplars_pending",
+                                "The number of exemplars pending in the queues shards to be sent "
+                                "to the remote storage.")),
+        max_samples_per_send(Gauge("prometheus_remote_storage_max_samples_per_send",
+                                   "The maximum number of samples to be sent, in a single "
+                                   "request, to the remote storage. Note that, when sending of "
+                                   "exemplars over remote write is enabled, exemplars count "
+                                   "towards this limt.")),
+        shard_capacity(Gauge("prometheus_remote_storage_shard_capacity",
+                             "The capacity of each shard of the queue used for parallel sending "
+                             "to the remote storage.")),
         shards(Gauge("prometheus_remote_storage_shards",
                      "The number of shards used for parallel sending to the remote storage.")),
         shards_desired(Gauge("prometheus_remote_storage_shards_desired",
@@ -168,10 +191,16 @@ struct QueueMetrics {
   base::Counter& retried;
   base::Counter& dropped;
   base::Counter& exemplars;
+  base::Counter& exemplars_failed;
+  base::Counter& exemplars_retried;
+  base::Counter& exemplars_dropped;
   base::Counter& bytes;
   base::Counter& metadata_bytes;
   base::Histogram& batch_duration;
   base::Gauge& pending;
+  base::Gauge& exemplars_pending;
+  base::Gauge& max_samples_per_send;
+  base::Gauge& shard_capacity;
   base::Gauge& shards;
   base::Gauge& shards_desired;
   base::Gauge& shards_max;
@@ -337,6 +366,8 @@ class Queue::Impl {
     }
     metrics_.shards_max.Set(opts_.queue.max_shards);
     metrics_.shards_min.Set(opts_.queue.min_shards);
+    metrics_.max_samples_per_send.Set(opts_.queue.max_samples_per_send);
+    metrics_.shard_capacity.Set(opts_.queue.capacity);
     StartShards(opts_.queue.min_shards);
     desired_shards_ = opts_.queue.min_shards;
     metrics_.shards_desired.Set(opts_.queue.min_shards);
@@ -473,6 +504,10 @@ class Queue::Impl {
     std::size_t Size() const {
       std::lock_guard lock(mu_);
       return samples_.size() + exemplars_.size();
+    }
+    std::pair<std::size_t, std::size_t> SamplesAndExemplars() const {
+      std::lock_guard lock(mu_);
+      return {samples_.size(), exemplars_.size()};
     }
 
     // Appends entries, waiting for room; false when stopped first. Called by the watcher only.
@@ -956,12 +991,18 @@ void Queue::Impl::Periodic(const std::stop_token& stop) {
   if (now - last_progress_ >= opts_.progress_interval) {
     last_progress_ = now;
     PersistProgress();
-    std::int64_t pending = 0;
+    std::size_t samples = 0;
+    std::size_t exemplars = 0;
     {
       std::shared_lock lock(shards_mu_);
-      for (const auto& s : shards_) pending += static_cast<std::int64_t>(s->Size());
+      for (const auto& s : shards_) {
+        const auto [n, e] = s->SamplesAndExemplars();
+        samples += n;
+        exemplars += e;
+      }
     }
-    metrics_.pending.Set(static_cast<double>(pending));
+    metrics_.pending.Set(static_cast<double>(samples));
+    metrics_.exemplars_pending.Set(static_cast<double>(exemplars));
   }
   if (now - last_reshard_ >= opts_.shard_update_interval) {
     Reshard(stop);
@@ -1115,6 +1156,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
   std::size_t samples = 0;
   std::size_t exemplars = 0;
   std::size_t dropped = 0;
+  std::size_t dropped_exemplars = 0;
   std::int64_t highest = std::numeric_limits<std::int64_t>::min();
   const bool age_limit = q.opts_.queue.sample_age_limit > nanoseconds::zero();
   const std::int64_t min_t =
@@ -1160,6 +1202,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
       enc_.BeginSeries();
       if (!q.EncodeLabels(e.ref, enc_)) {
         enc_.AbortSeries();
+        ++dropped_exemplars;
         continue;
       }
       enc_.AddExemplar(e.labels, e.t, e.v);
@@ -1168,6 +1211,8 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
     }
   }
   if (dropped > 0) q.metrics_.dropped.Add(static_cast<double>(dropped));
+  if (dropped_exemplars > 0)
+    q.metrics_.exemplars_dropped.Add(static_cast<double>(dropped_exemplars));
   if (samples + exemplars == 0) return true;
   SnappyCompress(enc_.data(), &compressed_);
 
@@ -1229,10 +1274,12 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
       q.Log(spdlog::level::err, "non-recoverable error, dropping " +
                                     std::to_string(samples + exemplars) + " samples: " + error);
       q.metrics_.failed.Add(static_cast<double>(samples));
+      q.metrics_.exemplars_failed.Add(static_cast<double>(exemplars));
       q.samples_out_ += samples + exemplars;
       return true;
     }
     q.metrics_.retried.Add(static_cast<double>(samples));
+    q.metrics_.exemplars_retried.Add(static_cast<double>(exemplars));
     q.Log(spdlog::level::warn, "failed to send batch, retrying: " + error);
     const nanoseconds sleep = retry_after > nanoseconds::zero() ? retry_after : backoff;
     {

@@ -262,8 +262,16 @@ TEST(QueueTest, ReceiverDownThenUp) {
   const std::string url = f.receiver.url();
   f.receiver.Stop();
   WriteSeriesAndSamples(f.wal, 3, 10);
+  f.wal.Exemplar(1, 1000, 0.5, model::Labels{{"trace_id", "abc"}});
   auto q = f.NewQueue(FastOptions(url));
   ASSERT_TRUE(q->Start().ok());
+  // Everything waits in the shards, counted as pending.
+  auto all_pending = [&] {
+    return f.Metric("prometheus_remote_storage_samples_pending") == 30 &&
+           f.Metric("prometheus_remote_storage_exemplars_pending") == 1;
+  };
+  for (int i = 0; i < 2000 && !all_pending(); ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(all_pending());
   for (int i = 0; i < 2000 && f.Metric("prometheus_remote_storage_samples_retried_total") <= 0;
        ++i) {
     std::this_thread::sleep_for(5ms);
@@ -417,6 +425,39 @@ TEST(QueueTest, SendsExemplars) {
   q->Stop();
   EXPECT_EQ(f.receiver.ExemplarCount(), 1U);
   EXPECT_EQ(f.Metric("prometheus_remote_storage_exemplars_total"), 1);
+}
+
+TEST(QueueTest, CountsExemplarsAsSamples) {
+  struct Case {
+    std::string name;
+    std::vector<FakeReceiver::Answer> script;
+    double sent, retried, failed;
+  };
+  const std::vector<Case> cases = {
+      {"retried", {{500, {}, ""}, {503, {}, ""}}, 1, 2, 0},
+      {"failed", {{400, {}, "bad exemplar"}}, 0, 0, 1},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Fixture f;
+    f.receiver.Script(c.script);
+    // Only exemplars, so that every request carries the same one; ref 2 has no series.
+    f.wal.Series(1, model::Labels{{"__name__", "req_total"}});
+    f.wal.Exemplar(1, 1000, 0.5, model::Labels{{"trace_id", "abc"}});
+    f.wal.Exemplar(2, 1000, 0.5, model::Labels{{"trace_id", "def"}});
+    auto q = f.NewQueue(FastOptions(f.receiver.url()));
+    ASSERT_TRUE(q->Start().ok());
+    ASSERT_TRUE(f.WaitAcked(*q));
+    q->Stop();
+    EXPECT_EQ(f.receiver.ExemplarCount(), c.sent);
+    EXPECT_EQ(f.Metric("prometheus_remote_storage_exemplars_total"), c.sent);
+    EXPECT_EQ(f.Metric("prometheus_remote_storage_exemplars_retried_total"), c.retried);
+    EXPECT_EQ(f.Metric("prometheus_remote_storage_exemplars_failed_total"), c.failed);
+    EXPECT_EQ(f.Metric("prometheus_remote_storage_exemplars_dropped_total"), 1);
+    EXPECT_EQ(f.Metric("prometheus_remote_storage_samples_total"), 0);
+    EXPECT_EQ(f.Metric("prometheus_remote_storage_max_samples_per_send"), 50);
+    EXPECT_EQ(f.Metric("prometheus_remote_storage_shard_capacity"), 10000);
+  }
 }
 
 TEST(QueueTest, ScalesShardsUnderBacklog) {
