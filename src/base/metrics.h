@@ -325,6 +325,12 @@ class MetricsRegistry {
   std::map<std::string, std::unique_ptr<internal::FamilyBase>, std::less<>> families_;
 };
 
+// client_golang's default histogram buckets (prometheus.DefBuckets), 5 ms to 10 s, which the
+// Agent's own histograms use.
+inline std::vector<double> DefaultBuckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
 // Registers the standard process_* metrics of Prometheus client libraries, read from /proc at
 // render time: process_cpu_seconds_total, process_resident_memory_bytes,
 // process_virtual_memory_bytes, process_start_time_seconds, process_open_fds and

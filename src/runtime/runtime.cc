@@ -268,8 +268,7 @@ Runtime::Runtime(Options options) : options_(std::move(options)) {
   queue_size_ = &m.AddGauge("agent_component_evaluation_queue_size",
                             "Tracks the number of components waiting to be evaluated in the "
                             "worker pool");
-  // client_golang's default buckets, which the Agent uses.
-  const std::vector<double> buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  const std::vector<double> buckets = base::DefaultBuckets();
   evaluation_seconds_ =
       &m.AddHistogramFamily("agent_component_evaluation_seconds",
                             "Time spent performing component evaluation", {}, buckets)

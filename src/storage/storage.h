@@ -21,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/metrics.h"
 #include "base/status.h"
 #include "model/labels.h"
 
@@ -81,17 +82,28 @@ class Appendable {
   virtual std::unique_ptr<Appender> NewAppender() = 0;
 };
 
+// What a component sends through its fanout, as Grafana Agent counts it. Either may be null;
+// both must outlive the fanout's appenders.
+struct FanoutMetrics {
+  // Samples appended to the children (agent_prometheus_forwarded_samples_total).
+  base::Counter* forwarded = nullptr;
+  // From an appender's first append to its commit or rollback (agent_prometheus_fanout_latency).
+  base::Histogram* latency = nullptr;
+};
+
 // Appends to every child. With exactly one child, refs pass through unchanged; with several,
 // each child finds series by labels (the refs of different children are unrelated) and Append
 // returns 0. Commit commits every child even if one fails, and returns the first error.
 class Fanout final : public Appendable {
  public:
-  explicit Fanout(std::vector<std::shared_ptr<Appendable>> children);
+  explicit Fanout(std::vector<std::shared_ptr<Appendable>> children, FanoutMetrics metrics = {});
   std::unique_ptr<Appender> NewAppender() override;
   std::size_t size() const { return children_.size(); }
+  const std::vector<std::shared_ptr<Appendable>>& children() const { return children_; }
 
  private:
   std::vector<std::shared_ptr<Appendable>> children_;
+  FanoutMetrics metrics_;
 };
 
 // An appendable that drops everything (a scrape with an empty forward_to).

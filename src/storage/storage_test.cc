@@ -60,6 +60,39 @@ TEST(Fanout, SeveralChildrenGetEverySampleWithoutRefs) {
   EXPECT_EQ(a->Samples().size(), 1u);
 }
 
+TEST(Fanout, CountsForwardedSamplesAndTimesEachAppender) {
+  base::MetricsRegistry registry;
+  base::Counter& forwarded = registry.AddCounter("forwarded_total", "h");
+  base::Histogram& latency =
+      registry.AddHistogramFamily("latency_seconds", "h", {}, base::DefaultBuckets())
+          .WithLabels({});
+  auto observations = [&] {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i <= latency.bounds().size(); ++i) n += latency.BucketCount(i);
+    return n;
+  };
+  auto r = std::make_shared<RecordingAppendable>();
+  Fanout f({r}, {&forwarded, &latency});
+  auto app = f.NewAppender();
+  ASSERT_TRUE(app->Append(0, kUp, 1000, 1).ok());
+  ASSERT_TRUE(app->Append(0, kUp, 2000, 2).ok());
+  // A ref the child never issued, without labels: not forwarded.
+  EXPECT_FALSE(app->Append(12345, model::Labels(), 3000, 3).ok());
+  EXPECT_EQ(forwarded.Value(), 0);  // counted when the appender is done
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_EQ(forwarded.Value(), 2);
+  EXPECT_EQ(observations(), 1U);
+
+  // A rolled-back appender's samples were forwarded too (the children roll them back); one that
+  // appended nothing is not timed.
+  auto rolled = f.NewAppender();
+  ASSERT_TRUE(rolled->Append(0, kUp, 4000, 4).ok());
+  rolled->Rollback();
+  ASSERT_TRUE(f.NewAppender()->Commit().ok());
+  EXPECT_EQ(forwarded.Value(), 3);
+  EXPECT_EQ(observations(), 2U);
+}
+
 TEST(Fanout, NoChildrenDiscards) {
   Fanout f({});
   auto app = f.NewAppender();

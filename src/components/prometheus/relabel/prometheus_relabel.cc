@@ -42,6 +42,7 @@ struct Metrics {
   base::Counter* cache_hits;
   base::Counter* cache_misses;
   base::Gauge* cache_size;
+  storage::FanoutMetrics fanout;
 };
 
 // Left in the registry when the component goes: its exported receiver updates them, and
@@ -58,6 +59,7 @@ Metrics RegisterMetrics(base::MetricsRegistry& r, const std::string& id) {
       &r.AddGaugeFamily("agent_prometheus_relabel_cache_size", "Total size of relabel cache.",
                         {"component_id"})
            .WithLabels({id}),
+      FanoutMetricsOf(r, nullptr, id),
   };
 }
 
@@ -220,8 +222,14 @@ class PrometheusRelabel final : public component::Component {
  private:
   void Apply(const PrometheusRelabelArgs& a) {
     auto rules = std::make_shared<const RelabelRules>(RelabelRules{a.rules});
-    relabeler_->Configure(
-        Config{a.forward_to, rules, static_cast<std::size_t>(std::max(a.max_cache_size, 0))});
+    // The decoded fanout again, counted as this component's.
+    std::shared_ptr<storage::Fanout> forward_to;
+    if (a.forward_to != nullptr) {
+      forward_to =
+          std::make_shared<storage::Fanout>(a.forward_to->children(), relabeler_->metrics().fanout);
+    }
+    relabeler_->Configure(Config{std::move(forward_to), rules,
+                                 static_cast<std::size_t>(std::max(a.max_cache_size, 0))});
     if (opts_.on_state_change) {
       opts_.on_state_change(syntax::Value::Object(
           {{"receiver", ReceiverToValue(relabeler_)}, {"rules", RelabelRulesToValue(rules)}}));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/metrics.h"
+#include "base/testing.h"
 #include "components/common/receiver.h"
 #include "components/common/testing.h"
 #include "storage/testing.h"
@@ -80,6 +81,12 @@ TEST(PrometheusRelabelTest, RelabelsAndDrops) {
   EXPECT_NE(m.find("agent_prometheus_relabel_cache_misses{component_id="
                    "\"prometheus.relabel.test\"} 2"),
             std::string::npos)
+      << m;
+  // The Agent's fanout metrics: what went downstream, and one timed appender.
+  EXPECT_TRUE(base::testing::HasLines(
+      f.metrics,
+      {"agent_prometheus_forwarded_samples_total{component_id=\"prometheus.relabel.test\"} 3",
+       "agent_prometheus_fanout_latency_count{component_id=\"prometheus.relabel.test\"} 1"}))
       << m;
 }
 

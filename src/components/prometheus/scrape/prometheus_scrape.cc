@@ -10,6 +10,7 @@
 #include "base/go_duration.h"
 #include "base/owned_series.h"
 #include "cluster/cluster.h"
+#include "components/common/receiver.h"
 #include "scrape/scrape_pool.h"
 
 namespace starling::components {
@@ -77,6 +78,11 @@ class PrometheusScrape final : public component::Component {
                                              "Number of targets this component scrapes (with "
                                              "clustering, the ones this node owns).",
                                              {"component_id"}, {opts.id});
+    // The Agent's name for the same gauge (Alloy dropped the prefix).
+    agent_targets_gauge_ = &owned_series_.AddGauge(
+        "agent_prometheus_scrape_targets_gauge",
+        "Number of targets this component is configured to scrape", {"component_id"}, {opts.id});
+    fanout_metrics_ = FanoutMetricsOf(metrics_registry(), &owned_series_, opts.id);
     targets_moved_ = &owned_series_.AddCounter("prometheus_scrape_targets_moved_total",
                                                "Targets that stopped being scraped here because "
                                                "another cluster node owns them now.",
@@ -132,7 +138,7 @@ class PrometheusScrape final : public component::Component {
       // The same receivers keep the same fanout, so the refs the loops cached stay valid.
       if (fanout_ == nullptr || receivers_ != args.forward_to) {
         receivers_ = args.forward_to;
-        fanout_ = std::make_shared<storage::Fanout>(receivers_);
+        fanout_ = std::make_shared<storage::Fanout>(receivers_, fanout_metrics_);
       }
       appendable = fanout_;
     }
@@ -146,7 +152,9 @@ class PrometheusScrape final : public component::Component {
     std::vector<scrape::DroppedTarget> dropped =
         pool_->Update(cfg, std::move(*client), std::move(appendable), discovered, owns, &moved);
     targets_moved_->Add(static_cast<double>(moved));
-    targets_gauge_->Set(static_cast<double>(pool_->ActiveTargets().size()));
+    const auto active = static_cast<double>(pool_->ActiveTargets().size());
+    targets_gauge_->Set(active);
+    agent_targets_gauge_->Set(active);
     SetHealth("");
     return base::Status::Ok();
   }
@@ -234,6 +242,8 @@ class PrometheusScrape final : public component::Component {
   // This component's own series, which leave the registry with it.
   base::OwnedSeries owned_series_{metrics_registry()};
   base::Gauge* targets_gauge_ = nullptr;
+  base::Gauge* agent_targets_gauge_ = nullptr;
+  storage::FanoutMetrics fanout_metrics_;
   base::Counter* targets_moved_ = nullptr;
 
   std::mutex apply_mu_;  // serialises Apply (Update's thread and Run's thread)

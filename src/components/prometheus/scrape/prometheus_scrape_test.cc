@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/testing.h"
 #include "cluster/cluster.h"
 #include "components/common/receiver.h"
 #include "components/common/testing.h"
@@ -206,6 +207,15 @@ TEST(PrometheusScrapeTest, ScrapesServerIncludingGzipMalformedAndOversized) {
   EXPECT_NE(error, "");
   EXPECT_EQ((*c)->CurrentHealth().state, component::HealthState::kHealthy);
   EXPECT_NE(registry.Render().find("starling_scrape_samples_scraped_total"), std::string::npos);
+  // The Agent's metrics of the component: its targets, and what it forwarded (at least every
+  // sample that arrived; rolled-back ones count too, as in the Agent) in timed appenders.
+  EXPECT_TRUE(base::testing::HasLines(
+      registry,
+      {"agent_prometheus_scrape_targets_gauge{component_id=\"prometheus.scrape.default\"} 4",
+       "prometheus_scrape_targets_gauge{component_id=\"prometheus.scrape.default\"} 4"}));
+  EXPECT_GE(base::testing::MetricValue(registry, "agent_prometheus_forwarded_samples_total"),
+            static_cast<double>(recv->Samples().size()));
+  EXPECT_GE(base::testing::MetricValue(registry, "agent_prometheus_fanout_latency_count"), 4);
 
   // Dropping the /gz target: it stops being scraped (markers follow after two intervals).
   args.targets.erase(args.targets.begin() + 1);
@@ -226,6 +236,11 @@ TEST(PrometheusScrapeTest, ScrapesServerIncludingGzipMalformedAndOversized) {
   }
   EXPECT_TRUE(m_stale);
   EXPECT_EQ(recv->bad_appends(), 0);
+  // The component's own series leave with it.
+  run.reset();
+  c->reset();
+  const std::string left = registry.Render();
+  EXPECT_EQ(left.find("component_id=\"prometheus.scrape.default\""), std::string::npos) << left;
 }
 
 // A cluster whose peer set the test sets.
