@@ -260,6 +260,7 @@ void Summary::Observe(double v) {
   Rotate(now);
   sum_ += v;
   ++count_;
+  if (std::isnan(v)) return;  // it has no rank, and would break the sort of QuantileValues
   AgeBucket& b = buckets_[head_];
   ++b.seen;
   if (b.sample.size() < kSampleCap) {
