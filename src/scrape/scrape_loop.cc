@@ -49,6 +49,9 @@ bool Forgotten(const base::Result<storage::SeriesRef>& got, storage::SeriesRef r
          got.error().code() == base::StatusCode::kNotFound;
 }
 
+// The quantiles of Prometheus's scrape summaries.
+const std::vector<double> kPrometheusQuantiles = {0.01, 0.05, 0.5, 0.9, 0.99};
+
 }  // namespace
 
 ScrapeMetrics::ScrapeMetrics(base::MetricsRegistry& registry)
@@ -82,10 +85,10 @@ ScrapeMetrics::ScrapeMetrics(base::MetricsRegistry& registry)
           "Total number of syncs that were executed on a scrape pool.", {"scrape_job"})),
       sync_length(registry.AddSummaryFamily("prometheus_target_sync_length_seconds",
                                             "Actual interval to sync the scrape pool.",
-                                            {"scrape_job"}, {0.01, 0.05, 0.5, 0.9, 0.99})),
+                                            {"scrape_job"}, kPrometheusQuantiles)),
       interval_length(registry.AddSummaryFamily("prometheus_target_interval_length_seconds",
                                                 "Actual intervals between scrapes.", {"interval"},
-                                                {0.01, 0.05, 0.5, 0.9, 0.99})) {}
+                                                kPrometheusQuantiles)) {}
 
 std::string_view TargetHealthName(TargetHealth h) {
   switch (h) {
