@@ -47,6 +47,14 @@ class OwnedSeries {
                  std::move(label_values));
   }
 
+  Summary& AddSummary(std::string name, std::string help, std::vector<std::string> label_names,
+                      std::vector<double> quantiles, std::vector<std::string> label_values,
+                      const Clock& clock = Clock::Real()) {
+    return Track(registry_.AddSummaryFamily(std::move(name), std::move(help),
+                                            std::move(label_names), std::move(quantiles), clock),
+                 std::move(label_values));
+  }
+
  private:
   template <typename M>
   M& Track(Family<M>& family, std::vector<std::string> values) {

@@ -129,7 +129,6 @@ base::Result<std::string> CreateCheckpoint(const std::string& wal_dir, int index
     return internal::ErrnoStatus("rename " + tmp + " to", path, errno);
   }
   RETURN_IF_ERROR(internal::SyncDir(wal_dir));
-  RETURN_IF_ERROR(DeleteCheckpoints(wal_dir, index));
   return path;
 }
 

@@ -5,7 +5,7 @@
 // replaces. A checkpoint is itself a WAL (written with wal::Wal, read with wal::Reader); ours hold
 // series records only, so a reader that wants samples reads the segments after N. A checkpoint
 // is created atomically: it is written as `checkpoint.NNNNNNNN.tmp`, synced and renamed into
-// place, and only then are older checkpoints deleted.
+// place; its owner deletes the older ones (DeleteCheckpoints) once it no longer needs them.
 //
 // Thread-safety: one writer of checkpoints per WAL directory at a time; readers may look at any
 // time and see either the old or the new checkpoint, never a partial one.
@@ -29,8 +29,8 @@ std::string CheckpointPath(std::string_view wal_dir, int index);
 base::Result<std::optional<std::pair<std::string, int>>> LastCheckpoint(const std::string& wal_dir);
 
 // Creates checkpoint N of wal_dir from the records `write` logs into the WAL it is given, as
-// described above, then deletes the older checkpoints. Returns the checkpoint's path. On error
-// the previous checkpoint stays in place.
+// described above. Returns the checkpoint's path. On error the previous checkpoint stays in
+// place.
 base::Result<std::string> CreateCheckpoint(const std::string& wal_dir, int index,
                                            const std::function<base::Status(Wal&)>& write);
 

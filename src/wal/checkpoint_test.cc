@@ -63,6 +63,9 @@ TEST(CheckpointTest, CreateReadReplace) {
   last = LastCheckpoint(dir.path());
   ASSERT_TRUE(last.ok());
   EXPECT_EQ((*last)->second, 5);
+  // The older one stays until its owner deletes it.
+  EXPECT_TRUE(std::filesystem::exists(dir.Path("checkpoint.00000003")));
+  ASSERT_TRUE(DeleteCheckpoints(dir.path(), 5).ok());
   EXPECT_FALSE(std::filesystem::exists(dir.Path("checkpoint.00000003")));
   EXPECT_FALSE(std::filesystem::exists(dir.Path("checkpoint.00000004.tmp")));
   EXPECT_FALSE(std::filesystem::exists(dir.Path("checkpoint.00000005.tmp")));

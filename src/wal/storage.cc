@@ -199,8 +199,12 @@ base::Result<std::unique_ptr<Storage>> Storage::Open(Options options) {
   if (options.dir.empty()) return base::Status::InvalidArgument("empty WAL directory");
   if (options.clock == nullptr) options.clock = &base::Clock::Real();
   std::unique_ptr<Storage> s(new Storage(std::move(options)));
+  const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(s->wal_, Wal::Open(s->options_.dir, s->options_.segment_size));
+  if (s->wal_->repaired()) ++s->corruptions_;
   RETURN_IF_ERROR(s->Replay());
+  s->replay_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }
 
@@ -280,6 +284,8 @@ base::Status Storage::Replay() {
   // A damaged segment before the last: as Prometheus does, keep what precedes the damage and
   // drop everything after it, so that the log is whole again.
   const Position bad = *reader.corruption();
+  // Reopening below cuts the damaged segment's tail again: one corruption, counted here.
+  ++corruptions_;
   spdlog::warn("wal: {}; deleting the segments after {} and repairing it",
                reader.Next().status().message(), bad.segment);
   RETURN_IF_ERROR(wal_->Close());
@@ -327,6 +333,14 @@ Storage::Stats Storage::stats() const {
                .exemplars_appended = exemplars_appended_.load(),
                .series_removed = series_removed_.load(),
                .symbols_reclaimed = symbols_reclaimed_.load(),
+               .corruptions = corruptions_,
+               .checkpoint_creations = checkpoint_creations_.load(),
+               .checkpoint_creations_failed = checkpoint_creations_failed_.load(),
+               .segment_truncations = segment_truncations_.load(),
+               .segment_truncations_failed = segment_truncations_failed_.load(),
+               .checkpoint_deletions = checkpoint_deletions_.load(),
+               .checkpoint_deletions_failed = checkpoint_deletions_failed_.load(),
+               .replay_seconds = replay_seconds_,
                .highest_timestamp_ms = highest_timestamp_ms_.load()};
 }
 
@@ -370,16 +384,33 @@ base::Status Storage::Truncate(int keep_from, std::int64_t series_min_time_ms) {
   if (range.first < 0 || range.first >= keep_from) return base::Status::Ok();
 
   series_removed_.fetch_add(series_->Gc(keep_from, series_min_time_ms));
-  ASSIGN_OR_RETURN(std::string checkpoint,
-                   CreateCheckpoint(options_.dir, keep_from - 1, [&](Wal& cp) {
-                     base::Status status;
-                     series_->EncodeAll(kCheckpointRecordBytes, [&](std::string_view rec) {
-                       status = cp.Log(rec);
-                       return status.ok();
-                     });
-                     return status;
-                   }));
-  RETURN_IF_ERROR(wal_->Truncate(keep_from));
+  // As Prometheus's agent: checkpoint, then delete the segments it replaces, then the older
+  // checkpoints. A failed step leaves what the earlier ones need; the next call redoes it.
+  ++checkpoint_creations_;
+  base::Result<std::string> checkpoint =
+      CreateCheckpoint(options_.dir, keep_from - 1, [&](Wal& cp) {
+        base::Status status;
+        series_->EncodeAll(kCheckpointRecordBytes, [&](std::string_view rec) {
+          status = cp.Log(rec);
+          return status.ok();
+        });
+        return status;
+      });
+  if (!checkpoint.ok()) {
+    ++checkpoint_creations_failed_;
+    return checkpoint.status();
+  }
+  ++segment_truncations_;
+  if (base::Status s = wal_->Truncate(keep_from); !s.ok()) {
+    ++segment_truncations_failed_;
+    return s;
+  }
+  ++checkpoint_deletions_;
+  if (base::Status s = DeleteCheckpoints(options_.dir, keep_from - 1); !s.ok()) {
+    // Harmless but for disk space: replay reads only the newest checkpoint.
+    ++checkpoint_deletions_failed_;
+    spdlog::warn("wal: cannot delete old checkpoints in {}: {}", options_.dir, s.message());
+  }
   {
     std::lock_guard lock(segments_mu_);
     const int drop =
@@ -392,7 +423,7 @@ base::Status Storage::Truncate(int keep_from, std::int64_t series_min_time_ms) {
   symbols_reclaimed_.fetch_add(series_->MaybeCompactSymbols());
   series_->CompactArenas();
   spdlog::debug("wal: truncated {} below segment {}, checkpoint {}", options_.dir, keep_from,
-                checkpoint);
+                *checkpoint);
   return base::Status::Ok();
 }
 

@@ -59,6 +59,19 @@ class Storage final : public storage::Appendable {
     std::uint64_t exemplars_appended = 0;
     std::uint64_t series_removed = 0;
     std::uint64_t symbols_reclaimed = 0;  // interned label strings no series used any more
+    // Damage repaired at Open: a torn tail of the last segment, or a damaged earlier segment
+    // (the segments after it are dropped).
+    std::uint64_t corruptions = 0;
+    // Truncate's steps, attempted and failed: writing the checkpoint, deleting the segments
+    // below it, deleting the older checkpoints.
+    std::uint64_t checkpoint_creations = 0;
+    std::uint64_t checkpoint_creations_failed = 0;
+    std::uint64_t segment_truncations = 0;
+    std::uint64_t segment_truncations_failed = 0;
+    std::uint64_t checkpoint_deletions = 0;
+    std::uint64_t checkpoint_deletions_failed = 0;
+    // How long Open took to replay the checkpoint and the segments.
+    double replay_seconds = 0;
     // The newest timestamp of a committed sample; INT64_MIN before the first.
     std::int64_t highest_timestamp_ms = std::numeric_limits<std::int64_t>::min();
   };
@@ -155,6 +168,16 @@ class Storage final : public storage::Appendable {
   std::atomic<std::uint64_t> exemplars_appended_{0};
   std::atomic<std::uint64_t> series_removed_{0};
   std::atomic<std::uint64_t> symbols_reclaimed_{0};
+  // Set by Open only.
+  std::uint64_t corruptions_ = 0;
+  double replay_seconds_ = 0;
+  // Written under truncate_mu_.
+  std::atomic<std::uint64_t> checkpoint_creations_{0};
+  std::atomic<std::uint64_t> checkpoint_creations_failed_{0};
+  std::atomic<std::uint64_t> segment_truncations_{0};
+  std::atomic<std::uint64_t> segment_truncations_failed_{0};
+  std::atomic<std::uint64_t> checkpoint_deletions_{0};
+  std::atomic<std::uint64_t> checkpoint_deletions_failed_{0};
   std::atomic<std::int64_t> highest_timestamp_ms_{std::numeric_limits<std::int64_t>::min()};
 };
 

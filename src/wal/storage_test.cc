@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <set>
 #include <string>
@@ -389,6 +390,7 @@ TEST(StorageTest, ReplayKeepsRefsAndTimestamps) {
   }
   auto s = OpenOrDie(dir.path());
   EXPECT_EQ(s->NumSeries(), 2u);
+  EXPECT_GT(s->stats().replay_seconds, 0);
   EXPECT_THAT(LabelsOf(*s, up), ElementsAre(Pair("__name__", "up"), Pair("job", "a")));
   EXPECT_THAT(LabelsOf(*s, down), ElementsAre(Pair("__name__", "down"), Pair("job", "a")));
   // Known by labels under the old ref; the newest timestamp came back too.
@@ -425,6 +427,13 @@ TEST(StorageTest, TruncateKeepsNeededSeriesAndDeletesSegments) {
   // Everything is kept: segment 0 is finished, checkpointed and deleted.
   ASSERT_TRUE(s->Truncate(1, 0).ok());
   EXPECT_EQ(s->End().segment, 1);
+  Storage::Stats st = s->stats();
+  EXPECT_EQ(st.checkpoint_creations, 1u);
+  EXPECT_EQ(st.segment_truncations, 1u);
+  EXPECT_EQ(st.checkpoint_deletions, 1u);
+  EXPECT_EQ(st.checkpoint_creations_failed + st.segment_truncations_failed +
+                st.checkpoint_deletions_failed + st.corruptions,
+            0u);
   auto cp = LastCheckpoint(dir.path());
   ASSERT_TRUE(cp.ok() && cp->has_value());
   EXPECT_EQ((*cp)->second, 0);
@@ -461,6 +470,7 @@ TEST(StorageTest, TruncateKeepsNeededSeriesAndDeletesSegments) {
   ASSERT_EQ(d_segment, 3);
   ASSERT_TRUE(s->Truncate(2, 1'000'000).ok());  // Nothing below 2 left: no change.
   EXPECT_EQ(s->NumSeries(), 3u);
+  EXPECT_EQ(s->stats().checkpoint_creations, 2u);
   ASSERT_TRUE(s->Truncate(d_segment, 1'000'000).ok());
   EXPECT_FALSE(s->VisitLabels(c, [](auto, auto) {}));
   EXPECT_FALSE(s->VisitLabels(b, [](auto, auto) {}));
@@ -469,10 +479,17 @@ TEST(StorageTest, TruncateKeepsNeededSeriesAndDeletesSegments) {
   segs = Segments(dir.path());
   ASSERT_TRUE(segs.ok());
   EXPECT_EQ(segs->first, d_segment);
+  st = s->stats();
+  EXPECT_EQ(st.checkpoint_creations, 3u);
+  EXPECT_EQ(st.segment_truncations, 3u);
+  EXPECT_EQ(st.checkpoint_deletions, 3u);
 
-  // A reopened store sees the same series with the same refs.
+  // A reopened store sees the same series with the same refs. It was closed cleanly: nothing
+  // to repair.
   ASSERT_TRUE(s->Close().ok());
   s = OpenOrDie(dir.path());
+  EXPECT_EQ(s->stats().corruptions, 0u);
+  EXPECT_EQ(s->stats().checkpoint_creations, 0u);
   EXPECT_EQ(s->NumSeries(), 1u);
   EXPECT_THAT(LabelsOf(*s, d), ElementsAre(Pair("s", "d")));
   auto app = s->NewAppender();
@@ -480,6 +497,41 @@ TEST(StorageTest, TruncateKeepsNeededSeriesAndDeletesSegments) {
   ASSERT_TRUE(e.ok());
   EXPECT_GT(*e, d);
   ASSERT_TRUE(app->Commit().ok());
+}
+
+// A segment that cannot be deleted fails the truncation after its checkpoint; the older
+// checkpoints stay until a later truncation gets through.
+TEST(StorageTest, FailedSegmentDeletionIsCountedAndRedoneLater) {
+  TempDir dir;
+  auto s = OpenOrDie(dir.path());
+  const storage::SeriesRef a = AppendOne(*s, 0, model::Labels{{"s", "a"}}, 1000, 1);
+  ASSERT_TRUE(s->Truncate(1, 0).ok());
+  AppendOne(*s, a, {}, 2000, 2);
+  // unlink fails on a directory, even for root.
+  const std::string seg1 = SegmentPath(dir.path(), 1);
+  ASSERT_EQ(std::rename(seg1.c_str(), (seg1 + ".moved").c_str()), 0);
+  ASSERT_TRUE(std::filesystem::create_directories(seg1 + "/x"));
+
+  base::Status failed = s->Truncate(2, 0);
+  EXPECT_FALSE(failed.ok());
+  Storage::Stats st = s->stats();
+  EXPECT_EQ(st.checkpoint_creations, 2u);
+  EXPECT_EQ(st.segment_truncations, 2u);
+  EXPECT_EQ(st.segment_truncations_failed, 1u);
+  EXPECT_EQ(st.checkpoint_deletions, 1u);
+  EXPECT_TRUE(std::filesystem::exists(CheckpointPath(dir.path(), 0)));
+
+  std::filesystem::remove_all(seg1);
+  ASSERT_EQ(std::rename((seg1 + ".moved").c_str(), seg1.c_str()), 0);
+  ASSERT_TRUE(s->Truncate(2, 0).ok());
+  st = s->stats();
+  EXPECT_EQ(st.checkpoint_creations, 3u);
+  EXPECT_EQ(st.segment_truncations, 3u);
+  EXPECT_EQ(st.segment_truncations_failed, 1u);
+  EXPECT_EQ(st.checkpoint_deletions, 2u);
+  EXPECT_FALSE(std::filesystem::exists(CheckpointPath(dir.path(), 0)));
+  EXPECT_TRUE(std::filesystem::exists(CheckpointPath(dir.path(), 1)));
+  EXPECT_THAT(LabelsOf(*s, a), ElementsAre(Pair("s", "a")));
 }
 
 TEST(StorageTest, TruncateOfMostSeriesKeepsTheRestFindable) {
@@ -574,6 +626,7 @@ TEST(StorageTest, TornSegmentKeepsDataBeforeTheTear) {
 
   auto s = OpenOrDie(dir.path(), 4 * kPageSize);
   EXPECT_EQ(s->NumSeries(), 10u);
+  EXPECT_EQ(s->stats().corruptions, 1u);
   for (int i = 0; i < 10; ++i) {
     EXPECT_THAT(LabelsOf(*s, refs[i]), ElementsAre(Pair("i", std::to_string(i))));
   }
@@ -608,6 +661,7 @@ TEST(StorageTest, CorruptEarlierSegmentIsRepaired) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_THAT(LabelsOf(**s, a), ElementsAre(Pair("s", "a")));
   EXPECT_EQ((*s)->NumSeries(), 1u);
+  EXPECT_EQ((*s)->stats().corruptions, 1u);
   auto segs = Segments(dir.path());
   ASSERT_TRUE(segs.ok());
   EXPECT_EQ(segs->last, 1);  // Segment 0 repaired, 1 is the new one.

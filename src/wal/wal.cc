@@ -23,12 +23,13 @@ base::Status Closed() { return base::Status::FailedPrecondition("wal is closed")
 
 // Cuts the last segment at the first damaged record and zero-fills the rest of that page, which
 // leaves exactly the intact records followed by page padding, as the writer would have left it.
-base::Status RepairLastSegment(const std::string& dir, int last) {
+// Returns whether there was damage to cut.
+base::Result<bool> RepairLastSegment(const std::string& dir, int last) {
   Reader reader(dir, ReaderOptions{.first_segment = last, .offset = 0, .last_segment = last});
   for (;;) {
     base::Result<bool> more = reader.Next();
     if (more.ok()) {
-      if (!*more) return base::Status::Ok();
+      if (!*more) return false;
       continue;
     }
     if (!reader.corruption().has_value()) return more.status();
@@ -46,7 +47,8 @@ base::Status RepairLastSegment(const std::string& dir, int last) {
     status = internal::ErrnoStatus("fsync", path, errno);
   }
   ::close(fd);
-  return status;
+  if (!status.ok()) return status;
+  return true;
 }
 
 }  // namespace
@@ -69,8 +71,12 @@ base::Result<std::unique_ptr<Wal>> Wal::Open(std::string dir, std::int64_t segme
   std::filesystem::create_directories(dir, ec);
   if (ec) return internal::ErrnoStatus("create directory", dir, ec.value());
   ASSIGN_OR_RETURN(SegmentRange range, wal::Segments(dir));
-  if (range.last >= 0) RETURN_IF_ERROR(RepairLastSegment(dir, range.last));
+  bool repaired = false;
+  if (range.last >= 0) {
+    ASSIGN_OR_RETURN(repaired, RepairLastSegment(dir, range.last));
+  }
   std::unique_ptr<Wal> wal(new Wal(std::move(dir), segment_size, sync));
+  wal->repaired_ = repaired;
   std::lock_guard lock(wal->mu_);
   RETURN_IF_ERROR(wal->CreateSegment(range.last + 1));
   return wal;

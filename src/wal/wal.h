@@ -67,6 +67,8 @@ class Wal {
   Position End() const;
 
   const std::string& dir() const { return dir_; }
+  // Whether Open cut a damaged tail off the last segment.
+  bool repaired() const { return repaired_; }
   std::int64_t segment_size() const { return segment_size_; }
 
  private:
@@ -94,6 +96,7 @@ class Wal {
   std::int64_t page_alloc_ = 0;    // GUARDED_BY(mu_) bytes of page_ in use
   std::int64_t page_flushed_ = 0;  // GUARDED_BY(mu_) bytes of page_ written out
   bool closed_ = false;            // GUARDED_BY(mu_)
+  bool repaired_ = false;          // set by Open only
 };
 
 }  // namespace starling::wal

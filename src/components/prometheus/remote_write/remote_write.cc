@@ -1,11 +1,13 @@
 #include "components/prometheus/remote_write/remote_write.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -133,8 +135,9 @@ void DecodeWal(component::ArgDecoder& d, RemoteWriteWalOptions* w) {
 }
 
 // The WAL store's metrics, labelled component_id, under Prometheus agent mode's names and under
-// the Agent's agent_wal_* names, which the Agent Flow dashboards query. The store counts; Update
-// copies its totals here. They leave the registry with the component.
+// the Agent's agent_wal_* names, which the Agent Flow dashboards query, and the WAL's own under
+// Prometheus's prometheus_tsdb_wal_* names. The store counts; Update copies its totals here.
+// They leave the registry with the component.
 class WalMetrics {
  public:
   WalMetrics(base::MetricsRegistry& r, const std::string& id)
@@ -147,6 +150,33 @@ class WalMetrics {
                   "Current number of active series being tracked by the WAL storage")),
         corruptions_(
             Counter("prometheus_agent_corruptions_total", "Total number of WAL corruptions.")),
+        replay_seconds_(Gauge("prometheus_agent_data_replay_duration_seconds",
+                              "Time taken to replay the data on disk.")),
+        // Prometheus's agent declares no quantiles: only the sum and count.
+        truncate_duration_(series_.AddSummary("prometheus_agent_truncate_duration_seconds",
+                                              "Duration of WAL truncation.", {"component_id"}, {},
+                                              {id})),
+        segment_current_(Gauge("prometheus_tsdb_wal_segment_current",
+                               "Write log segment index that TSDB is currently writing to.")),
+        repaired_{&corruptions_, nullptr},
+        checkpoint_creations_{&Counter("prometheus_agent_checkpoint_creations_total",
+                                       "Total number of checkpoint creations attempted."),
+                              nullptr},
+        checkpoint_creations_failed_{&Counter("prometheus_agent_checkpoint_creations_failed_total",
+                                              "Total number of checkpoint creations that failed."),
+                                     nullptr},
+        checkpoint_deletions_{&Counter("prometheus_agent_checkpoint_deletions_total",
+                                       "Total number of checkpoint deletions attempted."),
+                              nullptr},
+        checkpoint_deletions_failed_{&Counter("prometheus_agent_checkpoint_deletions_failed_total",
+                                              "Total number of checkpoint deletions that failed."),
+                                     nullptr},
+        truncations_{&Counter("prometheus_tsdb_wal_truncations_total",
+                              "Total number of write log truncations attempted."),
+                     nullptr},
+        truncations_failed_{&Counter("prometheus_tsdb_wal_truncations_failed_total",
+                                     "Total number of write log truncations that failed."),
+                            nullptr},
         samples_{&series_.AddCounter("prometheus_agent_samples_appended_total",
                                      "Total number of samples appended to the storage",
                                      {"component_id", "type"}, {id, "float"}),
@@ -173,8 +203,24 @@ class WalMetrics {
     exemplars_.Update(st.exemplars_appended);
     out_of_order_.Update(st.out_of_order_samples);
     removed_series_.Update(st.series_removed);
+    repaired_.Update(st.corruptions);
+    replay_seconds_.Set(st.replay_seconds);
+    segment_current_.Set(s.End().segment);
+    // A truncation that got as far as a checkpoint is timed, as Prometheus's agent times it.
+    if (st.checkpoint_creations > checkpoint_creations_.seen && last_truncate_.has_value()) {
+      truncate_duration_.Observe(*last_truncate_);
+    }
+    last_truncate_.reset();
+    checkpoint_creations_.Update(st.checkpoint_creations);
+    checkpoint_creations_failed_.Update(st.checkpoint_creations_failed);
+    checkpoint_deletions_.Update(st.checkpoint_deletions);
+    checkpoint_deletions_failed_.Update(st.checkpoint_deletions_failed);
+    truncations_.Update(st.segment_truncations);
+    truncations_failed_.Update(st.segment_truncations_failed);
   }
   void Corruption() { corruptions_.Inc(); }
+  // How long the latest Truncate call took; Update observes it if it wrote a checkpoint.
+  void Truncated(double seconds) { last_truncate_ = seconds; }
 
  private:
   // Counters that follow a total counted by the store.
@@ -202,6 +248,17 @@ class WalMetrics {
   base::Gauge& active_series_;
   base::Gauge& agent_active_series_;
   base::Counter& corruptions_;
+  base::Gauge& replay_seconds_;
+  base::Summary& truncate_duration_;
+  base::Gauge& segment_current_;
+  std::optional<double> last_truncate_;
+  Mirror repaired_;  // into corruptions_, which also counts damage found by Truncate
+  Mirror checkpoint_creations_;
+  Mirror checkpoint_creations_failed_;
+  Mirror checkpoint_deletions_;
+  Mirror checkpoint_deletions_failed_;
+  Mirror truncations_;
+  Mirror truncations_failed_;
   Mirror samples_;
   Mirror exemplars_;
   Mirror out_of_order_;
@@ -368,7 +425,13 @@ class RemoteWrite final : public component::Component {
     const base::Clock::TimePoint now = opts_.clock->Now();
     const int keep_from = TruncateKeepFrom(
         lows, storage_->End().segment, storage_->OldestSegmentAfter(UnixMillis(now - max_keep)));
+    const auto start = std::chrono::steady_clock::now();
     base::Status s = storage_->Truncate(keep_from, UnixMillis(now - min_keep));
+    {
+      std::lock_guard lock(mu_);
+      wal_metrics_.Truncated(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
     if (!s.ok()) {
       opts_.logger.Error("could not truncate the WAL: {}", s.message());
       if (s.code() == base::StatusCode::kDataLoss) wal_metrics_.Corruption();

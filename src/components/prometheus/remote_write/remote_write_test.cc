@@ -17,6 +17,7 @@ namespace starling::components {
 namespace {
 
 using namespace std::chrono_literals;
+using base::testing::HasLines;
 using base::testing::MetricValue;
 using base::testing::WaitForLines;
 using remote::testing::FakeReceiver;
@@ -296,6 +297,43 @@ bool WaitForMetric(base::MetricsRegistry& metrics, const std::string& name, doub
     std::this_thread::sleep_for(10ms);
   }
   return false;
+}
+
+// Each truncation checkpoints, deletes the segments below the checkpoint and the older
+// checkpoint, and is counted and timed under Prometheus agent mode's names.
+TEST(PrometheusRemoteWriteTest, WalTruncationsAreCountedAndTimed) {
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  ASSERT_EQ(f.Build(Config(rx.url()) + "wal {\n  truncate_frequency = \"50ms\"\n}\n"), "");
+  AppendSamples(*f.Receiver(), 10, 1000);
+  ASSERT_TRUE(rx.WaitForSamples(10));
+  const std::string created = "prometheus_agent_checkpoint_creations_total";
+  const std::string timed = "prometheus_agent_truncate_duration_seconds_count";
+  const std::string truncations = "prometheus_tsdb_wal_truncations_total";
+  const std::string deletions = "prometheus_agent_checkpoint_deletions_total";
+  // The counters move together; a render may fall between two of them, so poll for a steady
+  // view with at least three truncations.
+  bool steady = false;
+  for (int i = 0; i < 1000 && !steady; ++i) {
+    const double n = MetricValue(f.metrics(), created);
+    steady = n >= 3 && MetricValue(f.metrics(), timed) == n &&
+             MetricValue(f.metrics(), truncations) == n && MetricValue(f.metrics(), deletions) == n;
+    if (!steady) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(steady) << f.metrics().Render();
+  const std::string id = "{component_id=\"prometheus.remote_write.default\"}";
+  EXPECT_TRUE(
+      HasLines(f.metrics(), {"prometheus_agent_checkpoint_creations_failed_total" + id + " 0",
+                             "prometheus_agent_checkpoint_deletions_failed_total" + id + " 0",
+                             "prometheus_tsdb_wal_truncations_failed_total" + id + " 0",
+                             "prometheus_agent_corruptions_total" + id + " 0"}))
+      << f.metrics().Render();
+  EXPECT_GT(MetricValue(f.metrics(), "prometheus_agent_truncate_duration_seconds_sum"), 0);
+  EXPECT_GT(MetricValue(f.metrics(), "prometheus_agent_data_replay_duration_seconds"), 0);
+  // Every truncation starts a segment.
+  EXPECT_GE(MetricValue(f.metrics(), "prometheus_tsdb_wal_segment_current"), 3);
+  f.Stop();
 }
 
 TEST(PrometheusRemoteWriteTest, HighestTimestampFollowsAppendsWhileSendingIsStuck) {
