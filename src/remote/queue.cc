@@ -174,7 +174,21 @@ struct QueueMetrics {
                                 "Appender interface, in seconds since epoch.")),
         highest_sent(Gauge("prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
                            "Timestamp from a WAL sample, the highest timestamp successfully sent "
-                           "by this queue, in seconds since epoch.")) {}
+                           "by this queue, in seconds since epoch.")),
+        enqueue_retries(Counter("prometheus_remote_storage_enqueue_retries_total",
+                                "Total number of times enqueue has failed because a shards queue "
+                                "was full.")),
+        watcher_values{o.component_id, o.name},
+        records_read{RecordsRead("series"), RecordsRead("samples"), RecordsRead("tombstones"),
+                     RecordsRead("exemplars"), RecordsRead("unknown")},
+        decode_failures(series.AddCounter("prometheus_wal_watcher_record_decode_failures_total",
+                                          "Number of records read by the WAL watcher that "
+                                          "resulted in an error when decoding.",
+                                          WatcherLabelNames(), watcher_values)),
+        current_segment(series.AddGauge("prometheus_wal_watcher_current_segment",
+                                        "Current segment the WAL watcher is reading records "
+                                        "from.",
+                                        WatcherLabelNames(), watcher_values)) {}
 
   static std::vector<std::string> LabelNames() { return {"component_id", "remote_name", "url"}; }
   base::Counter& Counter(const char* name, const char* help) {
@@ -182,6 +196,36 @@ struct QueueMetrics {
   }
   base::Gauge& Gauge(const char* name, const char* help) {
     return series.AddGauge(name, help, LabelNames(), values);
+  }
+  // The WAL watcher's series are labelled by consumer (the queue's remote_name), as in
+  // Prometheus.
+  static std::vector<std::string> WatcherLabelNames() { return {"component_id", "consumer"}; }
+  base::Counter* RecordsRead(const char* type) {
+    std::vector<std::string> v = watcher_values;
+    v.emplace_back(type);
+    return &series.AddCounter("prometheus_wal_watcher_records_read_total",
+                              "Number of records read by the WAL watcher from the WAL.",
+                              {"component_id", "consumer", "type"}, std::move(v));
+  }
+  // A record read from the WAL or its checkpoint, by type.
+  void RecordRead(wal::record::Type type) {
+    switch (type) {
+      case wal::record::Type::kSeries:
+        records_read[0]->Inc();
+        return;
+      case wal::record::Type::kSamples:
+        records_read[1]->Inc();
+        return;
+      case wal::record::Type::kTombstones:
+        records_read[2]->Inc();
+        return;
+      case wal::record::Type::kExemplars:
+        records_read[3]->Inc();
+        return;
+      case wal::record::Type::kUnknown:
+        break;
+    }
+    records_read[4]->Inc();
   }
 
   base::OwnedSeries series;  // first: the references below point into what it registers
@@ -207,6 +251,11 @@ struct QueueMetrics {
   base::Gauge& shards_min;
   base::Gauge& highest_timestamp;
   base::Gauge& highest_sent;
+  base::Counter& enqueue_retries;
+  const std::vector<std::string> watcher_values;
+  base::Counter* const records_read[5];  // series, samples, tombstones, exemplars, unknown
+  base::Counter& decode_failures;
+  base::Gauge& current_segment;
 };
 
 // How a series' labels are sent when the label source cannot be used as is.
@@ -527,6 +576,7 @@ class Queue::Impl {
         if (Queued() >= cap) {
           if (notify) cv_.notify_all();
           notify = false;
+          q_->metrics_.enqueue_retries.Inc();
           const Steady::time_point t0 = Steady::now();
           if (!space_cv_.wait(lock, stop, [&] { return Queued() < cap; })) return false;
           *blocked += Steady::now() - t0;
@@ -808,6 +858,9 @@ void Queue::Impl::WatchLoop(const std::stop_token& stop) {
   std::string last_read_error;
   while (!stop.stop_requested()) {
     base::Result<bool> next = reader->Next();
+    if (const int segment = reader->position().segment; segment >= 0) {
+      metrics_.current_segment.Set(segment);
+    }
     if (!next.ok()) {
       const std::string msg = next.error().message();
       if (msg != last_read_error) {
@@ -837,6 +890,7 @@ void Queue::Impl::WatchLoop(const std::stop_token& stop) {
     const std::string_view rec = reader->record();
     const wal::Position end = reader->position();
     bool ok = true;
+    metrics_.RecordRead(wal::record::TypeOf(rec));
     switch (wal::record::TypeOf(rec)) {
       case wal::record::Type::kSeries:
         HandleSeries(rec);
@@ -864,6 +918,7 @@ base::Status Queue::Impl::ReadCheckpoint(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     ASSIGN_OR_RETURN(bool more, reader.Next());
     if (!more) break;
+    metrics_.RecordRead(wal::record::TypeOf(reader.record()));
     if (wal::record::TypeOf(reader.record()) == wal::record::Type::kSeries) {
       HandleSeries(reader.record());
     }
@@ -876,6 +931,7 @@ void Queue::Impl::HandleSeries(std::string_view rec) {
   base::Status s = wal::record::DecodeSeries(rec, &series_buf_);
   if (!s.ok()) {
     Log(spdlog::level::err, "cannot decode a series record: " + s.message());
+    metrics_.decode_failures.Inc();
     return;
   }
   const bool has_rules = !opts_.write_relabel_configs.empty();
@@ -932,6 +988,7 @@ bool Queue::Impl::HandleSamples(std::string_view rec, wal::Position end,
   base::Status s = wal::record::DecodeSamples(rec, &samples_buf_);
   if (!s.ok()) {
     Log(spdlog::level::err, "cannot decode a samples record: " + s.message());
+    metrics_.decode_failures.Inc();
     EndRecord(0, end, false);
     return true;
   }
@@ -968,7 +1025,10 @@ bool Queue::Impl::HandleExemplars(std::string_view rec, wal::Position end,
   exemplars_buf_.clear();
   base::Status s = wal::record::DecodeExemplars(rec, &exemplars_buf_);
   if (!s.ok() || exemplars_buf_.empty()) {
-    if (!s.ok()) Log(spdlog::level::err, "cannot decode an exemplars record: " + s.message());
+    if (!s.ok()) {
+      Log(spdlog::level::err, "cannot decode an exemplars record: " + s.message());
+      metrics_.decode_failures.Inc();
+    }
     EndRecord(0, end, false);
     return true;
   }

@@ -534,6 +534,52 @@ TEST(QueueTest, BatchInFlightLeavesTheCapacityFree) {
   q->Stop();
 }
 
+// The WAL watcher's records by type, its segment, records it cannot decode, and the times it
+// waits for room in a full shard, as Prometheus counts them.
+TEST(QueueTest, CountsWhatTheWalWatcherReadsAndWaitsFor) {
+  Fixture f;
+  f.receiver.Hold();
+  WriteSeriesAndSamples(f.wal, 1, 25);
+  ASSERT_TRUE(f.wal.wal().Log(std::string("\x02garbage")).ok());  // a samples record, damaged
+  f.wal.Exemplar(1, 1000, 0.5, model::Labels{{"trace_id", "abc"}});
+  QueueOptions o = FastOptions(f.receiver.url());
+  o.queue.max_samples_per_send = 10;
+  o.queue.capacity = 10;
+  o.queue.max_shards = 1;
+  o.queue.batch_send_deadline = std::chrono::hours(1);  // only full batches go out
+  auto q = f.NewQueue(o);
+  ASSERT_TRUE(q->Start().ok());
+  const std::string watcher = "{component_id=\"prometheus.remote_write.t\",consumer=\"test\"";
+  auto read = [&](const char* type, int n) {
+    return "prometheus_wal_watcher_records_read_total" + watcher + ",type=\"" + type + "\"} " +
+           std::to_string(n);
+  };
+  // One batch in flight and ten samples behind it: the watcher read the 21st sample and waits
+  // for room.
+  EXPECT_TRUE(base::testing::WaitForLines(f.metrics, {read("series", 1), read("samples", 21)}))
+      << f.metrics.Render();
+  for (int i = 0; i < 2000 && f.Metric("prometheus_remote_storage_enqueue_retries_total") < 1;
+       ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GE(f.Metric("prometheus_remote_storage_enqueue_retries_total"), 1);
+  EXPECT_EQ(f.Metric("prometheus_wal_watcher_current_segment"), 0);
+  f.receiver.Release();
+  ASSERT_TRUE(f.receiver.WaitForSamples(20));
+  EXPECT_TRUE(base::testing::WaitForLines(
+      f.metrics, {read("series", 1), read("samples", 26), read("exemplars", 1),
+                  read("tombstones", 0), read("unknown", 0),
+                  "prometheus_wal_watcher_record_decode_failures_total" + watcher + "} 1"}))
+      << f.metrics.Render();
+  // The last five samples and the exemplar wait for a full batch, once the second batch's
+  // response is in.
+  for (int i = 0; i < 2000 && q->Status().pending_samples != 6; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(q->Status().pending_samples, 6U);
+  q->Stop();
+}
+
 TEST(QueueTest, DesiredShards) {
   struct Case {
     std::string name;

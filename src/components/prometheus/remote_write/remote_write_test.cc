@@ -410,9 +410,11 @@ TEST(PrometheusRemoteWriteTest, RemovedEndpointLeavesNoQueueSeries) {
   ComponentFixture f;
   ASSERT_EQ(f.Build(endpoint(rx1, "one") + endpoint(rx2, "two")), "");
   EXPECT_NE(f.metrics().Render().find("remote_name=\"two\""), std::string::npos);
+  EXPECT_NE(f.metrics().Render().find("consumer=\"two\""), std::string::npos);
   ASSERT_EQ(f.Update(endpoint(rx1, "one")), "");
   const std::string text = f.metrics().Render();
   EXPECT_EQ(text.find("remote_name=\"two\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("consumer=\"two\""), std::string::npos) << text;
   EXPECT_NE(text.find("prometheus_remote_storage_shards{component_id=\"prometheus.remote_write."
                       "default\",remote_name=\"one\""),
             std::string::npos)
