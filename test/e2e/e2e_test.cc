@@ -172,6 +172,10 @@ TEST(EndToEnd, ScrapesNodeExporterAndItselfIntoPrometheus) {
            std::string("rate(agent_resources_machine_rx_bytes_total[1m]) > 0"),
            std::string("prometheus_target_interval_length_seconds"
                        "{interval=\"1s\",quantile=\"0.5\"} > 0.5"),
+           // And the WAL's progress, as the Prometheus remote-write dashboard shows it.
+           "prometheus_wal_watcher_current_segment" + rw +
+               " - on (component_id) prometheus_tsdb_wal_segment_current" + rw + " <= 0",
+           std::string("rate(prometheus_wal_watcher_records_read_total{type=\"samples\"}[1m]) > 0"),
        }) {
     SCOPED_TRACE(q);
     EXPECT_TRUE(Eventually([&] {
