@@ -86,6 +86,9 @@ ScrapeMetrics::ScrapeMetrics(base::MetricsRegistry& registry)
       sync_length(registry.AddSummaryFamily("prometheus_target_sync_length_seconds",
                                             "Actual interval to sync the scrape pool.",
                                             {"scrape_job"}, kPrometheusQuantiles)),
+      sync_failed(registry.AddCounterFamily("prometheus_target_sync_failed_total",
+                                            "Total number of target sync failures.",
+                                            {"scrape_job"})),
       interval_length(registry.AddSummaryFamily("prometheus_target_interval_length_seconds",
                                                 "Actual intervals between scrapes.", {"interval"},
                                                 kPrometheusQuantiles)) {}

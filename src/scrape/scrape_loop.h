@@ -46,6 +46,8 @@ struct ScrapeMetrics {
   // Each Update of a scrape pool: how many, and how long they took (the targets' rebuild).
   base::Family<base::Counter>& pool_syncs;
   base::Family<base::Summary>& sync_length;
+  // Targets of a sync that could not be created (no address, a bad interval...).
+  base::Family<base::Counter>& sync_failed;
   // Time between the starts of consecutive scrapes of a target, by its interval as Go prints
   // it ("15s", "1m0s"), as Prometheus's prometheus_target_interval_length_seconds.
   base::Family<base::Summary>& interval_length;

@@ -309,6 +309,9 @@ std::vector<DroppedTarget> ScrapePool::Update(const JobConfig& config,
     opts_.metrics->pool_targets.WithLabels({config.job_name})
         .Set(static_cast<double>(loops_.size()));
     opts_.metrics->pool_syncs.WithLabels({config.job_name}).Inc();
+    // Every dropped target is a failure: prometheus.scrape has no relabeling that drops.
+    opts_.metrics->sync_failed.WithLabels({config.job_name})
+        .Add(static_cast<double>(dropped.size()));
     opts_.metrics->sync_length.WithLabels({config.job_name})
         .Observe(std::chrono::duration<double>(opts_.clock->Monotonic() - start).count());
   }
@@ -319,6 +322,7 @@ void ScrapePool::RemoveJobSeries() {
   opts_.metrics->pool_targets.Remove({config_.job_name});
   opts_.metrics->pool_syncs.Remove({config_.job_name});
   opts_.metrics->sync_length.Remove({config_.job_name});
+  opts_.metrics->sync_failed.Remove({config_.job_name});
 }
 
 void ScrapePool::Start() {

@@ -99,11 +99,18 @@ TEST(ScrapePoolTest, ScrapesEveryIntervalWithHeaders) {
 TEST(ScrapePoolTest, MetricsCountTheSyncsOfEachJob) {
   PoolHarness h;
   h.Update({{{"__address__", "a:1"}}});
-  h.Update({{{"__address__", "a:1"}}, {{"__address__", "b:1"}}});
+  EXPECT_TRUE(base::testing::HasLines(
+      h.registry, {"prometheus_target_sync_failed_total{scrape_job=\"job\"} 0"}));
+  // A target without an address and one with a zero interval cannot be created.
+  h.Update({{{"__address__", "a:1"}},
+            {{"__address__", "b:1"}},
+            {{"job", "x"}},
+            {{"__address__", "c:1"}, {"__scrape_interval__", "0s"}}});
   EXPECT_TRUE(base::testing::HasLines(
       h.registry, {"prometheus_target_scrape_pool_targets{scrape_job=\"job\"} 2",
                    "prometheus_target_scrape_pool_sync_total{scrape_job=\"job\"} 2",
-                   "prometheus_target_sync_length_seconds_count{scrape_job=\"job\"} 2"}))
+                   "prometheus_target_sync_length_seconds_count{scrape_job=\"job\"} 2",
+                   "prometheus_target_sync_failed_total{scrape_job=\"job\"} 2"}))
       << h.registry.Render();
   // A renamed job's series go with its old name.
   h.cfg.job_name = "renamed";
