@@ -505,16 +505,22 @@ TEST(QueueTest, ScalesShardsUnderBacklog) {
   q->Stop();
 }
 
+// One shard that sends full batches of ten only, with room for ten samples behind the batch
+// in flight.
+QueueOptions OneShardOfTen(const std::string& url) {
+  QueueOptions o = FastOptions(url);
+  o.queue.max_samples_per_send = 10;
+  o.queue.capacity = 10;
+  o.queue.max_shards = 1;
+  o.queue.batch_send_deadline = std::chrono::hours(1);
+  return o;
+}
+
 TEST(QueueTest, BatchInFlightLeavesTheCapacityFree) {
   Fixture f;
   f.receiver.Hold();
   WriteSeriesAndSamples(f.wal, 1, 20);
-  QueueOptions o = FastOptions(f.receiver.url());
-  o.queue.max_samples_per_send = 10;
-  o.queue.capacity = 10;
-  o.queue.max_shards = 1;
-  o.queue.batch_send_deadline = std::chrono::hours(1);  // only full batches go out
-  auto q = f.NewQueue(o);
+  auto q = f.NewQueue(OneShardOfTen(f.receiver.url()));
   ASSERT_TRUE(q->Start().ok());
   // The first batch is held by the receiver; the next ten samples still find room behind it.
   bool queued = false;
@@ -542,12 +548,7 @@ TEST(QueueTest, CountsWhatTheWalWatcherReadsAndWaitsFor) {
   WriteSeriesAndSamples(f.wal, 1, 25);
   ASSERT_TRUE(f.wal.wal().Log(std::string("\x02garbage")).ok());  // a samples record, damaged
   f.wal.Exemplar(1, 1000, 0.5, model::Labels{{"trace_id", "abc"}});
-  QueueOptions o = FastOptions(f.receiver.url());
-  o.queue.max_samples_per_send = 10;
-  o.queue.capacity = 10;
-  o.queue.max_shards = 1;
-  o.queue.batch_send_deadline = std::chrono::hours(1);  // only full batches go out
-  auto q = f.NewQueue(o);
+  auto q = f.NewQueue(OneShardOfTen(f.receiver.url()));
   ASSERT_TRUE(q->Start().ok());
   const std::string watcher = "{component_id=\"prometheus.remote_write.t\",consumer=\"test\"";
   auto read = [&](const char* type, int n) {
