@@ -200,15 +200,20 @@ void ScrapeLoop::Process(const std::shared_ptr<storage::Appendable>& appendable,
   const auto duration = clock.Monotonic() - start_mono;
   base::Status report = Report(*app, ts, std::chrono::duration<double>(duration).count(), counts,
                                bytes, scrape_err.ok());
+  base::Status committed;
   if (report.ok()) {
-    (void)app->Commit();
+    committed = app->Commit();
   } else {
     app->Rollback();
   }
 
   std::lock_guard<std::mutex> lock(mu_);
   status_.health = scrape_err.ok() ? TargetHealth::kUp : TargetHealth::kDown;
-  status_.last_error = scrape_err.message();
+  // As Prometheus, a commit that fails (the WAL's disk is full) leaves the target up: the
+  // target answered. Its error is shown all the same, as the scrape's samples are lost.
+  status_.last_error = !scrape_err.ok()  ? scrape_err.message()
+                       : !committed.ok() ? "scrape commit failed: " + committed.message()
+                                         : std::string();
   status_.last_scrape = start;
   status_.last_scrape_duration = duration;
   status_.cached_series = cache_.size();

@@ -111,6 +111,20 @@ TEST(ScrapeLoopTest, AppendsSamplesAndReport) {
   EXPECT_EQ(st.cached_series, 2U);
 }
 
+TEST(ScrapeLoopTest, FailedCommitIsShownAndTheNextScrapeRecovers) {
+  LoopHarness h;
+  h.app->FailCommits(base::Status::Unavailable("write segment: No space left on device"));
+  EXPECT_TRUE(h.Scrape("a 1\n").empty());
+  TargetStatus st = h.loop.Status();
+  EXPECT_EQ(st.health, TargetHealth::kUp);
+  EXPECT_EQ(st.last_error, "scrape commit failed: write segment: No space left on device");
+  h.app->FailCommits(base::Status::Ok());
+  auto s = h.Scrape("a 2\n");
+  EXPECT_EQ(Value(s, "{__name__=\"a\", " + kTL + "}"), 2);
+  EXPECT_EQ(h.loop.Status().last_error, "");
+  EXPECT_EQ(h.app->bad_appends(), 0);
+}
+
 TEST(ScrapeLoopTest, ObservesTheIntervalsBetweenScrapes) {
   LoopHarness h;  // the target's interval is the default minute, which Go prints "1m0s"
   h.Scrape("a 1\n");

@@ -63,6 +63,11 @@ class RecordingAppendable final : public storage::Appendable {
     refs_.clear();
     next_ref_base_ += 1000;
   }
+  // Commits fail with `s` (and keep nothing) until it is Ok again.
+  void FailCommits(base::Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    commit_error_ = std::move(s);
+  }
   // Appends of a ref this appendable never issued, or without labels and ref.
   int bad_appends() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -105,6 +110,7 @@ class RecordingAppendable final : public storage::Appendable {
     }
     base::Status Commit() override {
       std::lock_guard<std::mutex> lock(a_->mu_);
+      if (!a_->commit_error_.ok()) return a_->commit_error_;
       ++a_->commits_;
       for (auto& s : pending_) a_->samples_.push_back(std::move(s));
       return base::Status::Ok();
@@ -127,6 +133,7 @@ class RecordingAppendable final : public storage::Appendable {
   std::set<storage::SeriesRef> forgotten_;              // guarded by mu_
   storage::SeriesRef next_ref_base_ = 0;                // guarded by mu_
   int commits_ = 0;                                     // guarded by mu_
+  base::Status commit_error_;                           // guarded by mu_
   int rollbacks_ = 0;                                   // guarded by mu_
   int with_labels_ = 0;                                 // guarded by mu_
   int bad_ = 0;                                         // guarded by mu_
