@@ -341,6 +341,7 @@ Storage::Stats Storage::stats() const {
                .checkpoint_deletions = checkpoint_deletions_.load(),
                .checkpoint_deletions_failed = checkpoint_deletions_failed_.load(),
                .replay_seconds = replay_seconds_,
+               .wal_writes_failed = wal_->writes_failed(),
                .highest_timestamp_ms = highest_timestamp_ms_.load()};
 }
 

@@ -72,6 +72,8 @@ class Storage final : public storage::Appendable {
     std::uint64_t checkpoint_deletions_failed = 0;
     // How long Open took to replay the checkpoint and the segments.
     double replay_seconds = 0;
+    // Commits whose write to the WAL failed (see Wal::Log).
+    std::uint64_t wal_writes_failed = 0;
     // The newest timestamp of a committed sample; INT64_MIN before the first.
     std::int64_t highest_timestamp_ms = std::numeric_limits<std::int64_t>::min();
   };

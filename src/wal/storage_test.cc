@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/testing.h"
 #include "wal/checkpoint.h"
+#include "wal/internal/test_util.h"
 #include "wal/reader.h"
 #include "wal/record.h"
 
@@ -532,6 +533,40 @@ TEST(StorageTest, FailedSegmentDeletionIsCountedAndRedoneLater) {
   EXPECT_FALSE(std::filesystem::exists(CheckpointPath(dir.path(), 0)));
   EXPECT_TRUE(std::filesystem::exists(CheckpointPath(dir.path(), 1)));
   EXPECT_THAT(LabelsOf(*s, a), ElementsAre(Pair("s", "a")));
+}
+
+// A commit whose write fails (a full disk) fails and is counted; the WAL stays whole, so later
+// commits and a reopened store see everything else.
+TEST(StorageTest, FailedWriteLosesOnlyItsOwnCommit) {
+  TempDir dir;
+  storage::SeriesRef a = 0;
+  storage::SeriesRef b = 0;
+  {
+    auto s = OpenOrDie(dir.path(), kDefaultSegmentSize);
+    a = AppendOne(*s, 0, model::Labels{{"s", "a"}}, 1000, 1);
+    {
+      const wal::internal::FileSizeLimit limit(kPageSize);
+      auto app = s->NewAppender();
+      for (int i = 0; i < 2000; ++i) {
+        ASSERT_TRUE(app->Append(0, model::Labels{{"big", std::to_string(i)}}, 1000, 1).ok());
+      }
+      EXPECT_FALSE(app->Commit().ok());
+    }
+    EXPECT_EQ(s->stats().wal_writes_failed, 1U);
+    EXPECT_EQ(s->stats().samples_appended, 1U);
+    AppendOne(*s, a, {}, 2000, 2);
+    b = AppendOne(*s, 0, model::Labels{{"s", "b"}}, 2000, 1);
+    ASSERT_TRUE(s->Close().ok());
+  }
+  // Read whole (ReadContents fails the test on damage); the failed commit left nothing.
+  const Contents all = ReadContents(dir.path());
+  EXPECT_EQ(all.series.size(), 2U);
+  EXPECT_EQ(all.samples.size(), 3U);
+  auto s = OpenOrDie(dir.path(), kDefaultSegmentSize);
+  EXPECT_EQ(s->stats().corruptions, 0U);
+  EXPECT_EQ(s->NumSeries(), 2U);
+  EXPECT_THAT(LabelsOf(*s, a), ElementsAre(Pair("s", "a")));
+  EXPECT_THAT(LabelsOf(*s, b), ElementsAre(Pair("s", "b")));
 }
 
 TEST(StorageTest, TruncateOfMostSeriesKeepsTheRestFindable) {

@@ -115,6 +115,10 @@ base::Status Wal::FlushPage(bool clear) {
 
 base::Result<int> Wal::NextSegmentLocked() {
   if (closed_) return Closed();
+  if (cut_.has_value()) {
+    RETURN_IF_ERROR(Cut(*cut_));
+    return segment_;
+  }
   if (page_alloc_ > 0) RETURN_IF_ERROR(FlushPage(true));
   if (sync_ == SyncPolicy::kOnSegmentRoll && ::fsync(fd_) != 0) {
     return internal::ErrnoStatus("fsync", path_, errno);
@@ -165,10 +169,40 @@ base::Status Wal::LogOne(std::string_view record, bool final) {
 base::Status Wal::Log(std::span<const std::string_view> records) {
   std::lock_guard lock(mu_);
   if (closed_) return Closed();
+  if (cut_.has_value()) RETURN_IF_ERROR(Cut(*cut_));
+  // Everything before here is on disk: each successful call ends by flushing its last page.
+  const Position start{segment_, done_pages_ * kPageSize + page_alloc_};
   for (std::size_t i = 0; i < records.size(); ++i) {
-    RETURN_IF_ERROR(LogOne(records[i], i + 1 == records.size()));
+    if (base::Status s = LogOne(records[i], i + 1 == records.size()); !s.ok()) {
+      ++writes_failed_;
+      // A cut that fails now is retried by the next call, before it writes.
+      static_cast<void>(Cut(start));
+      return s;
+    }
   }
   return base::Status::Ok();
+}
+
+base::Status Wal::Cut(Position at) {
+  cut_ = at;
+  // A segment begun by the failed call holds nothing older: it goes back to empty.
+  const std::int64_t keep = at.segment == segment_ ? at.offset : 0;
+  if (::ftruncate(fd_, keep) != 0) return internal::ErrnoStatus("truncate", path_, errno);
+  // Readers of this segment find its end before the next segment exists (see Reader::Next).
+  if (sync_ == SyncPolicy::kOnSegmentRoll && ::fsync(fd_) != 0) {
+    return internal::ErrnoStatus("fsync", path_, errno);
+  }
+  std::memset(page_.get(), 0, kPageSize);
+  page_alloc_ = 0;
+  page_flushed_ = 0;
+  RETURN_IF_ERROR(CreateSegment(segment_ + 1));
+  cut_.reset();
+  return base::Status::Ok();
+}
+
+std::uint64_t Wal::writes_failed() const {
+  std::lock_guard lock(mu_);
+  return writes_failed_;
 }
 
 base::Result<int> Wal::NextSegment() {
@@ -214,8 +248,14 @@ base::Status Wal::Close() {
   closed_ = true;
   if (fd_ < 0) return base::Status::Ok();
   base::Status status;
-  // An empty page is not padded: a reader must not mistake the segment for a finished page.
-  if (page_alloc_ > 0) status = FlushPage(true);
+  if (cut_.has_value()) {
+    // The page holds part of a failed call: leave it out, and the segment where it began.
+    const std::int64_t keep = cut_->segment == segment_ ? cut_->offset : 0;
+    if (::ftruncate(fd_, keep) != 0) status = internal::ErrnoStatus("truncate", path_, errno);
+  } else if (page_alloc_ > 0) {
+    // An empty page is not padded: a reader must not mistake the segment for a finished page.
+    status = FlushPage(true);
+  }
   if (::fsync(fd_) != 0 && status.ok()) status = internal::ErrnoStatus("fsync", path_, errno);
   ::close(fd_);
   fd_ = -1;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ class Wal {
   Wal& operator=(const Wal&) = delete;
 
   // Appends the records in order and writes them out in as few writes as the pages allow.
+  // When a write fails (a full disk), the segment is cut back to where this call began and
+  // logging continues in a new segment, so that no torn record is left for readers; records of
+  // the failed call that reached disk whole before the failure may remain in earlier segments.
   base::Status Log(std::span<const std::string_view> records);
   base::Status Log(std::string_view record) { return Log(std::span(&record, 1)); }
 
@@ -69,6 +73,8 @@ class Wal {
   const std::string& dir() const { return dir_; }
   // Whether Open cut a damaged tail off the last segment.
   bool repaired() const { return repaired_; }
+  // Log calls that failed to write.
+  std::uint64_t writes_failed() const;
   std::int64_t segment_size() const { return segment_size_; }
 
  private:
@@ -80,6 +86,9 @@ class Wal {
   base::Status FlushPage(bool clear);
   base::Result<int> NextSegmentLocked();
   bool PageFull() const { return kPageSize - page_alloc_ < kHeaderSize; }
+  // After a failed write: cuts the current segment back to at.offset (to empty if `at` is in an
+  // earlier segment) and starts the next one. Until that succeeds, cut_ holds what is left.
+  base::Status Cut(Position at);
 
   static constexpr std::int64_t kHeaderSize = 7;
 
@@ -88,15 +97,17 @@ class Wal {
   const SyncPolicy sync_;
 
   mutable std::mutex mu_;
-  int fd_ = -1;                    // GUARDED_BY(mu_)
-  int segment_ = -1;               // GUARDED_BY(mu_)
-  std::string path_;               // GUARDED_BY(mu_)
-  std::int64_t done_pages_ = 0;    // GUARDED_BY(mu_) complete pages in the segment
-  std::unique_ptr<char[]> page_;   // GUARDED_BY(mu_) the page being filled
-  std::int64_t page_alloc_ = 0;    // GUARDED_BY(mu_) bytes of page_ in use
-  std::int64_t page_flushed_ = 0;  // GUARDED_BY(mu_) bytes of page_ written out
-  bool closed_ = false;            // GUARDED_BY(mu_)
-  bool repaired_ = false;          // set by Open only
+  int fd_ = -1;                      // GUARDED_BY(mu_)
+  int segment_ = -1;                 // GUARDED_BY(mu_)
+  std::string path_;                 // GUARDED_BY(mu_)
+  std::int64_t done_pages_ = 0;      // GUARDED_BY(mu_) complete pages in the segment
+  std::unique_ptr<char[]> page_;     // GUARDED_BY(mu_) the page being filled
+  std::int64_t page_alloc_ = 0;      // GUARDED_BY(mu_) bytes of page_ in use
+  std::int64_t page_flushed_ = 0;    // GUARDED_BY(mu_) bytes of page_ written out
+  bool closed_ = false;              // GUARDED_BY(mu_)
+  std::optional<Position> cut_;      // GUARDED_BY(mu_) a Cut still to be done
+  std::uint64_t writes_failed_ = 0;  // GUARDED_BY(mu_)
+  bool repaired_ = false;            // set by Open only
 };
 
 }  // namespace starling::wal

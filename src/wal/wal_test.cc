@@ -18,6 +18,7 @@
 namespace starling::wal {
 namespace {
 
+using internal::FileSizeLimit;
 using internal::MakeRecord;
 using internal::ReadAll;
 using internal::TempDir;
@@ -257,6 +258,39 @@ TEST(WalTest, TornTailIsRepairedOnOpen) {
     EXPECT_TRUE(*got == want) << "read " << got->size() << " records";
     EXPECT_EQ(std::filesystem::file_size(path) % kPageSize, 0u);
   }
+}
+
+// A write that fails part way through a record (here on its second page) leaves no torn record:
+// the segment is cut back to where the call began and logging goes on in the next segment, so a
+// reader that was following along, and one reading afterwards, see every other record whole.
+TEST(WalTest, FailedWriteLeavesNoTornRecord) {
+  TempDir dir;
+  auto wal = MustOpen(dir.path(), kDefaultSegmentSize);
+  const std::string a = MakeRecord(1000, 1);
+  const std::string b = MakeRecord(3 * kPageSize, 2);
+  const std::string c = MakeRecord(500, 3);
+  ASSERT_TRUE(wal->Log(a).ok());
+  Reader live(dir.path(), ReaderOptions{.live = true});
+  ASSERT_EQ(live.Next().value_or(false), true);
+  EXPECT_EQ(live.record(), a);
+  {
+    const FileSizeLimit limit(kPageSize + 100);
+    base::Status failed = wal->Log(std::vector<std::string_view>{c, b});
+    EXPECT_FALSE(failed.ok());
+    EXPECT_THAT(failed.message(), HasSubstr("File too large"));
+  }
+  EXPECT_EQ(wal->writes_failed(), 1U);
+  EXPECT_EQ(wal->End(), (Position{1, 0}));
+  EXPECT_EQ(std::filesystem::file_size(SegmentPath(dir.path(), 0)), 1007U);
+  ASSERT_TRUE(wal->Log(c).ok());
+  EXPECT_EQ(wal->writes_failed(), 1U);
+  ASSERT_EQ(live.Next().value_or(false), true);
+  EXPECT_EQ(live.record(), c);
+  EXPECT_EQ(live.position().segment, 1);
+  ASSERT_TRUE(wal->Close().ok());
+  auto got = ReadAll(dir.path());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_THAT(*got, ::testing::ElementsAre(a, c));
 }
 
 TEST(WalTest, ConcurrentLoggers) {

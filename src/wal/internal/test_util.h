@@ -1,9 +1,11 @@
 #pragma once
 
-// Helpers for the WAL tests: a temporary directory and whole-log reads.
+// Helpers for the WAL tests: a temporary directory, whole-log reads, failing writes.
 
 #include <stdlib.h>
+#include <sys/resource.h>
 
+#include <csignal>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -39,5 +41,28 @@ inline std::string MakeRecord(std::size_t size, unsigned seed) {
   }
   return s;
 }
+
+// While it lives, writes past `bytes` into any file fail with EFBIG, as a full disk fails
+// them (RLIMIT_FSIZE, with SIGXFSZ ignored).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit lim = old_;
+    lim.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int) = nullptr;
+};
 
 }  // namespace starling::wal::internal

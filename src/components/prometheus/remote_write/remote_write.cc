@@ -177,6 +177,9 @@ class WalMetrics {
         truncations_failed_{&Counter("prometheus_tsdb_wal_truncations_failed_total",
                                      "Total number of write log truncations that failed."),
                             nullptr},
+        writes_failed_{&Counter("prometheus_tsdb_wal_writes_failed_total",
+                                "Total number of write log writes that failed."),
+                       nullptr},
         samples_{&series_.AddCounter("prometheus_agent_samples_appended_total",
                                      "Total number of samples appended to the storage",
                                      {"component_id", "type"}, {id, "float"}),
@@ -217,6 +220,7 @@ class WalMetrics {
     checkpoint_deletions_failed_.Update(st.checkpoint_deletions_failed);
     truncations_.Update(st.segment_truncations);
     truncations_failed_.Update(st.segment_truncations_failed);
+    writes_failed_.Update(st.wal_writes_failed);
   }
   void Corruption() { corruptions_.Inc(); }
   // How long the latest Truncate call took; Update observes it if it wrote a checkpoint.
@@ -259,6 +263,7 @@ class WalMetrics {
   Mirror checkpoint_deletions_failed_;
   Mirror truncations_;
   Mirror truncations_failed_;
+  Mirror writes_failed_;
   Mirror samples_;
   Mirror exemplars_;
   Mirror out_of_order_;

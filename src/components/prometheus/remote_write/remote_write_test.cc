@@ -327,6 +327,7 @@ TEST(PrometheusRemoteWriteTest, WalTruncationsAreCountedAndTimed) {
       HasLines(f.metrics(), {"prometheus_agent_checkpoint_creations_failed_total" + id + " 0",
                              "prometheus_agent_checkpoint_deletions_failed_total" + id + " 0",
                              "prometheus_tsdb_wal_truncations_failed_total" + id + " 0",
+                             "prometheus_tsdb_wal_writes_failed_total" + id + " 0",
                              "prometheus_agent_corruptions_total" + id + " 0"}))
       << f.metrics().Render();
   EXPECT_GT(MetricValue(f.metrics(), "prometheus_agent_truncate_duration_seconds_sum"), 0);
