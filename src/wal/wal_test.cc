@@ -293,6 +293,29 @@ TEST(WalTest, FailedWriteLeavesNoTornRecord) {
   EXPECT_THAT(*got, ::testing::ElementsAre(a, c));
 }
 
+// A failed call that had moved on to a new segment empties that segment and goes on in the
+// next; the segment it left holds only whole records.
+TEST(WalTest, FailedWriteInANewSegmentEmptiesIt) {
+  TempDir dir;
+  auto wal = MustOpen(dir.path(), 2 * kPageSize);
+  const std::string a = MakeRecord(1000, 1);
+  const std::string b = MakeRecord(3 * kPageSize, 2);  // more than a segment: one of its own
+  const std::string c = MakeRecord(500, 3);
+  ASSERT_TRUE(wal->Log(a).ok());
+  {
+    const FileSizeLimit limit(kPageSize + 100);
+    EXPECT_FALSE(wal->Log(b).ok());
+  }
+  EXPECT_EQ(wal->writes_failed(), 1U);
+  EXPECT_EQ(wal->End(), (Position{2, 0}));
+  EXPECT_EQ(std::filesystem::file_size(SegmentPath(dir.path(), 1)), 0U);
+  ASSERT_TRUE(wal->Log(c).ok());
+  ASSERT_TRUE(wal->Close().ok());
+  auto got = ReadAll(dir.path());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_THAT(*got, ::testing::ElementsAre(a, c));
+}
+
 TEST(WalTest, ConcurrentLoggers) {
   TempDir dir;
   auto wal = MustOpen(dir.path(), 8 * kPageSize);
