@@ -185,9 +185,9 @@ base::Status Wal::Log(std::span<const std::string_view> records) {
 
 base::Status Wal::Cut(Position at) {
   cut_ = at;
-  // A segment begun by the failed call holds nothing older: it goes back to empty.
-  const std::int64_t keep = at.segment == segment_ ? at.offset : 0;
-  if (::ftruncate(fd_, keep) != 0) return internal::ErrnoStatus("truncate", path_, errno);
+  if (::ftruncate(fd_, KeptBytes(at)) != 0) {
+    return internal::ErrnoStatus("truncate", path_, errno);
+  }
   // Readers of this segment find its end before the next segment exists (see Reader::Next).
   if (sync_ == SyncPolicy::kOnSegmentRoll && ::fsync(fd_) != 0) {
     return internal::ErrnoStatus("fsync", path_, errno);
@@ -249,9 +249,10 @@ base::Status Wal::Close() {
   if (fd_ < 0) return base::Status::Ok();
   base::Status status;
   if (cut_.has_value()) {
-    // The page holds part of a failed call: leave it out, and the segment where it began.
-    const std::int64_t keep = cut_->segment == segment_ ? cut_->offset : 0;
-    if (::ftruncate(fd_, keep) != 0) status = internal::ErrnoStatus("truncate", path_, errno);
+    // The page holds part of a failed call: cut it off instead of writing it out.
+    if (::ftruncate(fd_, KeptBytes(*cut_)) != 0) {
+      status = internal::ErrnoStatus("truncate", path_, errno);
+    }
   } else if (page_alloc_ > 0) {
     // An empty page is not padded: a reader must not mistake the segment for a finished page.
     status = FlushPage(true);

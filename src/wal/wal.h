@@ -89,6 +89,9 @@ class Wal {
   // After a failed write: cuts the current segment back to at.offset (to empty if `at` is in an
   // earlier segment) and starts the next one. Until that succeeds, cut_ holds what is left.
   base::Status Cut(Position at);
+  // What a cut back to `at` keeps of the current segment: a segment begun after `at` (by the
+  // failed call) holds nothing older, and goes back to empty.
+  std::int64_t KeptBytes(Position at) const { return at.segment == segment_ ? at.offset : 0; }
 
   static constexpr std::int64_t kHeaderSize = 7;
 
