@@ -7,7 +7,6 @@
 #include <limits>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <utility>
 
@@ -159,27 +158,20 @@ class WalMetrics {
         segment_current_(Gauge("prometheus_tsdb_wal_segment_current",
                                "Write log segment index that TSDB is currently writing to.")),
         repaired_{&corruptions_, nullptr},
-        checkpoint_creations_{&Counter("prometheus_agent_checkpoint_creations_total",
-                                       "Total number of checkpoint creations attempted."),
-                              nullptr},
-        checkpoint_creations_failed_{&Counter("prometheus_agent_checkpoint_creations_failed_total",
-                                              "Total number of checkpoint creations that failed."),
-                                     nullptr},
-        checkpoint_deletions_{&Counter("prometheus_agent_checkpoint_deletions_total",
-                                       "Total number of checkpoint deletions attempted."),
-                              nullptr},
-        checkpoint_deletions_failed_{&Counter("prometheus_agent_checkpoint_deletions_failed_total",
-                                              "Total number of checkpoint deletions that failed."),
-                                     nullptr},
-        truncations_{&Counter("prometheus_tsdb_wal_truncations_total",
-                              "Total number of write log truncations attempted."),
-                     nullptr},
-        truncations_failed_{&Counter("prometheus_tsdb_wal_truncations_failed_total",
-                                     "Total number of write log truncations that failed."),
-                            nullptr},
-        writes_failed_{&Counter("prometheus_tsdb_wal_writes_failed_total",
-                                "Total number of write log writes that failed."),
-                       nullptr},
+        checkpoint_creations_(Only("prometheus_agent_checkpoint_creations_total",
+                                   "Total number of checkpoint creations attempted.")),
+        checkpoint_creations_failed_(Only("prometheus_agent_checkpoint_creations_failed_total",
+                                          "Total number of checkpoint creations that failed.")),
+        checkpoint_deletions_(Only("prometheus_agent_checkpoint_deletions_total",
+                                   "Total number of checkpoint deletions attempted.")),
+        checkpoint_deletions_failed_(Only("prometheus_agent_checkpoint_deletions_failed_total",
+                                          "Total number of checkpoint deletions that failed.")),
+        truncations_(Only("prometheus_tsdb_wal_truncations_total",
+                          "Total number of write log truncations attempted.")),
+        truncations_failed_(Only("prometheus_tsdb_wal_truncations_failed_total",
+                                 "Total number of write log truncations that failed.")),
+        writes_failed_(Only("prometheus_tsdb_wal_writes_failed_total",
+                            "Total number of write log writes that failed.")),
         samples_{&series_.AddCounter("prometheus_agent_samples_appended_total",
                                      "Total number of samples appended to the storage",
                                      {"component_id", "type"}, {id, "float"}),
@@ -193,9 +185,8 @@ class WalMetrics {
                                "Total number of out of order samples ingestion failed attempts."),
                       &Counter("agent_wal_out_of_order_samples_total",
                                "Total number of out of order samples ingestion failed attempts.")},
-        removed_series_{&Counter("agent_wal_storage_removed_series_total",
-                                 "Total number of created series removed from the WAL"),
-                        nullptr} {}
+        removed_series_(Only("agent_wal_storage_removed_series_total",
+                             "Total number of created series removed from the WAL")) {}
 
   void Update(const wal::Storage& s) {
     const double series = static_cast<double>(s.NumSeries());
@@ -209,11 +200,6 @@ class WalMetrics {
     repaired_.Update(st.corruptions);
     replay_seconds_.Set(st.replay_seconds);
     segment_current_.Set(s.End().segment);
-    // A truncation that got as far as a checkpoint is timed, as Prometheus's agent times it.
-    if (st.checkpoint_creations > checkpoint_creations_.seen && last_truncate_.has_value()) {
-      truncate_duration_.Observe(*last_truncate_);
-    }
-    last_truncate_.reset();
     checkpoint_creations_.Update(st.checkpoint_creations);
     checkpoint_creations_failed_.Update(st.checkpoint_creations_failed);
     checkpoint_deletions_.Update(st.checkpoint_deletions);
@@ -223,8 +209,8 @@ class WalMetrics {
     writes_failed_.Update(st.wal_writes_failed);
   }
   void Corruption() { corruptions_.Inc(); }
-  // How long the latest Truncate call took; Update observes it if it wrote a checkpoint.
-  void Truncated(double seconds) { last_truncate_ = seconds; }
+  // A truncation that got as far as a checkpoint, timed as Prometheus's agent times it.
+  void Checkpointed(double seconds) { truncate_duration_.Observe(seconds); }
 
  private:
   // Counters that follow a total counted by the store.
@@ -243,6 +229,8 @@ class WalMetrics {
   base::Counter& Counter(const char* name, const char* help) {
     return series_.AddCounter(name, help, {"component_id"}, {id_});
   }
+  // A mirror under one name only.
+  Mirror Only(const char* name, const char* help) { return {&Counter(name, help), nullptr}; }
   base::Gauge& Gauge(const char* name, const char* help) {
     return series_.AddGauge(name, help, {"component_id"}, {id_});
   }
@@ -255,7 +243,6 @@ class WalMetrics {
   base::Gauge& replay_seconds_;
   base::Summary& truncate_duration_;
   base::Gauge& segment_current_;
-  std::optional<double> last_truncate_;
   Mirror repaired_;  // into corruptions_, which also counts damage found by Truncate
   Mirror checkpoint_creations_;
   Mirror checkpoint_creations_failed_;
@@ -430,11 +417,11 @@ class RemoteWrite final : public component::Component {
     const base::Clock::TimePoint now = opts_.clock->Now();
     const int keep_from = TruncateKeepFrom(
         lows, storage_->End().segment, storage_->OldestSegmentAfter(UnixMillis(now - max_keep)));
+    const std::uint64_t checkpoints = storage_->stats().checkpoint_creations;
     const auto start = std::chrono::steady_clock::now();
     base::Status s = storage_->Truncate(keep_from, UnixMillis(now - min_keep));
-    {
-      std::lock_guard lock(mu_);
-      wal_metrics_.Truncated(
+    if (storage_->stats().checkpoint_creations > checkpoints) {
+      wal_metrics_.Checkpointed(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     if (!s.ok()) {
@@ -460,7 +447,7 @@ class RemoteWrite final : public component::Component {
   mutable std::mutex mu_;
   RemoteWriteArgs args_;         // guarded by mu_
   std::vector<Running> queues_;  // guarded by mu_
-  WalMetrics wal_metrics_;       // updated under mu_
+  WalMetrics wal_metrics_;       // Update runs under mu_; the rest is thread-safe
 };
 
 }  // namespace
