@@ -327,7 +327,12 @@ std::string Storage::wal_dir() const { return options_.dir; }
 
 std::size_t Storage::NumSeries() const { return series_->size(); }
 
+void Storage::SetFsyncObserver(std::function<void(double)> observer) {
+  wal_->SetFsyncObserver(std::move(observer));
+}
+
 Storage::Stats Storage::stats() const {
+  const Wal::Stats wal = wal_->stats();
   return Stats{.samples_appended = samples_appended_.load(),
                .out_of_order_samples = out_of_order_samples_.load(),
                .exemplars_appended = exemplars_appended_.load(),
@@ -341,7 +346,9 @@ Storage::Stats Storage::stats() const {
                .checkpoint_deletions = checkpoint_deletions_.load(),
                .checkpoint_deletions_failed = checkpoint_deletions_failed_.load(),
                .replay_seconds = replay_seconds_,
-               .wal_writes_failed = wal_->writes_failed(),
+               .wal_writes_failed = wal.writes_failed,
+               .wal_page_flushes = wal.page_flushes,
+               .wal_completed_pages = wal.completed_pages,
                .highest_timestamp_ms = highest_timestamp_ms_.load()};
 }
 

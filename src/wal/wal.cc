@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -104,11 +105,25 @@ base::Status Wal::FlushPage(bool clear) {
                          static_cast<std::size_t>(page_alloc_ - page_flushed_), path_, &written);
   page_flushed_ += static_cast<std::int64_t>(written);
   RETURN_IF_ERROR(status);
+  ++stats_.page_flushes;
   if (page_alloc_ == kPageSize) {
     std::memset(page_.get(), 0, kPageSize);
     page_alloc_ = 0;
     page_flushed_ = 0;
     ++done_pages_;
+    ++stats_.completed_pages;
+  }
+  return base::Status::Ok();
+}
+
+base::Status Wal::SyncSegment(bool data_only) {
+  const auto start = std::chrono::steady_clock::now();
+  if ((data_only ? ::fdatasync(fd_) : ::fsync(fd_)) != 0) {
+    return internal::ErrnoStatus("fsync", path_, errno);
+  }
+  if (fsync_observer_) {
+    fsync_observer_(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return base::Status::Ok();
 }
@@ -120,9 +135,7 @@ base::Result<int> Wal::NextSegmentLocked() {
     return segment_;
   }
   if (page_alloc_ > 0) RETURN_IF_ERROR(FlushPage(true));
-  if (sync_ == SyncPolicy::kOnSegmentRoll && ::fsync(fd_) != 0) {
-    return internal::ErrnoStatus("fsync", path_, errno);
-  }
+  if (sync_ == SyncPolicy::kOnSegmentRoll) RETURN_IF_ERROR(SyncSegment(false));
   RETURN_IF_ERROR(CreateSegment(segment_ + 1));
   return segment_;
 }
@@ -174,7 +187,7 @@ base::Status Wal::Log(std::span<const std::string_view> records) {
   const Position start{segment_, done_pages_ * kPageSize + page_alloc_};
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (base::Status s = LogOne(records[i], i + 1 == records.size()); !s.ok()) {
-      ++writes_failed_;
+      ++stats_.writes_failed;
       // A cut that fails now is retried by the next call, before it writes.
       static_cast<void>(Cut(start));
       return s;
@@ -189,9 +202,7 @@ base::Status Wal::Cut(Position at) {
     return internal::ErrnoStatus("truncate", path_, errno);
   }
   // Readers of this segment find its end before the next segment exists (see Reader::Next).
-  if (sync_ == SyncPolicy::kOnSegmentRoll && ::fsync(fd_) != 0) {
-    return internal::ErrnoStatus("fsync", path_, errno);
-  }
+  if (sync_ == SyncPolicy::kOnSegmentRoll) RETURN_IF_ERROR(SyncSegment(false));
   std::memset(page_.get(), 0, kPageSize);
   page_alloc_ = 0;
   page_flushed_ = 0;
@@ -200,9 +211,14 @@ base::Status Wal::Cut(Position at) {
   return base::Status::Ok();
 }
 
-std::uint64_t Wal::writes_failed() const {
+Wal::Stats Wal::stats() const {
   std::lock_guard lock(mu_);
-  return writes_failed_;
+  return stats_;
+}
+
+void Wal::SetFsyncObserver(std::function<void(double)> observer) {
+  std::lock_guard lock(mu_);
+  fsync_observer_ = std::move(observer);
 }
 
 base::Result<int> Wal::NextSegment() {
@@ -238,8 +254,7 @@ base::Status Wal::Truncate(int index) {
 base::Status Wal::Sync() {
   std::lock_guard lock(mu_);
   if (closed_) return Closed();
-  if (::fdatasync(fd_) != 0) return internal::ErrnoStatus("fsync", path_, errno);
-  return base::Status::Ok();
+  return SyncSegment(true);
 }
 
 base::Status Wal::Close() {
@@ -257,7 +272,7 @@ base::Status Wal::Close() {
     // An empty page is not padded: a reader must not mistake the segment for a finished page.
     status = FlushPage(true);
   }
-  if (::fsync(fd_) != 0 && status.ok()) status = internal::ErrnoStatus("fsync", path_, errno);
+  if (base::Status synced = SyncSegment(false); !synced.ok() && status.ok()) status = synced;
   ::close(fd_);
   fd_ = -1;
   return status;

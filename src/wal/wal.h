@@ -13,6 +13,7 @@
 // Close(), or (with SyncPolicy::kOnSegmentRoll) once their segment is complete.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -73,8 +74,16 @@ class Wal {
   const std::string& dir() const { return dir_; }
   // Whether Open cut a damaged tail off the last segment.
   bool repaired() const { return repaired_; }
-  // Log calls that failed to write.
-  std::uint64_t writes_failed() const;
+  // Counters since Open, for metrics (Prometheus counts the same in its WAL).
+  struct Stats {
+    std::uint64_t writes_failed = 0;    // Log calls that failed to write
+    std::uint64_t page_flushes = 0;     // writes of the page being filled, whole or in part
+    std::uint64_t completed_pages = 0;  // pages finished: full, or padded at a segment's end
+  };
+  Stats stats() const;
+  // Called with the seconds each fsync of a segment took (at a segment's end, Sync and Close),
+  // under the WAL's lock: it must be quick and must not call the WAL. Null: none.
+  void SetFsyncObserver(std::function<void(double)> observer);
   std::int64_t segment_size() const { return segment_size_; }
 
  private:
@@ -84,6 +93,8 @@ class Wal {
   base::Status CreateSegment(int index);
   base::Status LogOne(std::string_view record, bool final);
   base::Status FlushPage(bool clear);
+  // fsync or fdatasync (data_only) of the segment being written, timed for the observer.
+  base::Status SyncSegment(bool data_only);
   base::Result<int> NextSegmentLocked();
   bool PageFull() const { return kPageSize - page_alloc_ < kHeaderSize; }
   // After a failed write: cuts the current segment back to at.offset (to empty if `at` is in an
@@ -100,17 +111,19 @@ class Wal {
   const SyncPolicy sync_;
 
   mutable std::mutex mu_;
-  int fd_ = -1;                      // GUARDED_BY(mu_)
-  int segment_ = -1;                 // GUARDED_BY(mu_)
-  std::string path_;                 // GUARDED_BY(mu_)
-  std::int64_t done_pages_ = 0;      // GUARDED_BY(mu_) complete pages in the segment
-  std::unique_ptr<char[]> page_;     // GUARDED_BY(mu_) the page being filled
-  std::int64_t page_alloc_ = 0;      // GUARDED_BY(mu_) bytes of page_ in use
-  std::int64_t page_flushed_ = 0;    // GUARDED_BY(mu_) bytes of page_ written out
-  bool closed_ = false;              // GUARDED_BY(mu_)
-  std::optional<Position> cut_;      // GUARDED_BY(mu_) a Cut still to be done
-  std::uint64_t writes_failed_ = 0;  // GUARDED_BY(mu_)
-  bool repaired_ = false;            // set by Open only
+  int fd_ = -1;                    // GUARDED_BY(mu_)
+  int segment_ = -1;               // GUARDED_BY(mu_)
+  std::string path_;               // GUARDED_BY(mu_)
+  std::int64_t done_pages_ = 0;    // GUARDED_BY(mu_) complete pages in the segment
+  std::unique_ptr<char[]> page_;   // GUARDED_BY(mu_) the page being filled
+  std::int64_t page_alloc_ = 0;    // GUARDED_BY(mu_) bytes of page_ in use
+  std::int64_t page_flushed_ = 0;  // GUARDED_BY(mu_) bytes of page_ written out
+  bool closed_ = false;            // GUARDED_BY(mu_)
+  std::optional<Position> cut_;    // GUARDED_BY(mu_) a Cut still to be done
+  Stats stats_;                    // GUARDED_BY(mu_)
+  bool repaired_ = false;          // set by Open only
+
+  std::function<void(double)> fsync_observer_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace starling::wal

@@ -122,6 +122,36 @@ TEST(WalTest, OnDiskFormat) {
   EXPECT_TRUE(file == want);
 }
 
+TEST(WalTest, CountsPageWritesAndTimesFsyncs) {
+  TempDir dir;
+  auto wal = MustOpen(dir.path(), 4 * kPageSize);
+  std::vector<double> fsyncs;
+  wal->SetFsyncObserver([&](double seconds) { fsyncs.push_back(seconds); });
+  // A partial page is written at the end of each call.
+  ASSERT_TRUE(wal->Log("hello").ok());
+  EXPECT_EQ(wal->stats().page_flushes, 1U);
+  EXPECT_EQ(wal->stats().completed_pages, 0U);
+  // The rest of page 0 (now complete), then the part of page 1 the record's tail fills.
+  ASSERT_TRUE(wal->Log(MakeRecord(40000, 1)).ok());
+  EXPECT_EQ(wal->stats().page_flushes, 3U);
+  EXPECT_EQ(wal->stats().completed_pages, 1U);
+  EXPECT_TRUE(fsyncs.empty());
+  // Moving on pads page 1 and fsyncs segment 0.
+  ASSERT_TRUE(wal->NextSegment().ok());
+  EXPECT_EQ(wal->stats().page_flushes, 4U);
+  EXPECT_EQ(wal->stats().completed_pages, 2U);
+  ASSERT_EQ(fsyncs.size(), 1U);
+  ASSERT_TRUE(wal->Sync().ok());
+  ASSERT_EQ(fsyncs.size(), 2U);
+  // Without an observer, Close's fsync goes untimed; an empty page is not written.
+  wal->SetFsyncObserver(nullptr);
+  ASSERT_TRUE(wal->Close().ok());
+  EXPECT_EQ(fsyncs.size(), 2U);
+  EXPECT_EQ(wal->stats().page_flushes, 4U);
+  EXPECT_EQ(wal->stats().writes_failed, 0U);
+  for (double s : fsyncs) EXPECT_GE(s, 0);
+}
+
 TEST(WalTest, ManySegmentsKeepRecordsWhole) {
   TempDir dir;
   const std::int64_t segment_size = 4 * kPageSize;
@@ -279,11 +309,11 @@ TEST(WalTest, FailedWriteLeavesNoTornRecord) {
     EXPECT_FALSE(failed.ok());
     EXPECT_THAT(failed.message(), HasSubstr("File too large"));
   }
-  EXPECT_EQ(wal->writes_failed(), 1U);
+  EXPECT_EQ(wal->stats().writes_failed, 1U);
   EXPECT_EQ(wal->End(), (Position{1, 0}));
   EXPECT_EQ(std::filesystem::file_size(SegmentPath(dir.path(), 0)), 1007U);
   ASSERT_TRUE(wal->Log(c).ok());
-  EXPECT_EQ(wal->writes_failed(), 1U);
+  EXPECT_EQ(wal->stats().writes_failed, 1U);
   ASSERT_EQ(live.Next().value_or(false), true);
   EXPECT_EQ(live.record(), c);
   EXPECT_EQ(live.position().segment, 1);
@@ -306,7 +336,7 @@ TEST(WalTest, FailedWriteInANewSegmentEmptiesIt) {
     const FileSizeLimit limit(kPageSize + 100);
     EXPECT_FALSE(wal->Log(b).ok());
   }
-  EXPECT_EQ(wal->writes_failed(), 1U);
+  EXPECT_EQ(wal->stats().writes_failed, 1U);
   EXPECT_EQ(wal->End(), (Position{2, 0}));
   EXPECT_EQ(std::filesystem::file_size(SegmentPath(dir.path(), 1)), 0U);
   ASSERT_TRUE(wal->Log(c).ok());

@@ -172,6 +172,13 @@ class WalMetrics {
                                  "Total number of write log truncations that failed.")),
         writes_failed_(Only("prometheus_tsdb_wal_writes_failed_total",
                             "Total number of write log writes that failed.")),
+        page_flushes_(
+            Only("prometheus_tsdb_wal_page_flushes_total", "Total number of page flushes.")),
+        completed_pages_(
+            Only("prometheus_tsdb_wal_completed_pages_total", "Total number of completed pages.")),
+        fsync_duration_(series_.AddSummary("prometheus_tsdb_wal_fsync_duration_seconds",
+                                           "Duration of write log fsync.", {"component_id"},
+                                           {0.5, 0.9, 0.99}, {id})),
         samples_{&series_.AddCounter("prometheus_agent_samples_appended_total",
                                      "Total number of samples appended to the storage",
                                      {"component_id", "type"}, {id, "float"}),
@@ -207,7 +214,11 @@ class WalMetrics {
     truncations_.Update(st.segment_truncations);
     truncations_failed_.Update(st.segment_truncations_failed);
     writes_failed_.Update(st.wal_writes_failed);
+    page_flushes_.Update(st.wal_page_flushes);
+    completed_pages_.Update(st.wal_completed_pages);
   }
+  // Where the store reports each fsync of a segment.
+  base::Summary& fsync_duration() { return fsync_duration_; }
   void Corruption() { corruptions_.Inc(); }
   // A truncation that got as far as a checkpoint, timed as Prometheus's agent times it.
   void Checkpointed(double seconds) { truncate_duration_.Observe(seconds); }
@@ -251,6 +262,9 @@ class WalMetrics {
   Mirror truncations_;
   Mirror truncations_failed_;
   Mirror writes_failed_;
+  Mirror page_flushes_;
+  Mirror completed_pages_;
+  base::Summary& fsync_duration_;
   Mirror samples_;
   Mirror exemplars_;
   Mirror out_of_order_;
@@ -264,9 +278,17 @@ class RemoteWrite final : public component::Component {
         storage_(std::move(storage)),
         labels_(storage_.get()),
         client_(net::HttpClient::Options{.user_agent = "Starling"}),
-        wal_metrics_(*opts.metrics, opts.id) {}
+        wal_metrics_(*opts.metrics, opts.id) {
+    storage_->SetFsyncObserver(
+        [summary = &wal_metrics_.fsync_duration()](double seconds) { summary->Observe(seconds); });
+  }
 
-  ~RemoteWrite() override { StopQueues(); }
+  // The store may outlive the component (the receiver is shared): it must stop reporting into
+  // the component's metrics first.
+  ~RemoteWrite() override {
+    storage_->SetFsyncObserver(nullptr);
+    StopQueues();
+  }
 
   base::Status Init(const RemoteWriteArgs& args) {
     RETURN_IF_ERROR(Apply(args));

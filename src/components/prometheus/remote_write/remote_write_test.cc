@@ -332,8 +332,15 @@ TEST(PrometheusRemoteWriteTest, WalTruncationsAreCountedAndTimed) {
       << f.metrics().Render();
   EXPECT_GT(MetricValue(f.metrics(), "prometheus_agent_truncate_duration_seconds_sum"), 0);
   EXPECT_GT(MetricValue(f.metrics(), "prometheus_agent_data_replay_duration_seconds"), 0);
-  // Every truncation starts a segment.
+  // Every truncation starts a segment, fsyncing and timing the one before it.
   EXPECT_GE(MetricValue(f.metrics(), "prometheus_tsdb_wal_segment_current"), 3);
+  EXPECT_GE(MetricValue(f.metrics(), "prometheus_tsdb_wal_fsync_duration_seconds_count"), 3);
+  EXPECT_NE(f.metrics().Render().find("prometheus_tsdb_wal_fsync_duration_seconds{component_id="
+                                      "\"prometheus.remote_write.default\",quantile=\"0.99\"}"),
+            std::string::npos);
+  // The samples' page was written, and completed when its segment ended.
+  EXPECT_GE(MetricValue(f.metrics(), "prometheus_tsdb_wal_page_flushes_total"), 1);
+  EXPECT_GE(MetricValue(f.metrics(), "prometheus_tsdb_wal_completed_pages_total"), 1);
   f.Stop();
 }
 
