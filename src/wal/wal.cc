@@ -1,6 +1,7 @@
 #include "wal/wal.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "base/thread.h"
 #include "wal/internal/crc32c.h"
 #include "wal/internal/format.h"
 #include "wal/reader.h"
@@ -79,15 +81,19 @@ base::Result<std::unique_ptr<Wal>> Wal::Open(std::string dir, std::int64_t segme
   std::unique_ptr<Wal> wal(new Wal(std::move(dir), segment_size, sync));
   wal->repaired_ = repaired;
   std::lock_guard lock(wal->mu_);
-  RETURN_IF_ERROR(wal->CreateSegment(range.last + 1));
+  RETURN_IF_ERROR(wal->CreateSegment(range.last + 1, false));
   return wal;
 }
 
-base::Status Wal::CreateSegment(int index) {
+base::Status Wal::CreateSegment(int index, bool sync_previous) {
   std::string path = SegmentPath(dir_, index);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) return internal::ErrnoStatus("create segment", path, errno);
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && sync_previous) {
+    SyncInBackground(fd_, std::move(path_));
+  } else if (fd_ >= 0) {
+    ::close(fd_);
+  }
   fd_ = fd;
   segment_ = index;
   path_ = std::move(path);
@@ -121,11 +127,59 @@ base::Status Wal::SyncSegment(bool data_only) {
   if ((data_only ? ::fdatasync(fd_) : ::fsync(fd_)) != 0) {
     return internal::ErrnoStatus("fsync", path_, errno);
   }
-  if (fsync_observer_) {
-    fsync_observer_(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
+  ObserveFsync(start);
   return base::Status::Ok();
+}
+
+void Wal::ObserveFsync(std::chrono::steady_clock::time_point start) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard lock(sync_mu_);
+  if (fsync_observer_) fsync_observer_(seconds);
+}
+
+void Wal::SyncInBackground(int fd, std::string path) {
+  {
+    std::lock_guard lock(sync_mu_);
+    to_sync_.push_back({fd, std::move(path)});
+  }
+  sync_cv_.notify_one();
+  if (!syncer_.joinable()) {
+    syncer_ = std::thread([this] {
+      base::SetThreadName("wal-sync");
+      SyncLoop();
+    });
+  }
+}
+
+void Wal::SyncLoop() {
+  std::unique_lock lock(sync_mu_);
+  while (true) {
+    sync_cv_.wait(lock, [this] { return stop_syncing_ || !to_sync_.empty(); });
+    if (to_sync_.empty()) return;  // stopping, with nothing left to sync
+    PendingSync p = std::move(to_sync_.front());
+    to_sync_.pop_front();
+    lock.unlock();
+    const auto start = std::chrono::steady_clock::now();
+    const int rc = ::fsync(p.fd);
+    const int err = errno;
+    ::close(p.fd);
+    if (rc == 0) {
+      ObserveFsync(start);
+    } else {
+      spdlog::error("wal: {}", internal::ErrnoStatus("fsync", p.path, err).message());
+    }
+    lock.lock();
+  }
+}
+
+void Wal::StopSyncing() {
+  {
+    std::lock_guard lock(sync_mu_);
+    stop_syncing_ = true;
+  }
+  sync_cv_.notify_one();
+  if (syncer_.joinable()) syncer_.join();
 }
 
 base::Result<int> Wal::NextSegmentLocked() {
@@ -135,8 +189,7 @@ base::Result<int> Wal::NextSegmentLocked() {
     return segment_;
   }
   if (page_alloc_ > 0) RETURN_IF_ERROR(FlushPage(true));
-  if (sync_ == SyncPolicy::kOnSegmentRoll) RETURN_IF_ERROR(SyncSegment(false));
-  RETURN_IF_ERROR(CreateSegment(segment_ + 1));
+  RETURN_IF_ERROR(CreateSegment(segment_ + 1, sync_ == SyncPolicy::kOnSegmentRoll));
   return segment_;
 }
 
@@ -206,7 +259,7 @@ base::Status Wal::Cut(Position at) {
   std::memset(page_.get(), 0, kPageSize);
   page_alloc_ = 0;
   page_flushed_ = 0;
-  RETURN_IF_ERROR(CreateSegment(segment_ + 1));
+  RETURN_IF_ERROR(CreateSegment(segment_ + 1, false));
   cut_.reset();
   return base::Status::Ok();
 }
@@ -217,7 +270,7 @@ Wal::Stats Wal::stats() const {
 }
 
 void Wal::SetFsyncObserver(std::function<void(double)> observer) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(sync_mu_);
   fsync_observer_ = std::move(observer);
 }
 
@@ -261,6 +314,8 @@ base::Status Wal::Close() {
   std::lock_guard lock(mu_);
   if (closed_) return Closed();
   closed_ = true;
+  // The finished segments' fsyncs are done before Close returns.
+  StopSyncing();
   if (fd_ < 0) return base::Status::Ok();
   base::Status status;
   if (cut_.has_value()) {

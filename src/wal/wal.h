@@ -10,9 +10,14 @@
 // Opening a WAL repairs a torn tail in its last segment (records cut short by a crash, or a bad
 // checksum) by cutting the segment at the first damaged record, then starts a new segment.
 // Logged records reach the operating system before Log returns; they are durable after Sync(),
-// Close(), or (with SyncPolicy::kOnSegmentRoll) once their segment is complete.
+// Close(), or (with SyncPolicy::kOnSegmentRoll) soon after their segment is complete: as in
+// Prometheus, a finished segment is fsynced by a thread of the WAL's own, so that logging does not
+// wait for the disk. Close waits for those fsyncs.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -20,6 +25,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "base/status.h"
 #include "wal/segment.h"
@@ -82,7 +88,8 @@ class Wal {
   };
   Stats stats() const;
   // Called with the seconds each fsync of a segment took (at a segment's end, Sync and Close),
-  // under the WAL's lock: it must be quick and must not call the WAL. Null: none.
+  // on the calling thread or the WAL's own, under a lock: it must be quick and must not call the
+  // WAL. No call runs after SetFsyncObserver returns, except to the observer it set. Null: none.
   void SetFsyncObserver(std::function<void(double)> observer);
   std::int64_t segment_size() const { return segment_size_; }
 
@@ -90,7 +97,9 @@ class Wal {
   Wal(std::string dir, std::int64_t segment_size, SyncPolicy sync);
 
   // All below need mu_ held.
-  base::Status CreateSegment(int index);
+  // Opens segment `index` for writing. The previous segment is fsynced in the background if
+  // sync_previous, else just closed.
+  base::Status CreateSegment(int index, bool sync_previous);
   base::Status LogOne(std::string_view record, bool final);
   base::Status FlushPage(bool clear);
   // fsync or fdatasync (data_only) of the segment being written, timed for the observer.
@@ -103,6 +112,16 @@ class Wal {
   // What a cut back to `at` keeps of the current segment: a segment begun after `at` (by the
   // failed call) holds nothing older, and goes back to empty.
   std::int64_t KeptBytes(Position at) const { return at.segment == segment_ ? at.offset : 0; }
+  // Hands a finished segment's file to the syncing thread (started on first use), which
+  // fsyncs, times and closes it.
+  void SyncInBackground(int fd, std::string path);
+  // Returns once the pending fsyncs are done.
+  void StopSyncing();
+
+  // The syncing thread's loop.
+  void SyncLoop();
+  // Reports an fsync begun at `start` to the observer; takes sync_mu_.
+  void ObserveFsync(std::chrono::steady_clock::time_point start);
 
   static constexpr std::int64_t kHeaderSize = 7;
 
@@ -122,8 +141,18 @@ class Wal {
   std::optional<Position> cut_;    // GUARDED_BY(mu_) a Cut still to be done
   Stats stats_;                    // GUARDED_BY(mu_)
   bool repaired_ = false;          // set by Open only
+  std::thread syncer_;             // GUARDED_BY(mu_) started by the first background fsync
 
-  std::function<void(double)> fsync_observer_;  // GUARDED_BY(mu_)
+  // Taken after mu_ when both are: the syncing thread never takes mu_.
+  struct PendingSync {
+    int fd;
+    std::string path;
+  };
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<PendingSync> to_sync_;             // GUARDED_BY(sync_mu_)
+  bool stop_syncing_ = false;                   // GUARDED_BY(sync_mu_)
+  std::function<void(double)> fsync_observer_;  // GUARDED_BY(sync_mu_)
 };
 
 }  // namespace starling::wal

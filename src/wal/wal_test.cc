@@ -3,10 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +26,7 @@ using internal::MakeRecord;
 using internal::ReadAll;
 using internal::TempDir;
 using ::testing::HasSubstr;
+using namespace std::chrono_literals;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -122,11 +126,31 @@ TEST(WalTest, OnDiskFormat) {
   EXPECT_TRUE(file == want);
 }
 
+// Counts the fsyncs an observer is told of, from any thread.
+class FsyncCounter {
+ public:
+  std::function<void(double)> Observer() {
+    return [this](double seconds) {
+      std::lock_guard lock(mu_);
+      EXPECT_GE(seconds, 0);
+      ++n_;
+    };
+  }
+  int n() const {
+    std::lock_guard lock(mu_);
+    return n_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  int n_ = 0;
+};
+
 TEST(WalTest, CountsPageWritesAndTimesFsyncs) {
   TempDir dir;
   auto wal = MustOpen(dir.path(), 4 * kPageSize);
-  std::vector<double> fsyncs;
-  wal->SetFsyncObserver([&](double seconds) { fsyncs.push_back(seconds); });
+  FsyncCounter fsyncs;
+  wal->SetFsyncObserver(fsyncs.Observer());
   // A partial page is written at the end of each call.
   ASSERT_TRUE(wal->Log("hello").ok());
   EXPECT_EQ(wal->stats().page_flushes, 1U);
@@ -135,21 +159,76 @@ TEST(WalTest, CountsPageWritesAndTimesFsyncs) {
   ASSERT_TRUE(wal->Log(MakeRecord(40000, 1)).ok());
   EXPECT_EQ(wal->stats().page_flushes, 3U);
   EXPECT_EQ(wal->stats().completed_pages, 1U);
-  EXPECT_TRUE(fsyncs.empty());
-  // Moving on pads page 1 and fsyncs segment 0.
+  EXPECT_EQ(fsyncs.n(), 0);
+  ASSERT_TRUE(wal->Sync().ok());
+  EXPECT_EQ(fsyncs.n(), 1);
+  // Moving on pads page 1; segment 0 is fsynced in the background, before Close returns.
   ASSERT_TRUE(wal->NextSegment().ok());
   EXPECT_EQ(wal->stats().page_flushes, 4U);
   EXPECT_EQ(wal->stats().completed_pages, 2U);
-  ASSERT_EQ(fsyncs.size(), 1U);
-  ASSERT_TRUE(wal->Sync().ok());
-  ASSERT_EQ(fsyncs.size(), 2U);
-  // Without an observer, Close's fsync goes untimed; an empty page is not written.
-  wal->SetFsyncObserver(nullptr);
   ASSERT_TRUE(wal->Close().ok());
-  EXPECT_EQ(fsyncs.size(), 2U);
+  EXPECT_EQ(fsyncs.n(), 3);
+  // An empty page is not written.
   EXPECT_EQ(wal->stats().page_flushes, 4U);
   EXPECT_EQ(wal->stats().writes_failed, 0U);
-  for (double s : fsyncs) EXPECT_GE(s, 0);
+
+  // Once the observer is removed, fsyncs go untimed.
+  TempDir other;
+  auto quiet = MustOpen(other.path(), 4 * kPageSize);
+  FsyncCounter none;
+  quiet->SetFsyncObserver(none.Observer());
+  quiet->SetFsyncObserver(nullptr);
+  ASSERT_TRUE(quiet->Log("x").ok());
+  ASSERT_TRUE(quiet->NextSegment().ok());
+  ASSERT_TRUE(quiet->Close().ok());
+  EXPECT_EQ(none.n(), 0);
+}
+
+// A slow fsync of a finished segment must not hold up logging (a scrape's commit): it runs on
+// the WAL's own thread. The observer stands in for a slow disk: it blocks that thread.
+TEST(WalTest, FinishedSegmentIsSyncedWithoutHoldingUpLogging) {
+  TempDir dir;
+  auto wal = MustOpen(dir.path(), kDefaultSegmentSize);
+  std::mutex mu;
+  std::condition_variable cv;
+  int fsyncs = 0;
+  bool released = false;
+  bool rolled = false;
+  wal->SetFsyncObserver([&](double) {
+    std::unique_lock lock(mu);
+    ++fsyncs;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  });
+  ASSERT_TRUE(wal->Log("a").ok());
+  std::thread roll([&] {
+    EXPECT_TRUE(wal->NextSegment().ok());
+    std::lock_guard lock(mu);
+    rolled = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(mu);
+    // Generous: this only fails if NextSegment waits for the blocked fsync.
+    const bool ok = cv.wait_for(lock, 60s, [&] { return rolled && fsyncs == 1; });
+    if (!ok) released = true;
+    cv.notify_all();
+    ASSERT_TRUE(ok) << "NextSegment waited for the fsync of the segment it finished";
+  }
+  // While segment 0's fsync is still blocked, logging goes on in segment 1.
+  ASSERT_TRUE(wal->Log("b").ok());
+  EXPECT_EQ(wal->End().segment, 1);
+  {
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  roll.join();
+  ASSERT_TRUE(wal->Close().ok());
+  EXPECT_EQ(fsyncs, 2);  // segment 0, then segment 1 at Close
+  auto got = ReadAll(dir.path());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(WalTest, ManySegmentsKeepRecordsWhole) {
