@@ -332,7 +332,6 @@ void Storage::SetFsyncObserver(std::function<void(double)> observer) {
 }
 
 Storage::Stats Storage::stats() const {
-  const Wal::Stats wal = wal_->stats();
   return Stats{.samples_appended = samples_appended_.load(),
                .out_of_order_samples = out_of_order_samples_.load(),
                .exemplars_appended = exemplars_appended_.load(),
@@ -346,9 +345,7 @@ Storage::Stats Storage::stats() const {
                .checkpoint_deletions = checkpoint_deletions_.load(),
                .checkpoint_deletions_failed = checkpoint_deletions_failed_.load(),
                .replay_seconds = replay_seconds_,
-               .wal_writes_failed = wal.writes_failed,
-               .wal_page_flushes = wal.page_flushes,
-               .wal_completed_pages = wal.completed_pages,
+               .wal = wal_->stats(),
                .highest_timestamp_ms = highest_timestamp_ms_.load()};
 }
 

@@ -72,11 +72,8 @@ class Storage final : public storage::Appendable {
     std::uint64_t checkpoint_deletions_failed = 0;
     // How long Open took to replay the checkpoint and the segments.
     double replay_seconds = 0;
-    // The WAL's own counters (see Wal::Stats): commits whose write failed, page writes, and
-    // pages finished.
-    std::uint64_t wal_writes_failed = 0;
-    std::uint64_t wal_page_flushes = 0;
-    std::uint64_t wal_completed_pages = 0;
+    // The WAL's own counters: commits whose write failed, page writes, pages finished.
+    Wal::Stats wal;
     // The newest timestamp of a committed sample; INT64_MIN before the first.
     std::int64_t highest_timestamp_ms = std::numeric_limits<std::int64_t>::min();
   };

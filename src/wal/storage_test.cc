@@ -552,7 +552,7 @@ TEST(StorageTest, FailedWriteLosesOnlyItsOwnCommit) {
       }
       EXPECT_FALSE(app->Commit().ok());
     }
-    EXPECT_EQ(s->stats().wal_writes_failed, 1U);
+    EXPECT_EQ(s->stats().wal.writes_failed, 1U);
     EXPECT_EQ(s->stats().samples_appended, 1U);
     AppendOne(*s, a, {}, 2000, 2);
     b = AppendOne(*s, 0, model::Labels{{"s", "b"}}, 2000, 1);

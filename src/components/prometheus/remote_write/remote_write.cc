@@ -213,9 +213,9 @@ class WalMetrics {
     checkpoint_deletions_failed_.Update(st.checkpoint_deletions_failed);
     truncations_.Update(st.segment_truncations);
     truncations_failed_.Update(st.segment_truncations_failed);
-    writes_failed_.Update(st.wal_writes_failed);
-    page_flushes_.Update(st.wal_page_flushes);
-    completed_pages_.Update(st.wal_completed_pages);
+    writes_failed_.Update(st.wal.writes_failed);
+    page_flushes_.Update(st.wal.page_flushes);
+    completed_pages_.Update(st.wal.completed_pages);
   }
   // Where the store reports each fsync of a segment.
   base::Summary& fsync_duration() { return fsync_duration_; }
