@@ -1,6 +1,7 @@
 #include "components/prometheus/remote_write/remote_write.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -157,7 +158,7 @@ class WalMetrics {
                                               {id})),
         segment_current_(Gauge("prometheus_tsdb_wal_segment_current",
                                "Write log segment index that TSDB is currently writing to.")),
-        repaired_{&corruptions_, nullptr},
+        repaired_{{&corruptions_}},
         checkpoint_creations_(Only("prometheus_agent_checkpoint_creations_total",
                                    "Total number of checkpoint creations attempted.")),
         checkpoint_creations_failed_(Only("prometheus_agent_checkpoint_creations_failed_total",
@@ -179,19 +180,26 @@ class WalMetrics {
         fsync_duration_(series_.AddSummary("prometheus_tsdb_wal_fsync_duration_seconds",
                                            "Duration of write log fsync.", {"component_id"},
                                            {0.5, 0.9, 0.99}, {id})),
-        samples_{&series_.AddCounter("prometheus_agent_samples_appended_total",
-                                     "Total number of samples appended to the storage",
-                                     {"component_id", "type"}, {id, "float"}),
-                 &Counter("agent_wal_samples_appended_total",
-                          "Total number of samples appended to the WAL")},
-        exemplars_{&Counter("prometheus_agent_exemplars_appended_total",
-                            "Total number of exemplars appended to the storage"),
-                   &Counter("agent_wal_exemplars_appended_total",
-                            "Total number of exemplars appended to the WAL")},
-        out_of_order_{&Counter("prometheus_agent_out_of_order_samples_total",
-                               "Total number of out of order samples ingestion failed attempts."),
-                      &Counter("agent_wal_out_of_order_samples_total",
-                               "Total number of out of order samples ingestion failed attempts.")},
+        samples_{{&series_.AddCounter("prometheus_agent_samples_appended_total",
+                                      "Total number of samples appended to the storage",
+                                      {"component_id", "type"}, {id, "float"}),
+                  &Counter("agent_wal_samples_appended_total",
+                           "Total number of samples appended to the WAL"),
+                  &Counter("prometheus_remote_storage_samples_in_total",
+                           "Samples in to remote storage, compare to samples out for queue "
+                           "managers.")}},
+        exemplars_{{&Counter("prometheus_agent_exemplars_appended_total",
+                             "Total number of exemplars appended to the storage"),
+                    &Counter("agent_wal_exemplars_appended_total",
+                             "Total number of exemplars appended to the WAL"),
+                    &Counter("prometheus_remote_storage_exemplars_in_total",
+                             "Exemplars in to remote storage, compare to exemplars out for queue "
+                             "managers.")}},
+        out_of_order_{
+            {&Counter("prometheus_agent_out_of_order_samples_total",
+                      "Total number of out of order samples ingestion failed attempts."),
+             &Counter("agent_wal_out_of_order_samples_total",
+                      "Total number of out of order samples ingestion failed attempts.")}},
         removed_series_(Only("agent_wal_storage_removed_series_total",
                              "Total number of created series removed from the WAL")) {}
 
@@ -224,16 +232,16 @@ class WalMetrics {
   void Checkpointed(double seconds) { truncate_duration_.Observe(seconds); }
 
  private:
-  // Counters that follow a total counted by the store.
+  // Counters that follow a total counted by the store, under up to three names.
   struct Mirror {
-    base::Counter* a;
-    base::Counter* b;  // the same total under another name, or null
+    std::array<base::Counter*, 3> to{};  // unused entries are null
     std::uint64_t seen = 0;
     void Update(std::uint64_t total) {
       if (total <= seen) return;
       const auto delta = static_cast<double>(total - seen);
-      a->Add(delta);
-      if (b != nullptr) b->Add(delta);
+      for (base::Counter* c : to) {
+        if (c != nullptr) c->Add(delta);
+      }
       seen = total;
     }
   };
@@ -241,7 +249,7 @@ class WalMetrics {
     return series_.AddCounter(name, help, {"component_id"}, {id_});
   }
   // A mirror under one name only.
-  Mirror Only(const char* name, const char* help) { return {&Counter(name, help), nullptr}; }
+  Mirror Only(const char* name, const char* help) { return {{&Counter(name, help)}}; }
   base::Gauge& Gauge(const char* name, const char* help) {
     return series_.AddGauge(name, help, {"component_id"}, {id_});
   }

@@ -234,6 +234,19 @@ TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
 
   // Older than its series' newest sample: dropped and counted.
   AppendSamples(*app, 1, 1500);
+  {
+    auto a = app->NewAppender();
+    model::Labels l{{"__name__", "m"}, {"i", "0"}};
+    base::Result<storage::SeriesRef> ref = a->Append(0, l, 3000, 1);
+    ASSERT_TRUE(ref.ok());
+    storage::Exemplar ex;
+    ex.labels = model::Labels{{"trace_id", "abc"}};
+    ex.value = 1;
+    ex.timestamp_ms = 3000;
+    ex.has_timestamp = true;
+    ASSERT_TRUE(a->AppendExemplar(*ref, l, ex).ok());
+    ASSERT_TRUE(a->Commit().ok());
+  }
   // The store's metrics, under Prometheus agent mode's names and the Agent's, are refreshed
   // every second.
   const std::string id = "{component_id=\"prometheus.remote_write.default\"}";
@@ -242,12 +255,14 @@ TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
       {"prometheus_agent_active_series" + id + " 10",
        "agent_wal_storage_active_series" + id + " 10",
        "prometheus_agent_samples_appended_total{component_id=\"prometheus.remote_write.default\","
-       "type=\"float\"} 20",
-       "agent_wal_samples_appended_total" + id + " 20",
+       "type=\"float\"} 21",
+       "agent_wal_samples_appended_total" + id + " 21",
+       "prometheus_remote_storage_samples_in_total" + id + " 21",
        "prometheus_agent_out_of_order_samples_total" + id + " 1",
        "agent_wal_out_of_order_samples_total" + id + " 1",
-       "prometheus_agent_exemplars_appended_total" + id + " 0",
-       "agent_wal_exemplars_appended_total" + id + " 0",
+       "prometheus_agent_exemplars_appended_total" + id + " 1",
+       "agent_wal_exemplars_appended_total" + id + " 1",
+       "prometheus_remote_storage_exemplars_in_total" + id + " 1",
        "agent_wal_storage_removed_series_total" + id + " 0"}))
       << f.metrics().Render();
   f.Stop();
