@@ -42,6 +42,12 @@ struct ScrapeMetrics {
   base::Counter& sample_out_of_order;
   base::Counter& sample_duplicate;
   base::Counter& samples_scraped;  // starling_scrape_samples_scraped_total
+  // Pools created and reloaded with a changed scrape config (attempts, and those that failed),
+  // counted by their owner, which builds what can fail (the HTTP client's settings).
+  base::Counter& pools_created;
+  base::Counter& pools_failed;
+  base::Counter& pool_reloads;
+  base::Counter& pool_reloads_failed;
   base::Family<base::Gauge>& pool_targets;
   // Each Update of a scrape pool: how many, and how long they took (the targets' rebuild).
   base::Family<base::Counter>& pool_syncs;

@@ -20,11 +20,13 @@ struct HttpClientArgs {
     std::string username;
     component::Secret password;
     std::string password_file;
+    friend bool operator==(const BasicAuth&, const BasicAuth&) = default;
   };
   struct Authorization {
     std::string type = "Bearer";
     component::Secret credentials;
     std::string credentials_file;
+    friend bool operator==(const Authorization&, const Authorization&) = default;
   };
   struct Tls {
     std::string ca_file;
@@ -35,6 +37,7 @@ struct HttpClientArgs {
     std::string ca_pem;
     std::string cert_pem;
     component::Secret key_pem;
+    friend bool operator==(const Tls&, const Tls&) = default;
   };
   component::Secret bearer_token;
   std::string bearer_token_file;
@@ -44,6 +47,7 @@ struct HttpClientArgs {
   bool follow_redirects = true;
   bool enable_http2 = true;
   std::string proxy_url;
+  friend bool operator==(const HttpClientArgs&, const HttpClientArgs&) = default;
 };
 
 // Decodes the client attributes and blocks (bearer_token, bearer_token_file, basic_auth,

@@ -106,11 +106,6 @@ class PrometheusScrape final : public component::Component {
   base::Status Apply(const PrometheusScrapeArgs& args) {
     std::lock_guard<std::mutex> apply_lock(apply_mu_);
     last_args_ = args;
-    base::Result<std::shared_ptr<const net::ClientConfig>> client = BuildClientConfig(args.client);
-    if (!client.ok()) {
-      SetHealth(client.error().message());
-      return client.error();
-    }
     scrape::JobConfig cfg;
     cfg.job_name = args.job_name.empty() ? opts_.id : args.job_name;
     cfg.honor_labels = args.honor_labels;
@@ -127,6 +122,21 @@ class PrometheusScrape final : public component::Component {
     cfg.label_name_length_limit = args.label_name_length_limit;
     cfg.label_value_length_limit = args.label_value_length_limit;
     cfg.extra_metrics = args.extra_metrics;
+
+    // As Prometheus counts its scrape pools: a new job name is a new pool, a changed scrape
+    // config (not targets or receivers) a reload; one that failed is tried again next time.
+    const bool create = !applied_.has_value() || applied_->job.job_name != cfg.job_name;
+    const bool reload = !create && (applied_->job != cfg || applied_->client != args.client);
+    if (create) metrics_.pools_created.Inc();
+    if (reload) metrics_.pool_reloads.Inc();
+    base::Result<std::shared_ptr<const net::ClientConfig>> client = BuildClientConfig(args.client);
+    if (!client.ok()) {
+      if (create) metrics_.pools_failed.Inc();
+      if (reload) metrics_.pool_reloads_failed.Inc();
+      SetHealth(client.error().message());
+      return client.error();
+    }
+    applied_ = AppliedConfig{cfg, args.client};
 
     std::vector<model::Labels> discovered;
     discovered.reserve(args.targets.size());
@@ -248,6 +258,12 @@ class PrometheusScrape final : public component::Component {
 
   std::mutex apply_mu_;  // serialises Apply (Update's thread and Run's thread)
   std::optional<PrometheusScrapeArgs> last_args_;  // guarded by apply_mu_
+  // The scrape config last applied without error. Guarded by apply_mu_.
+  struct AppliedConfig {
+    scrape::JobConfig job;
+    HttpClientArgs client;
+  };
+  std::optional<AppliedConfig> applied_;
   std::unique_ptr<scrape::ScrapePool> pool_;
 
   mutable std::mutex mu_;

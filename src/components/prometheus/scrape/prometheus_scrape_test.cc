@@ -243,6 +243,61 @@ TEST(PrometheusScrapeTest, ScrapesServerIncludingGzipMalformedAndOversized) {
   EXPECT_EQ(left.find("component_id=\"prometheus.scrape.default\""), std::string::npos) << left;
 }
 
+// Pools and reloads are counted as Prometheus counts them: the first config and each new job
+// name create a pool, a changed scrape config reloads it, new targets alone do neither, and a
+// config that cannot be applied counts as failed.
+TEST(PrometheusScrapeTest, CountsScrapePoolCreationsAndReloads) {
+  base::MetricsRegistry registry;
+  component::Options opts;
+  opts.id = "prometheus.scrape.default";
+  opts.metrics = &registry;
+  PrometheusScrapeArgs args;
+  args.targets.push_back({{"__address__", "127.0.0.1:1"}});
+  args.forward_to = {std::make_shared<RecordingAppendable>()};
+  auto c = PrometheusScrapeRegistration().build(
+      opts, component::TypedArguments<PrometheusScrapeArgs>(args));
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  auto update = [&] {
+    return (*c)->Update(component::TypedArguments<PrometheusScrapeArgs>(args)).ok();
+  };
+  auto counts = [&] {
+    const char* names[] = {"prometheus_target_scrape_pools_total",
+                           "prometheus_target_scrape_pools_failed_total",
+                           "prometheus_target_scrape_pool_reloads_total",
+                           "prometheus_target_scrape_pool_reloads_failed_total"};
+    std::vector<double> out;
+    for (const char* n : names) out.push_back(base::testing::MetricValue(registry, n));
+    return out;
+  };
+  using V = std::vector<double>;
+  EXPECT_EQ(counts(), (V{1, 0, 0, 0}));
+
+  args.targets.push_back({{"__address__", "127.0.0.1:2"}});
+  ASSERT_TRUE(update());
+  EXPECT_EQ(counts(), (V{1, 0, 0, 0}));
+
+  args.scrape_interval = 30s;
+  ASSERT_TRUE(update());
+  EXPECT_EQ(counts(), (V{1, 0, 1, 0}));
+
+  args.client.bearer_token_file = "/nonexistent/token";
+  EXPECT_FALSE(update());
+  EXPECT_EQ((*c)->CurrentHealth().state, component::HealthState::kUnhealthy);
+  // Still not applied, so the same config is a reload again.
+  EXPECT_FALSE(update());
+  EXPECT_EQ(counts(), (V{1, 0, 3, 2}));
+
+  args.client.bearer_token_file.clear();
+  args.job_name = "other";
+  ASSERT_TRUE(update());
+  EXPECT_EQ(counts(), (V{2, 0, 3, 2}));
+
+  args.job_name = "third";
+  args.client.bearer_token_file = "/nonexistent/token";
+  EXPECT_FALSE(update());
+  EXPECT_EQ(counts(), (V{3, 1, 3, 2}));
+}
+
 // A cluster whose peer set the test sets.
 class FakeCluster final : public cluster::Cluster {
  public:
