@@ -130,6 +130,20 @@ void Append(Slist& list, const std::string& line) {
   }
 }
 
+long CurlTlsVersion(ClientConfig::TlsVersion v) {
+  switch (v) {
+    case ClientConfig::TlsVersion::kTls10:
+      return CURL_SSLVERSION_TLSv1_0;
+    case ClientConfig::TlsVersion::kTls11:
+      return CURL_SSLVERSION_TLSv1_1;
+    case ClientConfig::TlsVersion::kTls12:
+      break;
+    case ClientConfig::TlsVersion::kTls13:
+      return CURL_SSLVERSION_TLSv1_3;
+  }
+  return CURL_SSLVERSION_TLSv1_2;
+}
+
 // Largest body buffer reserved up front from a Content-Length header.
 constexpr std::int64_t kMaxReserve = std::int64_t{16} << 20;
 
@@ -475,6 +489,7 @@ class HttpClient::Impl {
     if (!tls.ca_pem.empty()) blob(CURLOPT_CAINFO_BLOB, tls.ca_pem);
     if (!tls.cert_pem.empty()) blob(CURLOPT_SSLCERT_BLOB, tls.cert_pem);
     if (!tls.key_pem.empty()) blob(CURLOPT_SSLKEY_BLOB, tls.key_pem);
+    curl_easy_setopt(h, CURLOPT_SSLVERSION, CurlTlsVersion(tls.min_version));
     if (tls.insecure_skip_verify) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -24,6 +24,8 @@ namespace starling::net {
 // How to reach and authenticate to a server: Prometheus's HTTP client config with secrets
 // already resolved (files read by the caller). Immutable once built; share it between requests.
 struct ClientConfig {
+  // The lowest TLS version a connection may use. Go's clients (Prometheus's) default to 1.2.
+  enum class TlsVersion { kTls10, kTls11, kTls12, kTls13 };
   struct Tls {
     std::string ca_file;
     std::string cert_file;
@@ -34,6 +36,7 @@ struct ClientConfig {
     std::string ca_pem;
     std::string cert_pem;
     std::string key_pem;
+    TlsVersion min_version = TlsVersion::kTls12;
   };
   struct BasicAuth {
     std::string username;

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -621,10 +622,14 @@ TestCert MakeCert() {
 // certificate signed by (equal to) its own.
 class TlsServer {
  public:
-  TlsServer(const TestCert& cert, bool require_client_cert) {
+  // max_version: the highest TLS version it speaks (TLS1_2_VERSION...), 0 for OpenSSL's.
+  TlsServer(const TestCert& cert, bool require_client_cert, int max_version = 0) {
     // OpenSSL writes to sockets the client may have closed after rejecting the handshake.
     std::signal(SIGPIPE, SIG_IGN);
     ctx_ = SSL_CTX_new(TLS_server_method());
+    if (max_version != 0) {
+      EXPECT_EQ(SSL_CTX_set_max_proto_version(ctx_, max_version), 1);
+    }
     BIO* bio = BIO_new_mem_buf(cert.cert_pem.data(), static_cast<int>(cert.cert_pem.size()));
     X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
@@ -669,6 +674,11 @@ class TlsServer {
     std::lock_guard<std::mutex> lock(mu_);
     return request_;
   }
+  // The TLS version of the last connection served ("TLSv1.2").
+  std::string LastVersion() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return version_;
+  }
 
  private:
   void Serve() {
@@ -690,6 +700,7 @@ class TlsServer {
           std::lock_guard<std::mutex> lock(mu_);
           sni_ = sni == nullptr ? "" : sni;
           request_ = request;
+          version_ = SSL_get_version(ssl);
         }
         const std::string resp =
             "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
@@ -709,6 +720,7 @@ class TlsServer {
   std::mutex mu_;
   std::string sni_;
   std::string request_;
+  std::string version_;
 };
 
 TEST(HttpClientTest, Tls) {
@@ -761,6 +773,33 @@ TEST(HttpClientTest, Tls) {
         std::string::npos)
         << server.LastRequest();
   }
+}
+
+// min_version is the lowest version the client accepts: TLS 1.2 unless set, as in Go.
+TEST(HttpClientTest, TlsMinVersion) {
+  const TestCert cert = MakeCert();
+  TlsServer tls12(cert, /*require_client_cert=*/false, TLS1_2_VERSION);
+  TlsServer tls13(cert, /*require_client_cert=*/false);
+  HttpClient client;
+  auto get = [&](TlsServer& server, std::optional<ClientConfig::TlsVersion> min) {
+    auto c = std::make_shared<ClientConfig>();
+    c->tls.ca_pem = cert.cert_pem;
+    c->tls.server_name = "tls.test";
+    if (min) c->tls.min_version = *min;
+    ClientRequest req;
+    req.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/x";
+    req.config = std::move(c);
+    return client.DoSync(req);
+  };
+  auto r = get(tls12, std::nullopt);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(tls12.LastVersion(), "TLSv1.2");
+  r = get(tls12, ClientConfig::TlsVersion::kTls13);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), base::StatusCode::kUnavailable) << r.error().ToString();
+  r = get(tls13, ClientConfig::TlsVersion::kTls13);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(tls13.LastVersion(), "TLSv1.3");
 }
 
 TEST(HttpClientTest, TlsClientCertificate) {

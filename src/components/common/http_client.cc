@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <utility>
 
 namespace starling::components {
@@ -73,6 +75,16 @@ void DecodeAuthorization(component::ArgDecoder& d, HttpClientArgs::Authorization
   }
 }
 
+// Go's names of the TLS versions, as Prometheus's TLS config takes them.
+std::optional<net::ClientConfig::TlsVersion> ParseTlsVersion(std::string_view s) {
+  using V = net::ClientConfig::TlsVersion;
+  if (s.empty() || s == "TLS12") return V::kTls12;
+  if (s == "TLS10") return V::kTls10;
+  if (s == "TLS11") return V::kTls11;
+  if (s == "TLS13") return V::kTls13;
+  return std::nullopt;
+}
+
 void DecodeTls(component::ArgDecoder& d, HttpClientArgs::Tls* t) {
   d.Optional("ca_pem", &t->ca_pem);
   d.Optional("ca_file", &t->ca_file);
@@ -82,6 +94,10 @@ void DecodeTls(component::ArgDecoder& d, HttpClientArgs::Tls* t) {
   d.Optional("key_file", &t->key_file);
   d.Optional("server_name", &t->server_name);
   d.Optional("insecure_skip_verify", &t->insecure_skip_verify);
+  if (d.Optional("min_version", &t->min_version) && !ParseTlsVersion(t->min_version)) {
+    d.AddError("min_version", "unknown TLS version: " + t->min_version);
+    return;
+  }
   if (!t->ca_pem.empty() && !t->ca_file.empty()) {
     d.AddError("ca_file", "at most one of ca_pem and ca_file must be configured");
     return;
@@ -188,8 +204,15 @@ base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
       }
     }
     cfg->tls = net::ClientConfig::Tls{
-        t.ca_file, t.cert_file, t.key_file,    t.server_name, t.insecure_skip_verify,
-        t.ca_pem,  t.cert_pem,  t.key_pem.text};
+        t.ca_file,
+        t.cert_file,
+        t.key_file,
+        t.server_name,
+        t.insecure_skip_verify,
+        t.ca_pem,
+        t.cert_pem,
+        t.key_pem.text,
+        ParseTlsVersion(t.min_version).value_or(net::ClientConfig::TlsVersion::kTls12)};
   }
   cfg->follow_redirects = args.follow_redirects;
   cfg->enable_http2 = args.enable_http2;

@@ -37,6 +37,7 @@ struct HttpClientArgs {
     std::string ca_pem;
     std::string cert_pem;
     component::Secret key_pem;
+    std::string min_version;  // "TLS10" to "TLS13"; empty: TLS 1.2, as Go's default
     friend bool operator==(const Tls&, const Tls&) = default;
   };
   component::Secret bearer_token;

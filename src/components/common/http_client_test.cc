@@ -39,7 +39,7 @@ TEST(HttpClientArgsTest, DecodeDefaultsAndValues) {
                                 "authorization {\n  type = \"  \"\n  credentials = \"c\"\n}\n"
                                 "tls_config {\n  ca_file = \"/ca\"\n  cert_pem = \"C\"\n"
                                 "  key_file = \"/k\"\n  server_name = \"s\"\n"
-                                "  insecure_skip_verify = true\n}\n",
+                                "  insecure_skip_verify = true\n  min_version = \"TLS13\"\n}\n",
                                 &args),
             "");
   const auto& v = component::ArgsAs<HttpClientArgs>(*args);
@@ -55,6 +55,7 @@ TEST(HttpClientArgsTest, DecodeDefaultsAndValues) {
   EXPECT_EQ(v.tls_config->key_file, "/k");
   EXPECT_EQ(v.tls_config->server_name, "s");
   EXPECT_TRUE(v.tls_config->insecure_skip_verify);
+  EXPECT_EQ(v.tls_config->min_version, "TLS13");
 }
 
 struct DecodeCase {
@@ -98,6 +99,8 @@ TEST(HttpClientArgsTest, DecodeErrors) {
       {"wrong type", "follow_redirects = \"yes\"", "t:1:20: \"yes\" should be bool, got string\n"},
       {"two tls blocks", "tls_config {\n}\ntls_config {\n}",
        "t:3:1: block \"tls_config\" may only be specified once\n"},
+      {"unknown tls version", "tls_config {\n  min_version = \"TLS14\"\n}",
+       "t:2:17: unknown TLS version: TLS14\n"},
       {"unknown tls attribute", "tls_config {\n  bogus = 1\n}",
        "t:2:3: unrecognized attribute name \"bogus\"\n"},
   };
@@ -162,12 +165,24 @@ TEST(HttpClientArgsTest, BuildClientConfig) {
   }
 
   HttpClientArgs tls;
-  tls.tls_config = HttpClientArgs::Tls{ca_file, "", "", "name", true, "", "", {}};
+  tls.tls_config = HttpClientArgs::Tls{ca_file, "", "", "name", true, "", "", {}, ""};
   cfg = BuildClientConfig(tls);
   ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
   EXPECT_EQ((*cfg)->tls.ca_file, ca_file);
   EXPECT_EQ((*cfg)->tls.server_name, "name");
   EXPECT_TRUE((*cfg)->tls.insecure_skip_verify);
+  EXPECT_EQ((*cfg)->tls.min_version, net::ClientConfig::TlsVersion::kTls12);
+  for (const auto& [name, want] :
+       std::vector<std::pair<std::string, net::ClientConfig::TlsVersion>>{
+           {"TLS10", net::ClientConfig::TlsVersion::kTls10},
+           {"TLS11", net::ClientConfig::TlsVersion::kTls11},
+           {"TLS12", net::ClientConfig::TlsVersion::kTls12},
+           {"TLS13", net::ClientConfig::TlsVersion::kTls13}}) {
+    tls.tls_config->min_version = name;
+    cfg = BuildClientConfig(tls);
+    ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+    EXPECT_EQ((*cfg)->tls.min_version, want) << name;
+  }
 }
 
 TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {

@@ -71,6 +71,7 @@ std::string Fingerprint(const RemoteWriteEndpoint& e,
     const HttpClientArgs::Tls& t = *c.tls_config;
     add(t.ca_file), add(t.cert_file), add(t.key_file), add(t.server_name);
     num(t.insecure_skip_verify), add(t.ca_pem), add(t.cert_pem), add(t.key_pem.text);
+    add(t.min_version);
   }
   num(c.follow_redirects), num(c.enable_http2), add(c.proxy_url);
   const remote::QueueConfig& q = e.queue;
