@@ -19,6 +19,7 @@
 
 #include "base/thread.h"
 #include "base/timer_queue.h"
+#include "net/oauth2.h"
 
 namespace starling::net {
 namespace {
@@ -357,6 +358,14 @@ class HttpClient::Impl {
       t.reset();
       done(base::Status::Cancelled("HTTP client shut down"));
     }
+    // The token fetches were among them: their waiting requests are failed, but any left over
+    // (the fetch had not started) are failed here.
+    std::vector<Command> waiting;
+    for (auto& [source, w] : token_waits_) {
+      for (Command& c : w.commands) waiting.push_back(std::move(c));
+    }
+    token_waits_.clear();
+    for (Command& c : waiting) c.done(base::Status::Cancelled("HTTP client shut down"));
     // Callbacks may have queued more requests: fail those too, until none are left.
     while (true) {
       std::deque<Command> commands;
@@ -387,7 +396,68 @@ class HttpClient::Impl {
     }
   }
 
+  // Starts c, first fetching a token for it if its config has OAuth2 and no valid token.
   void Start(Command c) {
+    const ClientConfig* cfg = c.request.config.get();
+    if (cfg != nullptr && cfg->oauth2 != nullptr) {
+      std::optional<std::string> auth = cfg->oauth2->Header(Steady::now());
+      if (!auth) {
+        WaitForToken(std::move(c));
+        return;
+      }
+      c.request.headers.push_back({"Authorization", std::move(*auth)});
+    }
+    StartTransfer(std::move(c));
+  }
+
+  // Requests wait for a token together: one fetch per token source at a time.
+  struct TokenWait {
+    std::shared_ptr<OAuth2TokenSource> source;
+    std::vector<Command> commands;
+    bool fetching = false;  // stays set when the requests that started it are cancelled
+  };
+
+  void WaitForToken(Command c) {
+    std::shared_ptr<OAuth2TokenSource> source = c.request.config->oauth2;
+    const std::chrono::milliseconds timeout = c.request.timeout;
+    TokenWait& w = token_waits_[source.get()];
+    w.source = source;
+    w.commands.push_back(std::move(c));
+    if (!w.fetching) {
+      w.fetching = true;
+      FetchToken(source, /*retry=*/false, timeout);
+    }
+  }
+
+  void FetchToken(const std::shared_ptr<OAuth2TokenSource>& source, bool retry,
+                  std::chrono::milliseconds timeout) {
+    Command fetch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fetch.id = ++last_id_;
+    }
+    fetch.request = source->TokenRequest(retry, timeout);
+    fetch.done = [this, source, retry, timeout](const base::Result<ClientResponse>& r) {
+      base::Result<std::string> auth = source->Accept(retry, r, Steady::now());
+      if (source->NeedsRetry(retry, auth)) {
+        FetchToken(source, /*retry=*/true, timeout);
+        return;
+      }
+      auto node = token_waits_.extract(source.get());
+      if (node.empty()) return;
+      for (Command& c : node.mapped().commands) {
+        if (!auth.ok()) {
+          c.done(TokenFailure(c.request, auth.error()));
+          continue;
+        }
+        c.request.headers.push_back({"Authorization", *auth});
+        StartTransfer(std::move(c));
+      }
+    };
+    StartTransfer(std::move(fetch));
+  }
+
+  void StartTransfer(Command c) {
     auto t = std::make_unique<Transfer>();
     t->id = c.id;
     t->request = std::move(c.request);
@@ -541,6 +611,15 @@ class HttpClient::Impl {
   }
 
   void CancelTransfer(std::uint64_t id) {
+    for (auto& [source, w] : token_waits_) {
+      auto c = std::find_if(w.commands.begin(), w.commands.end(),
+                            [id](const Command& waiting) { return waiting.id == id; });
+      if (c == w.commands.end()) continue;
+      Callback done = std::move(c->done);
+      w.commands.erase(c);  // the token fetch goes on; its result is cached
+      done(base::Status::Cancelled("request cancelled"));
+      return;
+    }
     auto it = active_.find(id);
     if (it == active_.end()) return;  // finished already
     std::unique_ptr<Transfer> t = std::move(it->second);
@@ -573,6 +652,12 @@ class HttpClient::Impl {
       t.reset();
       done(std::move(result));
     }
+  }
+
+  // A request that could not get its token fails as Go's client does: `Get "url": oauth2: ...`.
+  static base::Status TokenFailure(const ClientRequest& r, const base::Status& error) {
+    if (error.code() == base::StatusCode::kCancelled) return error;
+    return {error.code(), GoOp(r.method) + " \"" + r.url + "\": " + error.message()};
   }
 
   static base::Result<ClientResponse> Finish(Transfer& t, CURLcode code) {
@@ -616,6 +701,7 @@ class HttpClient::Impl {
 
   // The client thread's own.
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> active_;
+  std::unordered_map<const OAuth2TokenSource*, TokenWait> token_waits_;
   std::vector<CURL*> idle_easy_;
 };
 
@@ -637,6 +723,12 @@ class HttpClient::Session::Impl {
       return base::Status::Internal("cannot create an HTTP transfer");
     }
     if (stop.stop_requested()) return base::Status::Cancelled("request cancelled");
+    const ClientConfig* cfg = request.config.get();
+    if (cfg != nullptr && cfg->oauth2 != nullptr) {
+      base::Result<std::string> auth = Token(*cfg->oauth2, request.timeout, stop);
+      if (!auth.ok()) return HttpClient::Impl::TokenFailure(request, auth.error());
+      request.headers.push_back({"Authorization", std::move(*auth)});
+    }
     HttpClient::Impl::Transfer t;
     t.request = std::move(request);
     t.easy = easy_;
@@ -673,6 +765,18 @@ class HttpClient::Session::Impl {
   }
 
  private:
+  // The cached token, or one fetched now over the session's connections.
+  base::Result<std::string> Token(OAuth2TokenSource& source, std::chrono::milliseconds timeout,
+                                  const std::stop_token& stop) {
+    if (std::optional<std::string> auth = source.Header(Steady::now())) return std::move(*auth);
+    auto fetch = [&](bool retry) {
+      return source.Accept(retry, Do(source.TokenRequest(retry, timeout), stop), Steady::now());
+    };
+    base::Result<std::string> auth = fetch(/*retry=*/false);
+    if (source.NeedsRetry(/*retry=*/false, auth)) auth = fetch(/*retry=*/true);
+    return auth;
+  }
+
   const Options options_;
   CURLM* const multi_;
   CURL* const easy_;

@@ -21,6 +21,8 @@
 
 namespace starling::net {
 
+class OAuth2TokenSource;
+
 // How to reach and authenticate to a server: Prometheus's HTTP client config with secrets
 // already resolved (files read by the caller). Immutable once built; share it between requests.
 struct ClientConfig {
@@ -49,6 +51,9 @@ struct ClientConfig {
   bool follow_redirects = true;
   bool enable_http2 = true;
   std::string proxy_url;  // empty: no proxy (environment proxies are ignored)
+  // OAuth 2.0 client credentials (see oauth2.h), in place of the other authentication; null:
+  // none. The source caches its token for every request made with this config.
+  std::shared_ptr<OAuth2TokenSource> oauth2;
 };
 
 struct ClientRequest {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <utility>
 
+#include "net/oauth2.h"
+
 namespace starling::components {
 namespace {
 
@@ -123,6 +125,83 @@ void DecodeTls(component::ArgDecoder& d, HttpClientArgs::Tls* t) {
   }
 }
 
+// Agent's checks of an oauth2 block.
+void DecodeOAuth2(component::ArgDecoder& d, HttpClientArgs::OAuth2* o) {
+  d.Optional("client_id", &o->client_id);
+  d.Optional("client_secret", &o->client_secret);
+  d.Optional("client_secret_file", &o->client_secret_file);
+  d.Optional("scopes", &o->scopes);
+  d.Optional("token_url", &o->token_url);
+  d.Optional("endpoint_params", &o->endpoint_params);
+  d.Optional("proxy_url", &o->proxy_url);
+  bool has_tls = false;
+  HttpClientArgs::Tls tls;
+  d.Block<HttpClientArgs::Tls>("tls_config", &tls, DecodeTls, false, &has_tls);
+  if (has_tls) o->tls_config = std::move(tls);
+  if (o->client_id.empty()) {
+    d.AddError("", "oauth2 client_id must be configured");
+  } else if (o->client_secret.text.empty() && o->client_secret_file.empty()) {
+    d.AddError("", "either oauth2 client_secret or client_secret_file must be configured");
+  } else if (o->token_url.empty()) {
+    d.AddError("", "oauth2 token_url must be configured");
+  } else if (!o->client_secret.text.empty() && !o->client_secret_file.empty()) {
+    d.AddError("client_secret_file",
+               "at most one of oauth2 client_secret & client_secret_file must be configured");
+  }
+}
+
+// The TLS settings, with the files named checked for readability.
+base::Result<net::ClientConfig::Tls> BuildTls(const HttpClientArgs::Tls& t) {
+  // The files are read again by the TLS library when a connection is made; reading them
+  // here turns a wrong path into an error that names it.
+  if (!t.ca_file.empty()) {
+    base::Result<std::string> ca = ReadFile(t.ca_file);
+    if (!ca.ok()) {
+      return base::Status::InvalidArgument("unable to load specified CA cert " + t.ca_file + ": " +
+                                           ca.error().message());
+    }
+  }
+  for (const std::string* f : {&t.cert_file, &t.key_file}) {
+    if (f->empty()) continue;
+    base::Result<std::string> got = ReadFile(*f);
+    if (!got.ok()) {
+      return base::Status::InvalidArgument("unable to read specified client cert (" + t.cert_file +
+                                           ") & key (" + t.key_file +
+                                           "): " + got.error().message());
+    }
+  }
+  return net::ClientConfig::Tls{
+      t.ca_file,
+      t.cert_file,
+      t.key_file,
+      t.server_name,
+      t.insecure_skip_verify,
+      t.ca_pem,
+      t.cert_pem,
+      t.key_pem.text,
+      ParseTlsVersion(t.min_version).value_or(net::ClientConfig::TlsVersion::kTls12)};
+}
+
+base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClientArgs::OAuth2& o) {
+  net::OAuth2TokenSource::Options opts;
+  opts.client_id = o.client_id;
+  opts.client_secret = o.client_secret.text;
+  if (!o.client_secret_file.empty()) {
+    ASSIGN_OR_RETURN(opts.client_secret,
+                     ReadSecret(o.client_secret_file, "oauth2 client secret file"));
+  }
+  opts.scopes = o.scopes;
+  opts.token_url = o.token_url;
+  opts.endpoint_params = o.endpoint_params;
+  auto token_client = std::make_shared<net::ClientConfig>();
+  token_client->proxy_url = o.proxy_url;
+  if (o.tls_config) {
+    ASSIGN_OR_RETURN(token_client->tls, BuildTls(*o.tls_config));
+  }
+  opts.config = std::move(token_client);
+  return std::make_shared<net::OAuth2TokenSource>(std::move(opts));
+}
+
 }  // namespace
 
 void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
@@ -143,13 +222,18 @@ void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
                                          &has_authz);
   if (has_authz) args->authorization = std::move(authz);
 
+  bool has_oauth2 = false;
+  HttpClientArgs::OAuth2 oauth2;
+  d.Block<HttpClientArgs::OAuth2>("oauth2", &oauth2, DecodeOAuth2, false, &has_oauth2);
+  if (has_oauth2) args->oauth2 = std::move(oauth2);
+
   bool has_tls = false;
   HttpClientArgs::Tls tls;
   d.Block<HttpClientArgs::Tls>("tls_config", &tls, DecodeTls, false, &has_tls);
   if (has_tls) args->tls_config = std::move(tls);
 
   int auth_methods = (args->basic_auth ? 1 : 0) + (args->authorization ? 1 : 0) +
-                     (!args->bearer_token.text.empty() ? 1 : 0) +
+                     (args->oauth2 ? 1 : 0) + (!args->bearer_token.text.empty() ? 1 : 0) +
                      (!args->bearer_token_file.empty() ? 1 : 0);
   if (auth_methods > 1) {
     d.AddError("",
@@ -183,36 +267,11 @@ base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
   } else if (!args.bearer_token.text.empty()) {
     cfg->authorization = "Bearer " + args.bearer_token.text;
   }
+  if (args.oauth2) {
+    ASSIGN_OR_RETURN(cfg->oauth2, BuildOAuth2(*args.oauth2));
+  }
   if (args.tls_config) {
-    const HttpClientArgs::Tls& t = *args.tls_config;
-    // The files are read again by the TLS library when a connection is made; reading them
-    // here turns a wrong path into an error that names it.
-    if (!t.ca_file.empty()) {
-      base::Result<std::string> ca = ReadFile(t.ca_file);
-      if (!ca.ok()) {
-        return base::Status::InvalidArgument("unable to load specified CA cert " + t.ca_file +
-                                             ": " + ca.error().message());
-      }
-    }
-    for (const std::string* f : {&t.cert_file, &t.key_file}) {
-      if (f->empty()) continue;
-      base::Result<std::string> got = ReadFile(*f);
-      if (!got.ok()) {
-        return base::Status::InvalidArgument("unable to read specified client cert (" +
-                                             t.cert_file + ") & key (" + t.key_file +
-                                             "): " + got.error().message());
-      }
-    }
-    cfg->tls = net::ClientConfig::Tls{
-        t.ca_file,
-        t.cert_file,
-        t.key_file,
-        t.server_name,
-        t.insecure_skip_verify,
-        t.ca_pem,
-        t.cert_pem,
-        t.key_pem.text,
-        ParseTlsVersion(t.min_version).value_or(net::ClientConfig::TlsVersion::kTls12)};
+    ASSIGN_OR_RETURN(cfg->tls, BuildTls(*args.tls_config));
   }
   cfg->follow_redirects = args.follow_redirects;
   cfg->enable_http2 = args.enable_http2;

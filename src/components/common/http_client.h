@@ -4,9 +4,11 @@
 // `endpoint`, discovery.http): Alloy's http client config as it appears directly in a
 // component body, its decoder with Alloy's checks, and the conversion to a net::ClientConfig.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "component/component.h"
@@ -40,10 +42,23 @@ struct HttpClientArgs {
     std::string min_version;  // "TLS10" to "TLS13"; empty: TLS 1.2, as Go's default
     friend bool operator==(const Tls&, const Tls&) = default;
   };
+  // OAuth 2.0 client credentials: a token from token_url for every request.
+  struct OAuth2 {
+    std::string client_id;
+    component::Secret client_secret;
+    std::string client_secret_file;
+    std::vector<std::string> scopes;
+    std::string token_url;
+    std::map<std::string, std::string> endpoint_params;
+    std::string proxy_url;          // for the token URL
+    std::optional<Tls> tls_config;  // for the token URL
+    friend bool operator==(const OAuth2&, const OAuth2&) = default;
+  };
   component::Secret bearer_token;
   std::string bearer_token_file;
   std::optional<BasicAuth> basic_auth;
   std::optional<Authorization> authorization;
+  std::optional<OAuth2> oauth2;
   std::optional<Tls> tls_config;
   bool follow_redirects = true;
   bool enable_http2 = true;
@@ -52,8 +67,8 @@ struct HttpClientArgs {
 };
 
 // Decodes the client attributes and blocks (bearer_token, bearer_token_file, basic_auth,
-// authorization, tls_config, proxy_url, follow_redirects, enable_http2) from `d`, leaving the
-// others to the caller, and reports Alloy's validation errors at the offending attribute or
+// authorization, oauth2, tls_config, proxy_url, follow_redirects, enable_http2) from `d`, leaving
+// the others to the caller, and reports Alloy's validation errors at the offending attribute or
 // block. Fields not present keep their values in *args.
 void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args);
 

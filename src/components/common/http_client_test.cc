@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,29 @@ TEST(HttpClientArgsTest, DecodeDefaultsAndValues) {
   EXPECT_EQ(v.tls_config->min_version, "TLS13");
 }
 
+TEST(HttpClientArgsTest, DecodeOAuth2) {
+  auto reg = ClientRegistration();
+  std::unique_ptr<component::Arguments> args;
+  ASSERT_EQ(testing::DecodeBody(reg,
+                                "oauth2 {\n  client_id = \"id\"\n  client_secret = \"s\"\n"
+                                "  scopes = [\"a\", \"b\"]\n  token_url = \"http://t/token\"\n"
+                                "  endpoint_params = {\"audience\" = \"x\"}\n"
+                                "  proxy_url = \"http://p:1\"\n"
+                                "  tls_config {\n    insecure_skip_verify = true\n  }\n}\n",
+                                &args),
+            "");
+  const auto& v = component::ArgsAs<HttpClientArgs>(*args);
+  ASSERT_TRUE(v.oauth2.has_value());
+  EXPECT_EQ(v.oauth2->client_id, "id");
+  EXPECT_EQ(v.oauth2->client_secret.text, "s");
+  EXPECT_EQ(v.oauth2->scopes, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(v.oauth2->token_url, "http://t/token");
+  EXPECT_EQ(v.oauth2->endpoint_params, (std::map<std::string, std::string>{{"audience", "x"}}));
+  EXPECT_EQ(v.oauth2->proxy_url, "http://p:1");
+  ASSERT_TRUE(v.oauth2->tls_config.has_value());
+  EXPECT_TRUE(v.oauth2->tls_config->insecure_skip_verify);
+}
+
 struct DecodeCase {
   std::string name;
   std::string src;
@@ -99,6 +123,22 @@ TEST(HttpClientArgsTest, DecodeErrors) {
       {"wrong type", "follow_redirects = \"yes\"", "t:1:20: \"yes\" should be bool, got string\n"},
       {"two tls blocks", "tls_config {\n}\ntls_config {\n}",
        "t:3:1: block \"tls_config\" may only be specified once\n"},
+      {"oauth2 and basic",
+       "basic_auth {\n}\noauth2 {\n  client_id = \"i\"\n"
+       "  client_secret = \"s\"\n  token_url = \"http://t\"\n}",
+       two_auth},
+      {"oauth2 without client_id", "oauth2 {\n  client_secret = \"s\"\n}",
+       "t:1:1: oauth2 client_id must be configured\n"},
+      {"oauth2 without secret", "oauth2 {\n  client_id = \"i\"\n}",
+       "t:1:1: either oauth2 client_secret or client_secret_file must be configured\n"},
+      {"oauth2 without token_url", "oauth2 {\n  client_id = \"i\"\n  client_secret = \"s\"\n}",
+       "t:1:1: oauth2 token_url must be configured\n"},
+      {"oauth2 secret twice",
+       "oauth2 {\n  client_id = \"i\"\n  client_secret = \"s\"\n"
+       "  client_secret_file = \"/f\"\n  token_url = \"http://t\"\n}",
+       "t:4:24: at most one of oauth2 client_secret & client_secret_file must be configured\n"},
+      {"oauth2 tls checked", "oauth2 {\n  tls_config {\n    min_version = \"x\"\n  }\n}",
+       "t:3:19: unknown TLS version: x\nt:1:1: oauth2 client_id must be configured\n"},
       {"unknown tls version", "tls_config {\n  min_version = \"TLS14\"\n}",
        "t:2:17: unknown TLS version: TLS14\n"},
       {"unknown tls attribute", "tls_config {\n  bogus = 1\n}",
@@ -198,12 +238,19 @@ TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {
   ca.tls_config = HttpClientArgs::Tls{missing, "", "", "", false, "", "", {}};
   HttpClientArgs key;
   key.tls_config = HttpClientArgs::Tls{"", "", missing, "", false, "", "C", {}};
+  HttpClientArgs oauth2_secret;
+  oauth2_secret.oauth2 = HttpClientArgs::OAuth2{"id", {}, missing, {}, "http://t", {}, "", {}};
+  HttpClientArgs oauth2_ca;
+  oauth2_ca.oauth2 = HttpClientArgs::OAuth2{"id", {"s"}, "", {}, "http://t", {}, "", ca.tls_config};
   struct Case {
     std::string name;
     HttpClientArgs args;
     std::string want_prefix;
   };
   const std::vector<Case> cases = {
+      {"oauth2 secret", oauth2_secret,
+       "unable to read oauth2 client secret file " + missing + ": open "},
+      {"oauth2 ca", oauth2_ca, "unable to load specified CA cert " + missing + ": open "},
       {"password", password, "unable to read basic auth password file " + missing + ": open "},
       {"token", token, "unable to read authorization credentials file " + missing + ": open "},
       {"credentials", credentials,

@@ -67,11 +67,19 @@ std::string Fingerprint(const RemoteWriteEndpoint& e,
   if (c.authorization)
     add(c.authorization->type), add(c.authorization->credentials.text),
         add(c.authorization->credentials_file);
-  if (c.tls_config) {
-    const HttpClientArgs::Tls& t = *c.tls_config;
+  auto tls = [&](const HttpClientArgs::Tls& t) {
     add(t.ca_file), add(t.cert_file), add(t.key_file), add(t.server_name);
     num(t.insecure_skip_verify), add(t.ca_pem), add(t.cert_pem), add(t.key_pem.text);
     add(t.min_version);
+  };
+  if (c.tls_config) tls(*c.tls_config);
+  if (c.oauth2) {
+    const HttpClientArgs::OAuth2& o = *c.oauth2;
+    add(o.client_id), add(o.client_secret.text), add(o.client_secret_file), add(o.token_url);
+    for (const std::string& s : o.scopes) add(s);
+    for (const auto& [k, v] : o.endpoint_params) add(k), add(v);
+    add(o.proxy_url);
+    if (o.tls_config) tls(*o.tls_config);
   }
   num(c.follow_redirects), num(c.enable_http2), add(c.proxy_url);
   const remote::QueueConfig& q = e.queue;

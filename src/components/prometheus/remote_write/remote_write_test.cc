@@ -11,6 +11,7 @@
 #include "base/testing.h"
 #include "components/common/receiver.h"
 #include "components/common/testing.h"
+#include "net/oauth2_testing.h"
 #include "remote/fake_receiver.h"
 
 namespace starling::components {
@@ -265,6 +266,30 @@ TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
        "prometheus_remote_storage_exemplars_in_total" + id + " 1",
        "agent_wal_storage_removed_series_total" + id + " 0"}))
       << f.metrics().Render();
+  f.Stop();
+}
+
+// With an oauth2 block, every send carries the token, fetched once from the token URL.
+TEST(PrometheusRemoteWriteTest, SendsWithAnOAuth2Token) {
+  net::testing::TokenEndpoint tokens;
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  ASSERT_EQ(f.Build(Config(rx.url(),
+                           "  oauth2 {\n    client_id = \"id\"\n"
+                           "    client_secret = \"secret\"\n    token_url = \"" +
+                               tokens.Url("/token") + "\"\n  }\n")),
+            "");
+  AppendSamples(*f.Receiver(), 3, 1000);
+  ASSERT_TRUE(rx.WaitForSamples(3));
+  AppendSamples(*f.Receiver(), 3, 2000);
+  ASSERT_TRUE(rx.WaitForSamples(6));
+  const auto requests = rx.Requests();
+  ASSERT_GE(requests.size(), 2U);
+  for (const auto& r : requests) {
+    EXPECT_EQ(net::FindHeader(r.headers, "Authorization"), "Bearer tok-1");
+  }
+  EXPECT_EQ(tokens.TokensIssued(), 1);
   f.Stop();
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "components/common/testing.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "net/oauth2_testing.h"
 #include "net/testing.h"
 #include "scrape/testing.h"
 
@@ -241,6 +243,50 @@ TEST(PrometheusScrapeTest, ScrapesServerIncludingGzipMalformedAndOversized) {
   c->reset();
   const std::string left = registry.Render();
   EXPECT_EQ(left.find("component_id=\"prometheus.scrape.default\""), std::string::npos) << left;
+}
+
+// With an oauth2 block, targets are scraped with a token from the token URL, fetched once and
+// reused; the client secret comes from its file.
+TEST(PrometheusScrapeTest, ScrapesWithAnOAuth2Token) {
+  std::atomic<int> refused{0};
+  net::testing::TokenEndpoint server([&](net::HttpServer& s) {
+    s.Handle("GET", "/metrics", [&](const net::Request& r) {
+      if (r.HeaderValue("Authorization") != "Bearer tok-1") {
+        ++refused;
+        return net::Response::Text(401, "unauthorized");
+      }
+      net::Response resp = net::Response::Text(200, "m 1\n");
+      resp.content_type = "text/plain; version=0.0.4";
+      return resp;
+    });
+  });
+  base::testing::TempDir dir;
+  auto recv = std::make_shared<RecordingAppendable>();
+  component::Options opts;
+  opts.id = "prometheus.scrape.default";
+  PrometheusScrapeArgs args;
+  args.targets.push_back({{"__address__", server.Address()}});
+  args.forward_to = {recv};
+  args.scrape_interval = 1s;
+  args.scrape_timeout = 900ms;
+  args.client.oauth2 = HttpClientArgs::OAuth2{
+      "id", {}, dir.Write("secret", "secret\n"), {}, server.Url("/token"), {}, "", {}};
+  auto c = PrometheusScrapeRegistration().build(
+      opts, component::TypedArguments<PrometheusScrapeArgs>(args));
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  auto run = std::make_unique<testing::Runner>(c->get());
+  EXPECT_TRUE(Eventually([&] {
+    int ups = 0;
+    for (const auto& s : recv->Samples()) {
+      if (s.labels.Get("__name__") == "up" && s.value == 1) ++ups;
+    }
+    return ups >= 2;
+  }));
+  EXPECT_TRUE(HasSample(*recv, "m", "", 1));
+  EXPECT_FALSE(HasSample(*recv, "up", "", 0));
+  EXPECT_EQ(server.TokensIssued(), 1);
+  EXPECT_EQ(refused.load(), 0);
+  ASSERT_TRUE(run->Stop().ok());
 }
 
 // Pools and reloads are counted as Prometheus counts them: the first config and each new job

@@ -1,0 +1,208 @@
+#include "net/oauth2.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "net/http_client.h"
+
+namespace starling::net {
+namespace {
+
+// Tokens count as expired this long before they do, so that none expires in flight (Go's
+// oauth2 expiryDelta).
+constexpr std::chrono::seconds kExpiryDelta{10};
+
+// Go's url.QueryEscape.
+std::string QueryEscape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+// Go's Token.Type(): the scheme of the Authorization header.
+std::string HeaderScheme(std::string_view type) {
+  if (EqualsIgnoreCase(type, "bearer") || type.empty()) return "Bearer";
+  if (EqualsIgnoreCase(type, "mac")) return "MAC";
+  if (EqualsIgnoreCase(type, "basic")) return "Basic";
+  return std::string(type);
+}
+
+std::optional<std::chrono::steady_clock::time_point> ExpiryAfter(
+    std::int64_t seconds, std::chrono::steady_clock::time_point now) {
+  if (seconds == 0) return std::nullopt;
+  return now + std::chrono::seconds(seconds);
+}
+
+base::Status TokenError(std::string message) {
+  return base::Status::Unavailable("oauth2: " + std::move(message));
+}
+
+}  // namespace
+
+base::Result<OAuth2Token> ParseOAuth2TokenResponse(std::string_view content_type,
+                                                   std::string_view body,
+                                                   std::chrono::steady_clock::time_point now) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  OAuth2Token token;
+  if (EqualsIgnoreCase(media, "application/x-www-form-urlencoded") ||
+      EqualsIgnoreCase(media, "text/plain")) {
+    std::int64_t expires_in = 0;
+    std::size_t pos = 0;
+    while (pos <= body.size()) {
+      std::size_t amp = body.find('&', pos);
+      if (amp == std::string_view::npos) amp = body.size();
+      const std::string_view pair = body.substr(pos, amp - pos);
+      pos = amp + 1;
+      const std::size_t eq = pair.find('=');
+      const std::string key = PercentDecode(pair.substr(0, eq), /*plus_is_space=*/true);
+      const std::string value =
+          eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
+      // As Go's url.ParseQuery and Values.Get: the first of repeated keys counts.
+      if (key == "access_token" && token.access_token.empty()) {
+        token.access_token = value;
+      } else if (key == "token_type" && token.type.empty()) {
+        token.type = value;
+      } else if (key == "expires_in" && expires_in == 0) {
+        // Go ignores a value that is not a number.
+        std::from_chars(value.data(), value.data() + value.size(), expires_in);
+      }
+    }
+    token.expiry = ExpiryAfter(expires_in, now);
+  } else {
+    const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      return TokenError("cannot parse json: the token response is not a JSON object");
+    }
+    auto text = [&](const char* key, std::string* out) -> base::Status {
+      const auto it = j.find(key);
+      if (it == j.end() || it->is_null()) return base::Status::Ok();
+      if (!it->is_string()) {
+        return TokenError(std::string("cannot parse json: ") + key + " is not a string");
+      }
+      *out = it->get<std::string>();
+      return base::Status::Ok();
+    };
+    RETURN_IF_ERROR(text("access_token", &token.access_token));
+    RETURN_IF_ERROR(text("token_type", &token.type));
+    std::int64_t expires_in = 0;
+    if (const auto it = j.find("expires_in"); it != j.end() && !it->is_null()) {
+      if (it->is_number_integer()) {
+        // Go reads it as an int32, saturating.
+        expires_in = it->is_number_unsigned()
+                         ? static_cast<std::int64_t>(std::min<std::uint64_t>(
+                               it->get<std::uint64_t>(), std::numeric_limits<std::int32_t>::max()))
+                         : std::clamp<std::int64_t>(it->get<std::int64_t>(),
+                                                    std::numeric_limits<std::int32_t>::min(),
+                                                    std::numeric_limits<std::int32_t>::max());
+      } else {
+        return TokenError("cannot parse json: expires_in is not an integer");
+      }
+    }
+    // A token that expired already (a negative expires_in) is used once, as in Go.
+    token.expiry = ExpiryAfter(expires_in, now);
+  }
+  if (token.access_token.empty()) return TokenError("server response missing access_token");
+  return token;
+}
+
+OAuth2TokenSource::OAuth2TokenSource(Options options) : options_(std::move(options)) {
+  auto header = options_.config != nullptr ? std::make_shared<ClientConfig>(*options_.config)
+                                           : std::make_shared<ClientConfig>();
+  header->basic_auth =
+      ClientConfig::BasicAuth{QueryEscape(options_.client_id), QueryEscape(options_.client_secret)};
+  header_config_ = std::move(header);
+}
+
+std::optional<std::string> OAuth2TokenSource::Header(Clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!token_.has_value()) return std::nullopt;
+  if (token_->expiry.has_value() && *token_->expiry - kExpiryDelta < now) return std::nullopt;
+  return HeaderScheme(token_->type) + " " + token_->access_token;
+}
+
+bool OAuth2TokenSource::InParams(bool retry) const { return retry || style_ == Style::kParams; }
+
+ClientRequest OAuth2TokenSource::TokenRequest(bool retry, std::chrono::milliseconds timeout) const {
+  bool in_params = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_params = InParams(retry);
+  }
+  // Go's url.Values.Encode: keys sorted, endpoint parameters added to (or replacing) these.
+  std::map<std::string, std::string> form = {{"grant_type", "client_credentials"}};
+  if (!options_.scopes.empty()) {
+    std::string scope;
+    for (const std::string& s : options_.scopes) scope += (scope.empty() ? "" : " ") + s;
+    form["scope"] = std::move(scope);
+  }
+  for (const auto& [k, v] : options_.endpoint_params) form[k] = v;
+  if (in_params) {
+    form["client_id"] = options_.client_id;
+    if (!options_.client_secret.empty()) form["client_secret"] = options_.client_secret;
+  }
+  ClientRequest r;
+  r.method = "POST";
+  r.url = options_.token_url;
+  r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  for (const auto& [k, v] : form) {
+    r.body += (r.body.empty() ? "" : "&") + QueryEscape(k) + "=" + QueryEscape(v);
+  }
+  r.timeout = timeout;
+  r.config = in_params ? options_.config : header_config_;
+  return r;
+}
+
+base::Result<std::string> OAuth2TokenSource::Accept(bool retry,
+                                                    const base::Result<ClientResponse>& response,
+                                                    Clock::time_point now) {
+  base::Result<OAuth2Token> token = [&]() -> base::Result<OAuth2Token> {
+    if (!response.ok()) {
+      const base::Status& e = response.error();
+      if (e.code() == base::StatusCode::kCancelled) return e;
+      return base::Status(e.code() == base::StatusCode::kDeadlineExceeded
+                              ? e.code()
+                              : base::StatusCode::kUnavailable,
+                          "oauth2: cannot fetch token: " + e.message());
+    }
+    if (response->status < 200 || response->status > 299) {
+      return TokenError("cannot fetch token: " + response->status_text +
+                        "\nResponse: " + response->body);
+    }
+    return ParseOAuth2TokenResponse(response->HeaderValue("Content-Type").value_or(""),
+                                    response->body, now);
+  }();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!token.ok()) return token.error();
+  if (style_ == Style::kUnknown) style_ = retry ? Style::kParams : Style::kHeader;
+  token_ = std::move(*token);
+  return HeaderScheme(token_->type) + " " + token_->access_token;
+}
+
+bool OAuth2TokenSource::NeedsRetry(bool retry, const base::Result<std::string>& accepted) const {
+  if (retry || accepted.ok() || accepted.error().code() == base::StatusCode::kCancelled) {
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return style_ == Style::kUnknown;
+}
+
+}  // namespace starling::net

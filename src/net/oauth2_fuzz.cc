@@ -1,0 +1,20 @@
+// Arbitrary token endpoint responses (the server is not trusted), as JSON and as a form:
+// parsing must never crash, and a token it accepts must have an access token.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "net/oauth2.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  const auto now = std::chrono::steady_clock::now();
+  for (std::string_view type : {"application/json", "application/x-www-form-urlencoded"}) {
+    auto token = starling::net::ParseOAuth2TokenResponse(type, body, now);
+    if (token.ok() && token->access_token.empty()) std::abort();
+  }
+  return 0;
+}
