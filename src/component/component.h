@@ -441,7 +441,8 @@ class ArgDecoder {
       TypeError(*a, s);
       return false;
     }
-    if constexpr (std::is_same_v<T, Secret> || std::is_same_v<T, std::optional<Secret>>) {
+    if constexpr (std::is_same_v<T, Secret> || std::is_same_v<T, std::optional<Secret>> ||
+                  std::is_same_v<T, std::map<std::string, std::vector<Secret>>>) {
       a->sensitive = true;
     }
     return true;

@@ -237,6 +237,7 @@ class HttpClient::Impl {
     ClientRequest request;
     Callback done;
     Slist headers;
+    Slist proxy_headers;
     Slist connect_to;
     std::string rewritten_url;  // the URL naming the TLS server name, if it differs
     ClientResponse response;
@@ -545,8 +546,28 @@ class HttpClient::Impl {
                                        cfg.enable_http2
                                            ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
                                            : static_cast<long>(CURL_HTTP_VERSION_1_1)));
-    // An empty proxy also disables the http_proxy/https_proxy environment variables.
-    curl_easy_setopt(h, CURLOPT_PROXY, cfg.proxy_url.c_str());
+    // An empty proxy also keeps curl from reading proxies from the environment itself.
+    std::string proxy = cfg.proxy_url;
+    std::string no_proxy = cfg.no_proxy;
+    if (cfg.environment_proxy) {
+      const bool https = r.url.size() >= 6 && EqualsIgnoreCase(r.url.substr(0, 6), "https:");
+      proxy = https ? cfg.environment_proxy->https : cfg.environment_proxy->http;
+      no_proxy = "localhost,127.0.0.0/8,::1";  // as Go: loopback is never proxied
+      if (!cfg.environment_proxy->no_proxy.empty()) {
+        no_proxy += "," + cfg.environment_proxy->no_proxy;
+      }
+    }
+    curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
+    if (!proxy.empty() && !no_proxy.empty()) {
+      curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
+    }
+    if (!cfg.proxy_connect_headers.empty()) {
+      for (const Header& hd : cfg.proxy_connect_headers) {
+        Append(t.proxy_headers, hd.name + ": " + hd.value);
+      }
+      curl_easy_setopt(h, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+      curl_easy_setopt(h, CURLOPT_PROXYHEADER, t.proxy_headers.get());
+    }
 
     const ClientConfig::Tls& tls = cfg.tls;
     if (!tls.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, tls.ca_file.c_str());

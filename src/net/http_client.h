@@ -51,6 +51,20 @@ struct ClientConfig {
   bool follow_redirects = true;
   bool enable_http2 = true;
   std::string proxy_url;  // empty: no proxy (environment proxies are ignored)
+  // With proxy_url: hosts, domains (with their subdomains) and CIDR ranges reached directly,
+  // comma-separated.
+  std::string no_proxy;
+  // In place of proxy_url and no_proxy: the proxies of the environment, as Go's clients take
+  // them (HTTP_PROXY or http_proxy for http URLs, HTTPS_PROXY or https_proxy for https ones,
+  // NO_PROXY or no_proxy), read by whoever builds the config. Loopback hosts never use them.
+  struct EnvironmentProxy {
+    std::string http;
+    std::string https;
+    std::string no_proxy;
+  };
+  std::optional<EnvironmentProxy> environment_proxy;
+  // Sent to the proxy with the CONNECT of an https request through it.
+  std::vector<Header> proxy_connect_headers;
   // OAuth 2.0 client credentials (see oauth2.h), in place of the other authentication; null:
   // none. The source caches its token for every request made with this config.
   std::shared_ptr<OAuth2TokenSource> oauth2;

@@ -339,6 +339,126 @@ TEST(HttpClientTest, EnvironmentProxyIgnored) {
   EXPECT_EQ(r->status, 200);
 }
 
+// A forward proxy on 127.0.0.1 that answers every request itself ("proxied") and refuses
+// CONNECT, recording the request heads it got.
+class FakeProxy {
+ public:
+  FakeProxy() {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(listen_fd_, 16), 0);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakeProxy() {
+    shutdown(listen_fd_, SHUT_RDWR);  // wakes the blocked accept
+    thread_.join();
+    close(listen_fd_);
+  }
+  FakeProxy(const FakeProxy&) = delete;
+  FakeProxy& operator=(const FakeProxy&) = delete;
+
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<std::string> Heads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return heads_;
+  }
+
+ private:
+  void Serve() {
+    while (true) {
+      const int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string head;
+      char buf[4096];
+      while (head.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0) break;
+        head.append(buf, static_cast<std::size_t>(n));
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        heads_.push_back(head);
+      }
+      const std::string resp =
+          head.rfind("CONNECT ", 0) == 0
+              ? "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+              : "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nproxied";
+      EXPECT_EQ(write(fd, resp.data(), resp.size()), static_cast<ssize_t>(resp.size()));
+      close(fd);
+    }
+  }
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> heads_;
+};
+
+// proxy_url with no_proxy, the environment's proxies (never for loopback hosts), and the
+// headers for the proxy's CONNECT, which carry none of the request's own.
+TEST(HttpClientTest, Proxies) {
+  TestServer server;
+  FakeProxy proxy;
+  HttpClient client;
+  auto get = [&](const std::string& url, auto&& fill) {
+    auto c = std::make_shared<ClientConfig>();
+    fill(*c);
+    ClientRequest req;
+    req.url = url;
+    req.config = std::move(c);
+    return client.DoSync(req);
+  };
+  const std::string direct_url = server.Url("/echo");
+
+  auto r = get(direct_url, [&](ClientConfig& c) { c.proxy_url = proxy.Url(); });
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->body, "proxied");
+  ASSERT_EQ(proxy.Heads().size(), 1U);
+  EXPECT_EQ(proxy.Heads()[0].rfind("GET " + direct_url + " HTTP/1.1\r\n", 0), 0U)
+      << proxy.Heads()[0];
+
+  for (const char* no_proxy : {"127.0.0.1", "10.0.0.0/8,127.0.0.0/8"}) {
+    r = get(direct_url, [&](ClientConfig& c) {
+      c.proxy_url = proxy.Url();
+      c.no_proxy = no_proxy;
+    });
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->body, "GET ") << no_proxy;
+  }
+
+  auto from_env = [&](ClientConfig& c) {
+    c.environment_proxy = ClientConfig::EnvironmentProxy{proxy.Url(), "", "other.invalid"};
+  };
+  r = get(direct_url, from_env);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->body, "GET ");
+  // The proxy resolves the name: nothing is looked up here.
+  r = get("http://example.invalid/x", from_env);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->body, "proxied");
+  ASSERT_EQ(proxy.Heads().size(), 2U);
+  EXPECT_EQ(proxy.Heads()[1].rfind("GET http://example.invalid/x HTTP/1.1\r\n", 0), 0U);
+
+  r = get("https://example.invalid/x", [&](ClientConfig& c) {
+    c.proxy_url = proxy.Url();
+    c.proxy_connect_headers = {{"X-Proxy-Token", "s"}};
+    c.authorization = "Bearer for-the-host";
+  });
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(proxy.Heads().size(), 3U);
+  const std::string connect = proxy.Heads()[2];
+  EXPECT_EQ(connect.rfind("CONNECT example.invalid:443 HTTP/1.1\r\n", 0), 0U) << connect;
+  EXPECT_NE(connect.find("\r\nX-Proxy-Token: s\r\n"), std::string::npos) << connect;
+  EXPECT_EQ(connect.find("for-the-host"), std::string::npos) << connect;
+}
+
 TEST(HttpClientTest, ManyConcurrentRequests) {
   TestServer server;
   HttpClient client;

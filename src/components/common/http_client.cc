@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -125,6 +126,52 @@ void DecodeTls(component::ArgDecoder& d, HttpClientArgs::Tls* t) {
   }
 }
 
+// The proxy attributes of the client and of its oauth2 block, with Prometheus's checks.
+template <typename Args>
+void DecodeProxy(component::ArgDecoder& d, Args* a) {
+  d.Optional("proxy_url", &a->proxy_url);
+  d.Optional("no_proxy", &a->no_proxy);
+  d.Optional("proxy_from_environment", &a->proxy_from_environment);
+  d.Optional("proxy_connect_header", &a->proxy_connect_header);
+  if (a->proxy_from_environment && !a->proxy_url.empty()) {
+    d.AddError("proxy_url",
+               "if proxy_from_environment is configured, proxy_url must not be configured");
+  } else if (a->proxy_from_environment && !a->no_proxy.empty()) {
+    d.AddError("no_proxy",
+               "if proxy_from_environment is configured, no_proxy must not be configured");
+  } else if (a->proxy_url.empty() && !a->no_proxy.empty()) {
+    d.AddError("no_proxy", "if no_proxy is configured, proxy_url must also be configured");
+  } else if (!a->proxy_connect_header.empty() && a->proxy_url.empty() &&
+             !a->proxy_from_environment) {
+    d.AddError("proxy_connect_header",
+               "if proxy_connect_header is configured, proxy_url or proxy_from_environment must "
+               "also be configured");
+  }
+}
+
+// The first non-empty of two environment variables, as Go's httpproxy reads them.
+std::string Getenv2(const char* upper, const char* lower) {
+  for (const char* name : {upper, lower}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  return "";
+}
+
+template <typename Args>
+void BuildProxy(const Args& a, net::ClientConfig* cfg) {
+  cfg->proxy_url = a.proxy_url;
+  cfg->no_proxy = a.no_proxy;
+  if (a.proxy_from_environment) {
+    cfg->environment_proxy = net::ClientConfig::EnvironmentProxy{
+        Getenv2("HTTP_PROXY", "http_proxy"), Getenv2("HTTPS_PROXY", "https_proxy"),
+        Getenv2("NO_PROXY", "no_proxy")};
+  }
+  for (const auto& [name, values] : a.proxy_connect_header) {
+    for (const component::Secret& v : values) cfg->proxy_connect_headers.push_back({name, v.text});
+  }
+}
+
 // Agent's checks of an oauth2 block.
 void DecodeOAuth2(component::ArgDecoder& d, HttpClientArgs::OAuth2* o) {
   d.Optional("client_id", &o->client_id);
@@ -133,7 +180,7 @@ void DecodeOAuth2(component::ArgDecoder& d, HttpClientArgs::OAuth2* o) {
   d.Optional("scopes", &o->scopes);
   d.Optional("token_url", &o->token_url);
   d.Optional("endpoint_params", &o->endpoint_params);
-  d.Optional("proxy_url", &o->proxy_url);
+  DecodeProxy(d, o);
   bool has_tls = false;
   HttpClientArgs::Tls tls;
   d.Block<HttpClientArgs::Tls>("tls_config", &tls, DecodeTls, false, &has_tls);
@@ -194,7 +241,7 @@ base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClie
   opts.token_url = o.token_url;
   opts.endpoint_params = o.endpoint_params;
   auto token_client = std::make_shared<net::ClientConfig>();
-  token_client->proxy_url = o.proxy_url;
+  BuildProxy(o, token_client.get());
   if (o.tls_config) {
     ASSIGN_OR_RETURN(token_client->tls, BuildTls(*o.tls_config));
   }
@@ -207,7 +254,7 @@ base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClie
 void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
   d.Optional("bearer_token", &args->bearer_token);
   d.Optional("bearer_token_file", &args->bearer_token_file);
-  d.Optional("proxy_url", &args->proxy_url);
+  DecodeProxy(d, args);
   d.Optional("follow_redirects", &args->follow_redirects);
   d.Optional("enable_http2", &args->enable_http2);
 
@@ -275,7 +322,7 @@ base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
   }
   cfg->follow_redirects = args.follow_redirects;
   cfg->enable_http2 = args.enable_http2;
-  cfg->proxy_url = args.proxy_url;
+  BuildProxy(args, cfg.get());
   return std::shared_ptr<const net::ClientConfig>(std::move(cfg));
 }
 

@@ -50,8 +50,12 @@ struct HttpClientArgs {
     std::vector<std::string> scopes;
     std::string token_url;
     std::map<std::string, std::string> endpoint_params;
-    std::string proxy_url;          // for the token URL
-    std::optional<Tls> tls_config;  // for the token URL
+    // For the token URL.
+    std::string proxy_url;
+    std::string no_proxy;
+    bool proxy_from_environment = false;
+    std::map<std::string, std::vector<component::Secret>> proxy_connect_header;
+    std::optional<Tls> tls_config;
     friend bool operator==(const OAuth2&, const OAuth2&) = default;
   };
   component::Secret bearer_token;
@@ -63,11 +67,15 @@ struct HttpClientArgs {
   bool follow_redirects = true;
   bool enable_http2 = true;
   std::string proxy_url;
+  std::string no_proxy;
+  bool proxy_from_environment = false;
+  std::map<std::string, std::vector<component::Secret>> proxy_connect_header;
   friend bool operator==(const HttpClientArgs&, const HttpClientArgs&) = default;
 };
 
 // Decodes the client attributes and blocks (bearer_token, bearer_token_file, basic_auth,
-// authorization, oauth2, tls_config, proxy_url, follow_redirects, enable_http2) from `d`, leaving
+// authorization, oauth2, tls_config, proxy_url, no_proxy, proxy_from_environment,
+// proxy_connect_header, follow_redirects, enable_http2) from `d`, leaving
 // the others to the caller, and reports Alloy's validation errors at the offending attribute or
 // block. Fields not present keep their values in *args.
 void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args);

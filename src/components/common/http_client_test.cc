@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +84,54 @@ TEST(HttpClientArgsTest, DecodeOAuth2) {
   EXPECT_TRUE(v.oauth2->tls_config->insecure_skip_verify);
 }
 
+// The proxy settings, and the environment's proxies read when the config is built.
+TEST(HttpClientArgsTest, Proxies) {
+  auto reg = ClientRegistration();
+  std::unique_ptr<component::Arguments> args;
+  ASSERT_EQ(
+      testing::DecodeBody(reg,
+                          "proxy_url = \"http://p:1\"\nno_proxy = \"10.0.0.0/8,example.com\"\n"
+                          "proxy_connect_header = {\"X-A\" = [\"1\", \"2\"]}\n",
+                          &args),
+      "");
+  auto cfg = BuildClientConfig(component::ArgsAs<HttpClientArgs>(*args));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_EQ((*cfg)->proxy_url, "http://p:1");
+  EXPECT_EQ((*cfg)->no_proxy, "10.0.0.0/8,example.com");
+  EXPECT_FALSE((*cfg)->environment_proxy.has_value());
+  ASSERT_EQ((*cfg)->proxy_connect_headers.size(), 2U);
+  EXPECT_EQ((*cfg)->proxy_connect_headers[1].name, "X-A");
+  EXPECT_EQ((*cfg)->proxy_connect_headers[1].value, "2");
+
+  const std::vector<std::string> vars = {"HTTP_PROXY",  "http_proxy", "HTTPS_PROXY",
+                                         "https_proxy", "NO_PROXY",   "no_proxy"};
+  std::vector<std::optional<std::string>> saved;
+  for (const std::string& v : vars) {
+    const char* got = std::getenv(v.c_str());
+    saved.push_back(got == nullptr ? std::nullopt : std::optional<std::string>(got));
+    unsetenv(v.c_str());
+  }
+  setenv("http_proxy", "http://lower:1", 1);
+  setenv("HTTPS_PROXY", "http://upper:2", 1);
+  setenv("https_proxy", "http://ignored:3", 1);
+  setenv("no_proxy", "example.com", 1);
+  HttpClientArgs from_env;
+  from_env.proxy_from_environment = true;
+  cfg = BuildClientConfig(from_env);
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    if (saved[i]) {
+      setenv(vars[i].c_str(), saved[i]->c_str(), 1);
+    } else {
+      unsetenv(vars[i].c_str());
+    }
+  }
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  ASSERT_TRUE((*cfg)->environment_proxy.has_value());
+  EXPECT_EQ((*cfg)->environment_proxy->http, "http://lower:1");
+  EXPECT_EQ((*cfg)->environment_proxy->https, "http://upper:2");
+  EXPECT_EQ((*cfg)->environment_proxy->no_proxy, "example.com");
+}
+
 struct DecodeCase {
   std::string name;
   std::string src;
@@ -139,6 +189,19 @@ TEST(HttpClientArgsTest, DecodeErrors) {
        "t:4:24: at most one of oauth2 client_secret & client_secret_file must be configured\n"},
       {"oauth2 tls checked", "oauth2 {\n  tls_config {\n    min_version = \"x\"\n  }\n}",
        "t:3:19: unknown TLS version: x\nt:1:1: oauth2 client_id must be configured\n"},
+      {"no_proxy without proxy_url", "no_proxy = \"a\"",
+       "t:1:12: if no_proxy is configured, proxy_url must also be configured\n"},
+      {"proxy_url from environment", "proxy_url = \"http://p\"\nproxy_from_environment = true",
+       "t:1:13: if proxy_from_environment is configured, proxy_url must not be configured\n"},
+      {"no_proxy from environment", "no_proxy = \"a\"\nproxy_from_environment = true",
+       "t:1:12: if proxy_from_environment is configured, no_proxy must not be configured\n"},
+      {"connect header without proxy", "proxy_connect_header = {\"A\" = [\"b\"]}",
+       "t:1:24: if proxy_connect_header is configured, proxy_url or proxy_from_environment "
+       "must also be configured\n"},
+      {"oauth2 proxy checked",
+       "oauth2 {\n  client_id = \"i\"\n  client_secret = \"s\"\n  token_url = \"http://t\"\n"
+       "  no_proxy = \"a\"\n}",
+       "t:5:14: if no_proxy is configured, proxy_url must also be configured\n"},
       {"unknown tls version", "tls_config {\n  min_version = \"TLS14\"\n}",
        "t:2:17: unknown TLS version: TLS14\n"},
       {"unknown tls attribute", "tls_config {\n  bogus = 1\n}",
@@ -239,9 +302,13 @@ TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {
   HttpClientArgs key;
   key.tls_config = HttpClientArgs::Tls{"", "", missing, "", false, "", "C", {}};
   HttpClientArgs oauth2_secret;
-  oauth2_secret.oauth2 = HttpClientArgs::OAuth2{"id", {}, missing, {}, "http://t", {}, "", {}};
+  oauth2_secret.oauth2 = HttpClientArgs::OAuth2{
+      .client_id = "id", .client_secret_file = missing, .token_url = "http://t"};
   HttpClientArgs oauth2_ca;
-  oauth2_ca.oauth2 = HttpClientArgs::OAuth2{"id", {"s"}, "", {}, "http://t", {}, "", ca.tls_config};
+  oauth2_ca.oauth2 = HttpClientArgs::OAuth2{.client_id = "id",
+                                            .client_secret = {"s"},
+                                            .token_url = "http://t",
+                                            .tls_config = ca.tls_config};
   struct Case {
     std::string name;
     HttpClientArgs args;

@@ -43,8 +43,8 @@ class StorageLabels final : public remote::LabelSource {
   const wal::Storage* s_;
 };
 
-// Everything about an endpoint that a running queue depends on: a queue is restarted when
-// this changes.
+// Everything about an endpoint that a running queue depends on but its HTTP client settings
+// (compared as they are): a queue is restarted when either changes.
 std::string Fingerprint(const RemoteWriteEndpoint& e,
                         const std::map<std::string, std::string>& external_labels) {
   std::string f;
@@ -59,29 +59,6 @@ std::string Fingerprint(const RemoteWriteEndpoint& e,
   num(e.remote_timeout.count());
   for (const auto& [k, v] : e.headers) add(k), add(v);
   num(e.send_exemplars);
-  const HttpClientArgs& c = e.client;
-  add(c.bearer_token.text);
-  add(c.bearer_token_file);
-  if (c.basic_auth)
-    add(c.basic_auth->username), add(c.basic_auth->password.text), add(c.basic_auth->password_file);
-  if (c.authorization)
-    add(c.authorization->type), add(c.authorization->credentials.text),
-        add(c.authorization->credentials_file);
-  auto tls = [&](const HttpClientArgs::Tls& t) {
-    add(t.ca_file), add(t.cert_file), add(t.key_file), add(t.server_name);
-    num(t.insecure_skip_verify), add(t.ca_pem), add(t.cert_pem), add(t.key_pem.text);
-    add(t.min_version);
-  };
-  if (c.tls_config) tls(*c.tls_config);
-  if (c.oauth2) {
-    const HttpClientArgs::OAuth2& o = *c.oauth2;
-    add(o.client_id), add(o.client_secret.text), add(o.client_secret_file), add(o.token_url);
-    for (const std::string& s : o.scopes) add(s);
-    for (const auto& [k, v] : o.endpoint_params) add(k), add(v);
-    add(o.proxy_url);
-    if (o.tls_config) tls(*o.tls_config);
-  }
-  num(c.follow_redirects), num(c.enable_http2), add(c.proxy_url);
   const remote::QueueConfig& q = e.queue;
   num(q.capacity), num(q.max_shards), num(q.min_shards), num(q.max_samples_per_send);
   num(q.batch_send_deadline.count()), num(q.min_backoff.count()), num(q.max_backoff.count());
@@ -361,6 +338,7 @@ class RemoteWrite final : public component::Component {
  private:
   struct Running {
     std::string fingerprint;
+    HttpClientArgs client;
     std::unique_ptr<remote::Queue> queue;
   };
 
@@ -376,12 +354,14 @@ class RemoteWrite final : public component::Component {
     const model::Labels external(std::move(ext));
     struct Planned {
       std::string fingerprint;
+      HttpClientArgs client;
       remote::QueueOptions options;
     };
     std::vector<Planned> planned;
     for (const RemoteWriteEndpoint& e : args.endpoints) {
       Planned p;
       p.fingerprint = Fingerprint(e, args.external_labels);
+      p.client = e.client;
       remote::QueueOptions& o = p.options;
       o.name = RemoteName(e);
       o.url = e.url;
@@ -405,13 +385,15 @@ class RemoteWrite final : public component::Component {
     keep.resize(planned.size());
     for (std::size_t i = 0; i < planned.size(); ++i) {
       auto it = std::find_if(old.begin(), old.end(), [&](const Running& r) {
-        return r.queue != nullptr && r.fingerprint == planned[i].fingerprint;
+        return r.queue != nullptr && r.fingerprint == planned[i].fingerprint &&
+               r.client == planned[i].client;
       });
       if (it != old.end()) {
         keep[i] = std::move(*it);
         continue;
       }
       keep[i].fingerprint = planned[i].fingerprint;
+      keep[i].client = planned[i].client;
       new_index.push_back(i);
     }
     // Queues of removed or changed endpoints stop (persisting their progress) before their

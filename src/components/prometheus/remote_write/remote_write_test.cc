@@ -435,10 +435,21 @@ TEST(PrometheusRemoteWriteTest, UpdateRestartsOnlyChangedEndpoints) {
   ASSERT_TRUE(rx1.WaitForSamples(10));
   ASSERT_TRUE(rx2.WaitForSamples(10));
   ASSERT_TRUE(rx3.WaitForSamples(10));
+  // A change of the HTTP client settings alone restarts the queue too.
+  ASSERT_EQ(f.Update(endpoint(rx1, "one", "") +
+                     endpoint(rx2, "two",
+                              "  headers = {\"X-Test\" = \"1\"}\n  bearer_token = \"tok\"\n") +
+                     endpoint(rx3, "three", "")),
+            "");
+  AppendSamples(*app, 5, 3000);
+  ASSERT_TRUE(rx1.WaitForSamples(15));
+  ASSERT_TRUE(rx2.WaitForSamples(15));
+  ASSERT_TRUE(rx3.WaitForSamples(15));
   f.Stop();
-  EXPECT_EQ(rx1.Accepted().size(), 10U);
-  EXPECT_EQ(rx2.Accepted().size(), 10U);  // nothing sent twice across the restart
-  EXPECT_EQ(rx3.Accepted().size(), 10U);
+  EXPECT_EQ(net::FindHeader(rx2.Requests().back().headers, "Authorization"), "Bearer tok");
+  EXPECT_EQ(rx1.Accepted().size(), 15U);
+  EXPECT_EQ(rx2.Accepted().size(), 15U);  // nothing sent twice across the restarts
+  EXPECT_EQ(rx3.Accepted().size(), 15U);
   EXPECT_GT(rx1.RequestCount(), rx1_requests);
   bool saw_header = false;
   for (const auto& r : rx2.Requests()) {

@@ -269,8 +269,9 @@ TEST(PrometheusScrapeTest, ScrapesWithAnOAuth2Token) {
   args.forward_to = {recv};
   args.scrape_interval = 1s;
   args.scrape_timeout = 900ms;
-  args.client.oauth2 = HttpClientArgs::OAuth2{
-      "id", {}, dir.Write("secret", "secret\n"), {}, server.Url("/token"), {}, "", {}};
+  args.client.oauth2 = HttpClientArgs::OAuth2{.client_id = "id",
+                                              .client_secret_file = dir.Write("secret", "secret\n"),
+                                              .token_url = server.Url("/token")};
   auto c = PrometheusScrapeRegistration().build(
       opts, component::TypedArguments<PrometheusScrapeArgs>(args));
   ASSERT_TRUE(c.ok()) << c.error().ToString();
