@@ -447,7 +447,7 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
       cache_.DropLabels(*e);
     }
     e->Set(E::kSeen, true);
-    e->Set(E::kTrackStaleness, !explicit_ts);
+    e->Set(E::kTrackStaleness, !explicit_ts || options_.track_timestamps_staleness);
     ++counts->added;
 
     if (p->Exemplar(&exemplar_)) {

@@ -63,6 +63,8 @@ struct ScrapeMetrics {
 struct LoopOptions {
   bool honor_labels = false;
   bool honor_timestamps = true;
+  // Also mark series with explicit timestamps stale when they vanish or the target goes down.
+  bool track_timestamps_staleness = false;
   bool extra_metrics = false;
   std::uint64_t sample_limit = 0;
   std::uint64_t label_limit = 0;

@@ -305,6 +305,22 @@ TEST(ScrapeLoopTest, ExplicitTimestampsAreNotMarkedStale) {
   EXPECT_EQ(a.ts, h2.NowMs());
 }
 
+// track_timestamps_staleness: series with explicit timestamps get markers too, at the time of
+// the scrape that misses them or fails.
+TEST(ScrapeLoopTest, TrackTimestampsStalenessMarksExplicitTimestamps) {
+  LoopOptions o;
+  o.track_timestamps_staleness = true;
+  LoopHarness h(o);
+  h.Scrape("a 1 1000\nb 1 1000\n");
+  auto s2 = h.Scrape("b 2 2000\n");
+  EXPECT_EQ(StaleSeries(s2), std::vector<std::string>{"{__name__=\"a\", " + kTL + "}"});
+  Sample a;
+  ASSERT_TRUE(FindSample(s2, "{__name__=\"a\", " + kTL + "}", &a));
+  EXPECT_EQ(a.ts, h.NowMs());
+  auto s3 = h.Fail(base::Status::Unavailable("down"));
+  EXPECT_EQ(StaleSeries(s3), std::vector<std::string>{"{__name__=\"b\", " + kTL + "}"});
+}
+
 TEST(ScrapeLoopTest, FailedScrapeMarksEverythingStaleOnce) {
   LoopHarness h;
   h.Scrape("a 1\nb 1\n");

@@ -13,6 +13,7 @@ LoopOptions LoopOptionsFor(const JobConfig& c, const Target& t) {
   LoopOptions o;
   o.honor_labels = c.honor_labels;
   o.honor_timestamps = c.honor_timestamps;
+  o.track_timestamps_staleness = c.track_timestamps_staleness;
   o.extra_metrics = c.extra_metrics;
   o.sample_limit = c.sample_limit;
   o.label_limit = c.label_limit;

@@ -21,6 +21,7 @@ struct JobConfig {
   std::string job_name;
   bool honor_labels = false;
   bool honor_timestamps = true;
+  bool track_timestamps_staleness = false;
   std::map<std::string, std::vector<std::string>> params;
   std::chrono::nanoseconds interval = std::chrono::minutes(1);
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);

@@ -110,6 +110,7 @@ class PrometheusScrape final : public component::Component {
     cfg.job_name = args.job_name.empty() ? opts_.id : args.job_name;
     cfg.honor_labels = args.honor_labels;
     cfg.honor_timestamps = args.honor_timestamps;
+    cfg.track_timestamps_staleness = args.track_timestamps_staleness;
     cfg.params = args.params;
     cfg.interval = args.scrape_interval;
     cfg.timeout = args.scrape_timeout;
@@ -350,6 +351,7 @@ void DecodePrometheusScrapeArgs(component::ArgDecoder& d, PrometheusScrapeArgs* 
   d.Optional("enable_protobuf_negotiation", &args->enable_protobuf_negotiation);
   d.Optional("honor_labels", &args->honor_labels);
   d.Optional("honor_timestamps", &args->honor_timestamps);
+  d.Optional("track_timestamps_staleness", &args->track_timestamps_staleness);
   d.Optional("params", &args->params);
   d.Optional("scrape_classic_histograms", &args->scrape_classic_histograms);
   d.Optional("scrape_interval", &args->scrape_interval);

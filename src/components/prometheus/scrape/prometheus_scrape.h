@@ -29,6 +29,7 @@ struct PrometheusScrapeArgs {
   bool enable_protobuf_negotiation = false;  // accepted; the text formats are always used
   bool honor_labels = false;
   bool honor_timestamps = true;
+  bool track_timestamps_staleness = false;
   std::map<std::string, std::vector<std::string>> params;
   bool scrape_classic_histograms = false;  // accepted; no native histograms are scraped
   std::chrono::nanoseconds scrape_interval = std::chrono::minutes(1);

@@ -116,6 +116,7 @@ TEST(PrometheusScrapeTest, Decode) {
   EXPECT_EQ(a.metrics_path, "/metrics");
   EXPECT_EQ(a.scheme, "http");
   EXPECT_TRUE(a.honor_timestamps);
+  EXPECT_FALSE(a.track_timestamps_staleness);
   EXPECT_FALSE(a.honor_labels);
   EXPECT_EQ(a.forward_to.size(), 1U);
 
@@ -126,7 +127,8 @@ TEST(PrometheusScrapeTest, Decode) {
                                 "scrape_interval = \"15s\"\nscrape_timeout = \"5s\"\n"
                                 "bearer_token = \"t\"\nclustering {\n  enabled = true\n}\n"
                                 "enable_protobuf_negotiation = true\n"
-                                "scrape_classic_histograms = true\nextra_metrics = true\n",
+                                "scrape_classic_histograms = true\nextra_metrics = true\n"
+                                "track_timestamps_staleness = true\n",
                                 &args, vars),
             "");
   const auto& b = component::ArgsAs<PrometheusScrapeArgs>(*args);
@@ -134,6 +136,7 @@ TEST(PrometheusScrapeTest, Decode) {
   EXPECT_EQ(b.body_size_limit, 1 << 20);
   EXPECT_EQ(b.sample_limit, 5U);
   EXPECT_TRUE(b.clustering.enabled);
+  EXPECT_TRUE(b.track_timestamps_staleness);
   EXPECT_EQ(b.params.at("module"), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(b.client.bearer_token.text, "t");
 
