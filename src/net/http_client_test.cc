@@ -339,40 +339,59 @@ TEST(HttpClientTest, EnvironmentProxyIgnored) {
   EXPECT_EQ(r->status, 200);
 }
 
+// A socket listening on 127.0.0.1; `serve` gets it on a thread of its own and accepts until
+// accept fails, which the destructor causes.
+class LoopbackListener {
+ public:
+  explicit LoopbackListener(std::function<void(int listen_fd)> serve) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(listen(fd_, 16), 0);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, serve = std::move(serve)] { serve(fd_); });
+  }
+  ~LoopbackListener() {
+    shutdown(fd_, SHUT_RDWR);  // wakes the blocked accept
+    thread_.join();
+    close(fd_);
+  }
+  LoopbackListener(const LoopbackListener&) = delete;
+  LoopbackListener& operator=(const LoopbackListener&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
 // A forward proxy on 127.0.0.1 that answers every request itself ("proxied") and refuses
 // CONNECT, recording the request heads it got.
 class FakeProxy {
  public:
   FakeProxy() {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(listen_fd_, 16), 0);
-    socklen_t len = sizeof(addr);
-    EXPECT_EQ(getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
+    listener_ = std::make_unique<LoopbackListener>([this](int fd) { Serve(fd); });
   }
-  ~FakeProxy() {
-    shutdown(listen_fd_, SHUT_RDWR);  // wakes the blocked accept
-    thread_.join();
-    close(listen_fd_);
-  }
+  ~FakeProxy() { listener_.reset(); }
   FakeProxy(const FakeProxy&) = delete;
   FakeProxy& operator=(const FakeProxy&) = delete;
 
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(listener_->port()); }
   std::vector<std::string> Heads() {
     std::lock_guard<std::mutex> lock(mu_);
     return heads_;
   }
 
  private:
-  void Serve() {
+  void Serve(int listen_fd) {
     while (true) {
-      const int fd = accept(listen_fd_, nullptr, nullptr);
+      const int fd = accept(listen_fd, nullptr, nullptr);
       if (fd < 0) return;
       std::string head;
       char buf[4096];
@@ -394,9 +413,7 @@ class FakeProxy {
     }
   }
 
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<LoopbackListener> listener_;  // made last, reset first: its thread uses the rest
   std::mutex mu_;
   std::vector<std::string> heads_;
 };
@@ -765,27 +782,16 @@ class TlsServer {
     X509_free(x);
     EVP_PKEY_free(key);
 
-    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(listen_fd_, 16), 0);
-    socklen_t len = sizeof(addr);
-    EXPECT_EQ(getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
+    listener_ = std::make_unique<LoopbackListener>([this](int fd) { Serve(fd); });
   }
   ~TlsServer() {
-    shutdown(listen_fd_, SHUT_RDWR);  // wakes the blocked accept
-    thread_.join();
-    close(listen_fd_);
+    listener_.reset();
     SSL_CTX_free(ctx_);
   }
   TlsServer(const TlsServer&) = delete;
   TlsServer& operator=(const TlsServer&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
   std::string LastSni() {
     std::lock_guard<std::mutex> lock(mu_);
     return sni_;
@@ -801,9 +807,9 @@ class TlsServer {
   }
 
  private:
-  void Serve() {
+  void Serve(int listen_fd) {
     while (true) {
-      int fd = accept(listen_fd_, nullptr, nullptr);
+      int fd = accept(listen_fd, nullptr, nullptr);
       if (fd < 0) return;
       SSL* ssl = SSL_new(ctx_);
       SSL_set_fd(ssl, fd);
@@ -834,9 +840,7 @@ class TlsServer {
   }
 
   SSL_CTX* ctx_ = nullptr;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<LoopbackListener> listener_;  // made last, reset first: its thread uses the rest
   std::mutex mu_;
   std::string sni_;
   std::string request_;
