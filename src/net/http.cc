@@ -37,7 +37,11 @@ std::optional<std::string_view> Request::HeaderValue(std::string_view name) cons
 }
 
 std::optional<std::string> Request::QueryParam(std::string_view name) const {
-  std::string_view rest = query;
+  return FormValue(query, name);
+}
+
+std::optional<std::string> FormValue(std::string_view form, std::string_view name) {
+  std::string_view rest = form;
   while (!rest.empty()) {
     std::size_t amp = rest.find('&');
     std::string_view pair = rest.substr(0, amp);
@@ -49,6 +53,23 @@ std::optional<std::string> Request::QueryParam(std::string_view name) const {
     return PercentDecode(pair.substr(eq + 1), /*plus_is_space=*/true);
   }
   return std::nullopt;
+}
+
+void QueryEscape(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
+        u == '_' || u == '.' || u == '~') {
+      out->push_back(c);
+    } else if (u == ' ') {
+      out->push_back('+');
+    } else {
+      out->push_back('%');
+      out->push_back(kHex[u >> 4]);
+      out->push_back(kHex[u & 15]);
+    }
+  }
 }
 
 std::string PercentDecode(std::string_view s, bool plus_is_space) {

@@ -56,5 +56,10 @@ std::optional<std::string_view> FindHeader(const std::vector<Header>& headers,
 
 // Decodes %XX escapes, and '+' as a space when plus_is_space. Invalid escapes are kept as is.
 std::string PercentDecode(std::string_view s, bool plus_is_space);
+// Appends s escaped as Go's url.QueryEscape does (a space becomes '+').
+void QueryEscape(std::string_view s, std::string* out);
+// The first value of `name` in a URL query or form body ("a=1&b=2"), percent-decoded, as Go's
+// url.Values.Get; none when the name is absent.
+std::optional<std::string> FormValue(std::string_view form, std::string_view name);
 
 }  // namespace starling::net

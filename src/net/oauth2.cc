@@ -16,24 +16,9 @@ namespace {
 // oauth2 expiryDelta).
 constexpr std::chrono::seconds kExpiryDelta{10};
 
-// Go's url.QueryEscape.
-std::string QueryEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+std::string QueryEscaped(std::string_view s) {
   std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
+  QueryEscape(s, &out);
   return out;
 }
 
@@ -65,27 +50,12 @@ base::Result<OAuth2Token> ParseOAuth2TokenResponse(std::string_view content_type
   OAuth2Token token;
   if (EqualsIgnoreCase(media, "application/x-www-form-urlencoded") ||
       EqualsIgnoreCase(media, "text/plain")) {
+    token.access_token = FormValue(body, "access_token").value_or("");
+    token.type = FormValue(body, "token_type").value_or("");
+    // Go ignores an expires_in that is not a number.
+    const std::string expires = FormValue(body, "expires_in").value_or("");
     std::int64_t expires_in = 0;
-    std::size_t pos = 0;
-    while (pos <= body.size()) {
-      std::size_t amp = body.find('&', pos);
-      if (amp == std::string_view::npos) amp = body.size();
-      const std::string_view pair = body.substr(pos, amp - pos);
-      pos = amp + 1;
-      const std::size_t eq = pair.find('=');
-      const std::string key = PercentDecode(pair.substr(0, eq), /*plus_is_space=*/true);
-      const std::string value =
-          eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), true);
-      // As Go's url.ParseQuery and Values.Get: the first of repeated keys counts.
-      if (key == "access_token" && token.access_token.empty()) {
-        token.access_token = value;
-      } else if (key == "token_type" && token.type.empty()) {
-        token.type = value;
-      } else if (key == "expires_in" && expires_in == 0) {
-        // Go ignores a value that is not a number.
-        std::from_chars(value.data(), value.data() + value.size(), expires_in);
-      }
-    }
+    std::from_chars(expires.data(), expires.data() + expires.size(), expires_in);
     token.expiry = ExpiryAfter(expires_in, now);
   } else {
     const nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -127,8 +97,8 @@ base::Result<OAuth2Token> ParseOAuth2TokenResponse(std::string_view content_type
 OAuth2TokenSource::OAuth2TokenSource(Options options) : options_(std::move(options)) {
   auto header = options_.config != nullptr ? std::make_shared<ClientConfig>(*options_.config)
                                            : std::make_shared<ClientConfig>();
-  header->basic_auth =
-      ClientConfig::BasicAuth{QueryEscape(options_.client_id), QueryEscape(options_.client_secret)};
+  header->basic_auth = ClientConfig::BasicAuth{QueryEscaped(options_.client_id),
+                                               QueryEscaped(options_.client_secret)};
   header_config_ = std::move(header);
 }
 
@@ -164,7 +134,10 @@ ClientRequest OAuth2TokenSource::TokenRequest(bool retry, std::chrono::milliseco
   r.url = options_.token_url;
   r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   for (const auto& [k, v] : form) {
-    r.body += (r.body.empty() ? "" : "&") + QueryEscape(k) + "=" + QueryEscape(v);
+    if (!r.body.empty()) r.body += '&';
+    QueryEscape(k, &r.body);
+    r.body += '=';
+    QueryEscape(v, &r.body);
   }
   r.timeout = timeout;
   r.config = in_params ? options_.config : header_config_;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "base/utf8.h"
+#include "net/http.h"
 
 namespace starling::scrape {
 namespace {
@@ -53,24 +54,6 @@ bool ValidUtf8(std::string_view s) {
     s.remove_prefix(static_cast<std::size_t>(width));
   }
   return true;
-}
-
-// Go's url.QueryEscape.
-void QueryEscape(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '_' || u == '.' || u == '~') {
-      out->push_back(c);
-    } else if (u == ' ') {
-      out->push_back('+');
-    } else {
-      out->push_back('%');
-      out->push_back(kHex[u >> 4]);
-      out->push_back(kHex[u & 15]);
-    }
-  }
 }
 
 // Go's url.URL.EscapedPath for a path without a RawPath.
@@ -287,9 +270,9 @@ Target::Target(model::Labels labels, model::Labels discovered,
     for (const std::string& v : values) {
       url_.push_back(first ? '?' : '&');
       first = false;
-      QueryEscape(name, &url_);
+      net::QueryEscape(name, &url_);
       url_.push_back('=');
-      QueryEscape(v, &url_);
+      net::QueryEscape(v, &url_);
     }
   }
 
