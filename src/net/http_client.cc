@@ -547,19 +547,21 @@ class HttpClient::Impl {
                                            ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
                                            : static_cast<long>(CURL_HTTP_VERSION_1_1)));
     // An empty proxy also keeps curl from reading proxies from the environment itself.
-    std::string proxy = cfg.proxy_url;
-    std::string no_proxy = cfg.no_proxy;
+    const std::string* proxy = &cfg.proxy_url;
+    const std::string* no_proxy = &cfg.no_proxy;
+    std::string environment_no_proxy;
     if (cfg.environment_proxy) {
       const bool https = r.url.size() >= 6 && EqualsIgnoreCase(r.url.substr(0, 6), "https:");
-      proxy = https ? cfg.environment_proxy->https : cfg.environment_proxy->http;
-      no_proxy = "localhost,127.0.0.0/8,::1";  // as Go: loopback is never proxied
+      proxy = https ? &cfg.environment_proxy->https : &cfg.environment_proxy->http;
+      environment_no_proxy = "localhost,127.0.0.0/8,::1";  // as Go: loopback is never proxied
       if (!cfg.environment_proxy->no_proxy.empty()) {
-        no_proxy += "," + cfg.environment_proxy->no_proxy;
+        environment_no_proxy += "," + cfg.environment_proxy->no_proxy;
       }
+      no_proxy = &environment_no_proxy;
     }
-    curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
-    if (!proxy.empty() && !no_proxy.empty()) {
-      curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy.c_str());
+    curl_easy_setopt(h, CURLOPT_PROXY, proxy->c_str());
+    if (!proxy->empty() && !no_proxy->empty()) {
+      curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy->c_str());
     }
     if (!cfg.proxy_connect_headers.empty()) {
       for (const Header& hd : cfg.proxy_connect_headers) {
