@@ -109,13 +109,11 @@ std::optional<std::string> OAuth2TokenSource::Header(Clock::time_point now) cons
   return HeaderScheme(token_->type) + " " + token_->access_token;
 }
 
-bool OAuth2TokenSource::InParams(bool retry) const { return retry || style_ == Style::kParams; }
-
 ClientRequest OAuth2TokenSource::TokenRequest(bool retry, std::chrono::milliseconds timeout) const {
   bool in_params = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    in_params = InParams(retry);
+    in_params = retry || style_ == Style::kParams;
   }
   // Go's url.Values.Encode: keys sorted, endpoint parameters added to (or replacing) these.
   std::map<std::string, std::string> form = {{"grant_type", "client_credentials"}};

@@ -76,7 +76,6 @@ class OAuth2TokenSource {
 
  private:
   enum class Style { kUnknown, kHeader, kParams };
-  bool InParams(bool retry) const;  // needs mu_
 
   const Options options_;
   // options_.config with the client's id and secret as Basic credentials.
