@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/check.h"
@@ -70,6 +72,35 @@ inline bool WaitForLines(const MetricsRegistry& metrics, const std::vector<std::
   }
   return true;
 }
+
+// Sets environment variables (or unsets those given nullopt) for its lifetime, then restores
+// them. Not for tests that run threads reading the environment meanwhile.
+class ScopedEnv {
+ public:
+  using Var = std::pair<std::string, std::optional<std::string>>;
+  explicit ScopedEnv(const std::vector<Var>& vars) {
+    for (const auto& [name, value] : vars) {
+      const char* old = std::getenv(name.c_str());
+      saved_.emplace_back(name, old == nullptr ? std::nullopt : std::optional<std::string>(old));
+      Set(name, value);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : saved_) Set(name, value);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  static void Set(const std::string& name, const std::optional<std::string>& value) {
+    if (value) {
+      ::setenv(name.c_str(), value->c_str(), 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
+  std::vector<Var> saved_;
+};
 
 // A fresh directory under the system temp dir, removed with its contents on destruction.
 class TempDir {

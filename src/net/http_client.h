@@ -68,6 +68,17 @@ struct ClientConfig {
   // OAuth 2.0 client credentials (see oauth2.h), in place of the other authentication; null:
   // none. The source caches its token for every request made with this config.
   std::shared_ptr<OAuth2TokenSource> oauth2;
+  // AWS Signature Version 4, in place of the other authentication: each request is signed with
+  // these credentials for `service` in `region` (libcurl's signer: the request's headers but
+  // User-Agent, Host, X-Amz-Date and a hash of the body are signed).
+  struct SigV4 {
+    std::string region;
+    std::string service = "aps";  // Amazon Managed Service for Prometheus
+    std::string access_key;
+    std::string secret_key;
+    std::string session_token;  // temporary credentials: sent as X-Amz-Security-Token
+  };
+  std::optional<SigV4> sigv4;
 };
 
 struct ClientRequest {

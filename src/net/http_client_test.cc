@@ -26,6 +26,7 @@
 
 #include "net/http_server.h"
 #include "net/io_pool.h"
+#include "net/sigv4_testing.h"
 #include "net/testing.h"
 
 namespace starling::net {
@@ -298,6 +299,89 @@ TEST(HttpClientTest, ConfigCredentials) {
     auto r = client.DoSync(req);
     ASSERT_TRUE(r.ok()) << r.error().ToString();
     EXPECT_EQ(Header(server.Last(), "Authorization"), c.want);
+  }
+}
+
+// The checker of the tests below against get-vanilla-query-order-key-case of AWS's SigV4 test
+// suite, so that it is known to check what AWS checks.
+TEST(SigV4CheckTest, AcceptsTheAwsTestSuiteRequestOnly) {
+  Request r;
+  r.method = "GET";
+  r.path = "/";
+  r.query = "Param2=value2&Param1=value1";
+  r.headers = {{"Host", "example.amazonaws.com"},
+               {"X-Amz-Date", "20150830T123600Z"},
+               {"Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+                "aws4_request, SignedHeaders=host;x-amz-date, "
+                "Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"}};
+  const std::string secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  testing::SigV4Check c = testing::CheckSigV4(r, secret);
+  EXPECT_EQ(c.error, "");
+  EXPECT_EQ(c.access_key, "AKIDEXAMPLE");
+  EXPECT_EQ(c.region, "us-east-1");
+  EXPECT_EQ(c.service, "service");
+  EXPECT_NE(testing::CheckSigV4(r, "another secret").error, "");
+  Request changed = r;
+  changed.query = "Param2=value2&Param1=value0";
+  EXPECT_NE(testing::CheckSigV4(changed, secret).error, "");
+  changed = r;
+  changed.body = "x";
+  EXPECT_NE(testing::CheckSigV4(changed, secret).error, "");
+  changed = r;
+  changed.headers.erase(changed.headers.begin());
+  EXPECT_EQ(testing::CheckSigV4(changed, secret).error, "signed header host was not received");
+}
+
+// Requests of a SigV4 config are signed with its credentials, by the client and by sessions;
+// every header they sign reaches the server, and their query is in canonical order.
+TEST(HttpClientTest, SignsWithSigV4) {
+  TestServer server;
+  HttpClient client;
+  HttpClient::Session session(client);
+  ClientConfig::SigV4 keys;
+  keys.region = "eu-west-1";
+  keys.access_key = "AKID";
+  keys.secret_key = "SECRET";
+  auto plain = std::make_shared<ClientConfig>();
+  plain->sigv4 = keys;
+  keys.session_token = "TOKEN";
+  auto temporary = std::make_shared<ClientConfig>();
+  temporary->sigv4 = keys;
+
+  ClientRequest post;
+  post.method = "POST";
+  post.url = server.Url("/echo?b=2&a=1&a=0");
+  post.headers = {{"Content-Type", "application/x-protobuf"},
+                  {"Content-Encoding", "snappy"},
+                  {"X-Prometheus-Remote-Write-Version", "0.1.0"},
+                  {"User-Agent", "Signer/1.0"}};
+  post.body = std::string("\x00\x01snappy\xff", 9);
+  for (const auto& config : {plain, temporary}) {
+    for (bool in_session : {false, true}) {
+      SCOPED_TRACE(std::string(config == plain ? "static" : "temporary") +
+                   (in_session ? ", session" : ", client"));
+      ClientRequest req = post;
+      req.config = config;
+      auto r = in_session ? session.Do(req) : client.DoSync(req);
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+      const Request seen = server.Last();
+      ASSERT_EQ(seen.body, post.body);
+      EXPECT_EQ(seen.query, "a=0&a=1&b=2");  // libcurl signs the query in the order sent
+      const testing::SigV4Check c = testing::CheckSigV4(seen, "SECRET");
+      EXPECT_EQ(c.error, "");
+      EXPECT_EQ(c.access_key, "AKID");
+      EXPECT_EQ(c.region, "eu-west-1");
+      EXPECT_EQ(c.service, "aps");
+      EXPECT_NE(c.signed_headers.find("content-encoding;content-type;host;x-amz-date"),
+                std::string::npos)
+          << c.signed_headers;
+      EXPECT_NE(c.signed_headers.find("x-prometheus-remote-write-version"), std::string::npos);
+      EXPECT_EQ(c.signed_headers.find("user-agent"), std::string::npos);
+      EXPECT_EQ(Header(seen, "User-Agent"), "Signer/1.0");
+      EXPECT_EQ(Header(seen, "X-Amz-Security-Token"), config == plain ? "<none>" : "TOKEN");
+      EXPECT_NE(testing::CheckSigV4(seen, "OTHER").error, "");
+    }
   }
 }
 

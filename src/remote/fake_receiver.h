@@ -32,6 +32,7 @@ struct ReceivedSample {
 
 struct ReceivedRequest {
   std::vector<net::Header> headers;
+  std::string body;  // as sent: snappy-compressed
   prompb::WriteRequest request;
   std::chrono::steady_clock::time_point at;
 };
@@ -127,6 +128,7 @@ class FakeReceiver {
     std::string raw;
     ReceivedRequest rr;
     rr.headers = r.headers;
+    rr.body = r.body;
     rr.at = std::chrono::steady_clock::now();
     if (!SnappyUncompress(r.body, &raw) || !rr.request.ParseFromString(raw)) {
       return net::Response::Text(400, "cannot decode the request");

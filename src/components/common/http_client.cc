@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "components/common/aws_credentials.h"
 #include "net/oauth2.h"
 
 namespace starling::components {
@@ -197,6 +198,23 @@ void DecodeOAuth2(component::ArgDecoder& d, HttpClientArgs::OAuth2* o) {
   }
 }
 
+void DecodeSigV4(component::ArgDecoder& d, HttpClientArgs::SigV4* s) {
+  d.Optional("region", &s->region);
+  d.Optional("access_key", &s->access_key);
+  d.Optional("secret_key", &s->secret_key);
+  d.Optional("profile", &s->profile);
+  d.Optional("role_arn", &s->role_arn);
+  if (s->access_key.empty() != s->secret_key.text.empty()) {
+    d.AddError("",
+               "must provide an AWS SigV4 access key and secret key if credentials are "
+               "specified in the SigV4 config");
+  } else if (!s->role_arn.empty()) {
+    d.AddError("role_arn",
+               "role_arn is not supported: assuming a role needs AWS STS; give the role's "
+               "credentials through the environment or a profile instead");
+  }
+}
+
 // The TLS settings, with the files named checked for readability.
 base::Result<net::ClientConfig::Tls> BuildTls(const HttpClientArgs::Tls& t) {
   // The files are read again by the TLS library when a connection is made; reading them
@@ -249,6 +267,29 @@ base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClie
   return std::make_shared<net::OAuth2TokenSource>(std::move(opts));
 }
 
+base::Result<net::ClientConfig::SigV4> BuildSigV4(const HttpClientArgs::SigV4& s) {
+  net::ClientConfig::SigV4 out;
+  if (!s.access_key.empty()) {
+    out.access_key = s.access_key;
+    out.secret_key = s.secret_key.text;
+  } else {
+    base::Result<AwsCredentials> found = FindAwsCredentials(s.profile);
+    if (!found.ok()) {
+      return base::Status::InvalidArgument("could not get SigV4 credentials: " +
+                                           found.error().message());
+    }
+    out.access_key = std::move(found->access_key);
+    out.secret_key = std::move(found->secret_key);
+    out.session_token = std::move(found->session_token);
+  }
+  out.region = s.region.empty() ? FindAwsRegion(s.profile) : s.region;
+  if (out.region.empty()) {
+    return base::Status::InvalidArgument(
+        "region not configured in sigv4 or in default credentials chain");
+  }
+  return out;
+}
+
 }  // namespace
 
 void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
@@ -289,6 +330,20 @@ void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
   }
 }
 
+void DecodeSigV4Block(component::ArgDecoder& d, HttpClientArgs* args) {
+  bool present = false;
+  HttpClientArgs::SigV4 sigv4;
+  d.Block<HttpClientArgs::SigV4>("sigv4", &sigv4, DecodeSigV4, false, &present);
+  if (!present) return;
+  args->sigv4 = std::move(sigv4);
+  if (args->basic_auth || args->authorization || args->oauth2 || !args->bearer_token.text.empty() ||
+      !args->bearer_token_file.empty()) {
+    d.AddError("",
+               "at most one of sigv4, azuread, basic_auth, oauth2, bearer_token & "
+               "bearer_token_file must be configured");
+  }
+}
+
 base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
     const HttpClientArgs& args) {
   auto cfg = std::make_shared<net::ClientConfig>();
@@ -316,6 +371,9 @@ base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
   }
   if (args.oauth2) {
     ASSIGN_OR_RETURN(cfg->oauth2, BuildOAuth2(*args.oauth2));
+  }
+  if (args.sigv4) {
+    ASSIGN_OR_RETURN(cfg->sigv4, BuildSigV4(*args.sigv4));
   }
   if (args.tls_config) {
     ASSIGN_OR_RETURN(cfg->tls, BuildTls(*args.tls_config));

@@ -58,11 +58,22 @@ struct HttpClientArgs {
     std::optional<Tls> tls_config;
     friend bool operator==(const OAuth2&, const OAuth2&) = default;
   };
+  // AWS Signature Version 4 (prometheus.remote_write's endpoints only): empty keys are looked
+  // up as the AWS SDK does (see aws_credentials.h).
+  struct SigV4 {
+    std::string region;
+    std::string access_key;
+    component::Secret secret_key;
+    std::string profile;
+    std::string role_arn;
+    friend bool operator==(const SigV4&, const SigV4&) = default;
+  };
   component::Secret bearer_token;
   std::string bearer_token_file;
   std::optional<BasicAuth> basic_auth;
   std::optional<Authorization> authorization;
   std::optional<OAuth2> oauth2;
+  std::optional<SigV4> sigv4;
   std::optional<Tls> tls_config;
   bool follow_redirects = true;
   bool enable_http2 = true;
@@ -80,9 +91,13 @@ struct HttpClientArgs {
 // block. Fields not present keep their values in *args.
 void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args);
 
+// Decodes a `sigv4` block into args->sigv4, with the Agent's checks; after
+// DecodeHttpClientArgs, whose authentication it excludes.
+void DecodeSigV4Block(component::ArgDecoder& d, HttpClientArgs* args);
+
 // The client config for `args`, with password, credential and token files read now (their
-// content trimmed of surrounding whitespace) and TLS files checked for readability. An error
-// names the file that could not be read.
+// content trimmed of surrounding whitespace), TLS files checked for readability and SigV4
+// credentials and region found. An error names the file that could not be read.
 base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
     const HttpClientArgs& args);
 

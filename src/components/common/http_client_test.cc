@@ -103,27 +103,16 @@ TEST(HttpClientArgsTest, Proxies) {
   EXPECT_EQ((*cfg)->proxy_connect_headers[1].name, "X-A");
   EXPECT_EQ((*cfg)->proxy_connect_headers[1].value, "2");
 
-  const std::vector<std::string> vars = {"HTTP_PROXY",  "http_proxy", "HTTPS_PROXY",
-                                         "https_proxy", "NO_PROXY",   "no_proxy"};
-  std::vector<std::optional<std::string>> saved;
-  for (const std::string& v : vars) {
-    const char* got = std::getenv(v.c_str());
-    saved.push_back(got == nullptr ? std::nullopt : std::optional<std::string>(got));
-    unsetenv(v.c_str());
-  }
-  setenv("http_proxy", "http://lower:1", 1);
-  setenv("HTTPS_PROXY", "http://upper:2", 1);
-  setenv("https_proxy", "http://ignored:3", 1);
-  setenv("no_proxy", "example.com", 1);
-  HttpClientArgs from_env;
-  from_env.proxy_from_environment = true;
-  cfg = BuildClientConfig(from_env);
-  for (std::size_t i = 0; i < vars.size(); ++i) {
-    if (saved[i]) {
-      setenv(vars[i].c_str(), saved[i]->c_str(), 1);
-    } else {
-      unsetenv(vars[i].c_str());
-    }
+  {
+    base::testing::ScopedEnv env({{"HTTP_PROXY", std::nullopt},
+                                  {"http_proxy", "http://lower:1"},
+                                  {"HTTPS_PROXY", "http://upper:2"},
+                                  {"https_proxy", "http://ignored:3"},
+                                  {"NO_PROXY", std::nullopt},
+                                  {"no_proxy", "example.com"}});
+    HttpClientArgs from_env;
+    from_env.proxy_from_environment = true;
+    cfg = BuildClientConfig(from_env);
   }
   ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
   ASSERT_TRUE((*cfg)->environment_proxy.has_value());
@@ -286,6 +275,99 @@ TEST(HttpClientArgsTest, BuildClientConfig) {
     ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
     EXPECT_EQ((*cfg)->tls.min_version, want) << name;
   }
+}
+
+// prometheus.remote_write's endpoint client: the shared arguments and a sigv4 block.
+TEST(HttpClientArgsTest, SigV4) {
+  const component::Registration reg = component::MakeRegistration<HttpClientArgs>(
+      "test.endpoint",
+      [](component::ArgDecoder& d, HttpClientArgs* a) {
+        DecodeHttpClientArgs(d, a);
+        DecodeSigV4Block(d, a);
+      },
+      [](const component::Options&,
+         const HttpClientArgs&) -> base::Result<std::unique_ptr<component::Component>> {
+        return base::Status::Unimplemented("decode only");
+      });
+  std::unique_ptr<component::Arguments> args;
+  ASSERT_EQ(testing::DecodeBody(reg,
+                                "sigv4 {\n  region = \"eu-west-1\"\n  access_key = \"AK\"\n"
+                                "  secret_key = \"SK\"\n  profile = \"p\"\n}\n",
+                                &args),
+            "");
+  auto cfg = BuildClientConfig(component::ArgsAs<HttpClientArgs>(*args));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  ASSERT_TRUE((*cfg)->sigv4.has_value());
+  EXPECT_EQ((*cfg)->sigv4->region, "eu-west-1");
+  EXPECT_EQ((*cfg)->sigv4->service, "aps");
+  EXPECT_EQ((*cfg)->sigv4->access_key, "AK");
+  EXPECT_EQ((*cfg)->sigv4->secret_key, "SK");
+  EXPECT_EQ((*cfg)->sigv4->session_token, "");
+
+  const std::string two_auth =
+      "t:1:1: at most one of sigv4, azuread, basic_auth, oauth2, bearer_token & "
+      "bearer_token_file must be configured\n";
+  for (const DecodeCase& c : std::vector<DecodeCase>{
+           {"key without secret", "sigv4 {\n  access_key = \"AK\"\n}",
+            "t:1:1: must provide an AWS SigV4 access key and secret key if credentials are "
+            "specified in the SigV4 config\n"},
+           {"secret without key", "sigv4 {\n  secret_key = \"SK\"\n}",
+            "t:1:1: must provide an AWS SigV4 access key and secret key if credentials are "
+            "specified in the SigV4 config\n"},
+           {"role", "sigv4 {\n  role_arn = \"arn:aws:iam::1:role/r\"\n}",
+            "t:2:14: role_arn is not supported: assuming a role needs AWS STS; give the role's "
+            "credentials through the environment or a profile instead\n"},
+           {"with bearer token", "bearer_token = \"t\"\nsigv4 {\n}", two_auth},
+           {"with basic_auth", "basic_auth {\n}\nsigv4 {\n}", two_auth},
+           {"with authorization", "authorization {\n}\nsigv4 {\n}", two_auth},
+       }) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(testing::DecodeBody(reg, c.src, &args), c.want_diags);
+  }
+
+  // Keys and region found in the environment; errors when they are not.
+  base::testing::TempDir home;
+  HttpClientArgs found;
+  found.sigv4.emplace();
+  {
+    base::testing::ScopedEnv env({{"HOME", home.path()},
+                                  {"AWS_ACCESS_KEY_ID", "ENVKEY"},
+                                  {"AWS_SECRET_ACCESS_KEY", "env-secret"},
+                                  {"AWS_SESSION_TOKEN", "env-token"},
+                                  {"AWS_REGION", "us-west-2"}});
+    cfg = BuildClientConfig(found);
+  }
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_EQ((*cfg)->sigv4->region, "us-west-2");
+  EXPECT_EQ((*cfg)->sigv4->access_key, "ENVKEY");
+  EXPECT_EQ((*cfg)->sigv4->secret_key, "env-secret");
+  EXPECT_EQ((*cfg)->sigv4->session_token, "env-token");
+  {
+    base::testing::ScopedEnv env({{"HOME", home.path()},
+                                  {"AWS_ACCESS_KEY_ID", "ENVKEY"},
+                                  {"AWS_SECRET_ACCESS_KEY", "env-secret"},
+                                  {"AWS_REGION", std::nullopt},
+                                  {"AWS_DEFAULT_REGION", std::nullopt},
+                                  {"AWS_CONFIG_FILE", std::nullopt}});
+    cfg = BuildClientConfig(found);
+  }
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message(),
+            "region not configured in sigv4 or in default credentials chain");
+  {
+    base::testing::ScopedEnv env({{"HOME", home.path()},
+                                  {"AWS_ACCESS_KEY_ID", std::nullopt},
+                                  {"AWS_ACCESS_KEY", std::nullopt},
+                                  {"AWS_PROFILE", std::nullopt},
+                                  {"AWS_DEFAULT_PROFILE", std::nullopt},
+                                  {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
+                                  {"AWS_CONFIG_FILE", std::nullopt}});
+    cfg = BuildClientConfig(found);
+  }
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message().rfind("could not get SigV4 credentials: no AWS credentials: ", 0),
+            0U)
+      << cfg.error().message();
 }
 
 TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {

@@ -12,6 +12,7 @@
 #include "components/common/receiver.h"
 #include "components/common/testing.h"
 #include "net/oauth2_testing.h"
+#include "net/sigv4_testing.h"
 #include "remote/fake_receiver.h"
 
 namespace starling::components {
@@ -290,6 +291,39 @@ TEST(PrometheusRemoteWriteTest, SendsWithAnOAuth2Token) {
     EXPECT_EQ(net::FindHeader(r.headers, "Authorization"), "Bearer tok-1");
   }
   EXPECT_EQ(tokens.TokensIssued(), 1);
+  f.Stop();
+}
+
+// Every send is signed with the sigv4 block's keys, for Amazon Managed Service for Prometheus
+// ("aps") in its region, over the body as sent.
+TEST(PrometheusRemoteWriteTest, SignsWithSigV4) {
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  ASSERT_EQ(f.Build(Config(rx.url(),
+                           "  sigv4 {\n    region = \"eu-west-1\"\n    access_key = \"AKID\"\n"
+                           "    secret_key = \"SECRET\"\n  }\n")),
+            "");
+  AppendSamples(*f.Receiver(), 3, 1000);
+  ASSERT_TRUE(rx.WaitForSamples(3));
+  AppendSamples(*f.Receiver(), 3, 2000);
+  ASSERT_TRUE(rx.WaitForSamples(6));
+  const auto requests = rx.Requests();
+  ASSERT_GE(requests.size(), 2U);
+  for (const auto& r : requests) {
+    net::Request seen;
+    seen.method = "POST";
+    seen.path = "/api/v1/write";
+    seen.headers = r.headers;
+    seen.body = r.body;
+    const net::testing::SigV4Check c = net::testing::CheckSigV4(seen, "SECRET");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "AKID");
+    EXPECT_EQ(c.region, "eu-west-1");
+    EXPECT_EQ(c.service, "aps");
+    EXPECT_EQ(c.signed_headers,
+              "content-encoding;content-type;host;x-amz-date;x-prometheus-remote-write-version");
+  }
   f.Stop();
 }
 

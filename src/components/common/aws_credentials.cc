@@ -1,0 +1,115 @@
+#include "components/common/aws_credentials.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string_view>
+
+namespace starling::components {
+namespace {
+
+std::string Getenv(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+// The first set of two environment variables, as the SDK reads the older names.
+std::string Getenv2(const char* name, const char* older) {
+  std::string v = Getenv(name);
+  return v.empty() ? Getenv(older) : v;
+}
+
+std::string_view Trim(std::string_view s) {
+  const char* ws = " \t\r\n";
+  const std::size_t b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+std::string SharedFile(const char* variable, const char* name) {
+  std::string path = Getenv(variable);
+  if (path.empty()) path = Getenv("HOME") + "/.aws/" + name;
+  return path;
+}
+
+// The keys of section `section` of an INI file (`key = value` lines under `[section]`;
+// comment lines start with # or ;); nullopt when the file or the section is missing.
+std::optional<std::map<std::string, std::string>> IniSection(const std::string& path,
+                                                             std::string_view section) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::optional<std::map<std::string, std::string>> found;
+  bool inside = false;
+  for (std::string raw; std::getline(in, raw);) {
+    const std::string_view line = Trim(raw);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      inside = Trim(line.substr(1, line.size() - 2)) == section;
+      if (inside && !found) found.emplace();
+      continue;
+    }
+    const std::size_t eq = line.find('=');
+    if (!inside || eq == std::string_view::npos) continue;
+    (*found)[std::string(Trim(line.substr(0, eq)))] = std::string(Trim(line.substr(eq + 1)));
+  }
+  return found;
+}
+
+// The config file names profiles other than "default" "profile <name>".
+std::string ConfigSection(const std::string& profile) {
+  return profile == "default" ? profile : "profile " + profile;
+}
+
+// The profile's keys: its section of the credentials file, else of the config file.
+std::optional<std::map<std::string, std::string>> ProfileKeys(const std::string& profile,
+                                                              const std::string& credentials,
+                                                              const std::string& config) {
+  auto keys = IniSection(credentials, profile);
+  if (keys && keys->count("aws_access_key_id") != 0) return keys;
+  auto in_config = IniSection(config, ConfigSection(profile));
+  return in_config ? in_config : keys;
+}
+
+std::string ProfileName(const std::string& profile) {
+  if (!profile.empty()) return profile;
+  std::string name = Getenv2("AWS_PROFILE", "AWS_DEFAULT_PROFILE");
+  return name.empty() ? "default" : name;
+}
+
+}  // namespace
+
+base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
+  if (profile.empty()) {
+    AwsCredentials env{Getenv2("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
+                       Getenv2("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
+                       Getenv("AWS_SESSION_TOKEN")};
+    if (!env.access_key.empty() && !env.secret_key.empty()) return env;
+  }
+  const std::string name = ProfileName(profile);
+  const std::string credentials = SharedFile("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+  const std::string config = SharedFile("AWS_CONFIG_FILE", "config");
+  if (auto keys = ProfileKeys(name, credentials, config)) {
+    AwsCredentials c{(*keys)["aws_access_key_id"], (*keys)["aws_secret_access_key"],
+                     (*keys)["aws_session_token"]};
+    if (!c.access_key.empty() && !c.secret_key.empty()) return c;
+    return base::Status::InvalidArgument("profile \"" + name +
+                                         "\" has no aws_access_key_id and "
+                                         "aws_secret_access_key in " +
+                                         credentials + " or " + config);
+  }
+  return base::Status::NotFound(
+      std::string("no AWS credentials: ") +
+      (profile.empty() ? "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and " : "") +
+      "profile \"" + name + "\" is in neither " + credentials + " nor " + config);
+}
+
+std::string FindAwsRegion(const std::string& profile) {
+  std::string region = Getenv2("AWS_REGION", "AWS_DEFAULT_REGION");
+  if (!region.empty()) return region;
+  auto keys =
+      IniSection(SharedFile("AWS_CONFIG_FILE", "config"), ConfigSection(ProfileName(profile)));
+  return keys ? (*keys)["region"] : "";
+}
+
+}  // namespace starling::components
