@@ -19,7 +19,7 @@
 
 #include "base/thread.h"
 #include "base/timer_queue.h"
-#include "net/oauth2.h"
+#include "net/token_source.h"
 
 namespace starling::net {
 namespace {
@@ -420,11 +420,11 @@ class HttpClient::Impl {
     }
   }
 
-  // Starts c, first fetching a token for it if its config has OAuth2 and no valid token.
+  // Starts c, first fetching a token for it if its config has a token source and no valid token.
   void Start(Command c) {
     const ClientConfig* cfg = c.request.config.get();
-    if (cfg != nullptr && cfg->oauth2 != nullptr) {
-      std::optional<std::string> auth = cfg->oauth2->Header(Steady::now());
+    if (cfg != nullptr && cfg->token_source != nullptr) {
+      std::optional<std::string> auth = cfg->token_source->Header(Steady::now());
       if (!auth) {
         WaitForToken(std::move(c));
         return;
@@ -436,13 +436,13 @@ class HttpClient::Impl {
 
   // Requests wait for a token together: one fetch per token source at a time.
   struct TokenWait {
-    std::shared_ptr<OAuth2TokenSource> source;
+    std::shared_ptr<TokenSource> source;
     std::vector<Command> commands;
     bool fetching = false;  // stays set when the requests that started it are cancelled
   };
 
   void WaitForToken(Command c) {
-    std::shared_ptr<OAuth2TokenSource> source = c.request.config->oauth2;
+    std::shared_ptr<TokenSource> source = c.request.config->token_source;
     const std::chrono::milliseconds timeout = c.request.timeout;
     TokenWait& w = token_waits_[source.get()];
     w.source = source;
@@ -453,7 +453,7 @@ class HttpClient::Impl {
     }
   }
 
-  void FetchToken(const std::shared_ptr<OAuth2TokenSource>& source, bool retry,
+  void FetchToken(const std::shared_ptr<TokenSource>& source, bool retry,
                   std::chrono::milliseconds timeout) {
     Command fetch;
     {
@@ -717,7 +717,7 @@ class HttpClient::Impl {
     }
   }
 
-  // A request that could not get its token fails as Go's client does: `Get "url": oauth2: ...`.
+  // A request that could not get its token fails as Go's client does: `Get "url": <error>`.
   static base::Status TokenFailure(const ClientRequest& r, const base::Status& error) {
     if (error.code() == base::StatusCode::kCancelled) return error;
     return {error.code(), GoOp(r.method) + " \"" + r.url + "\": " + error.message()};
@@ -764,7 +764,7 @@ class HttpClient::Impl {
 
   // The client thread's own.
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> active_;
-  std::unordered_map<const OAuth2TokenSource*, TokenWait> token_waits_;
+  std::unordered_map<const TokenSource*, TokenWait> token_waits_;
   std::vector<CURL*> idle_easy_;
 };
 
@@ -787,8 +787,8 @@ class HttpClient::Session::Impl {
     }
     if (stop.stop_requested()) return base::Status::Cancelled("request cancelled");
     const ClientConfig* cfg = request.config.get();
-    if (cfg != nullptr && cfg->oauth2 != nullptr) {
-      base::Result<std::string> auth = Token(*cfg->oauth2, request.timeout, stop);
+    if (cfg != nullptr && cfg->token_source != nullptr) {
+      base::Result<std::string> auth = Token(*cfg->token_source, request.timeout, stop);
       if (!auth.ok()) return HttpClient::Impl::TokenFailure(request, auth.error());
       request.headers.push_back({"Authorization", std::move(*auth)});
     }
@@ -829,7 +829,7 @@ class HttpClient::Session::Impl {
 
  private:
   // The cached token, or one fetched now over the session's connections.
-  base::Result<std::string> Token(OAuth2TokenSource& source, std::chrono::milliseconds timeout,
+  base::Result<std::string> Token(TokenSource& source, std::chrono::milliseconds timeout,
                                   const std::stop_token& stop) {
     if (std::optional<std::string> auth = source.Header(Steady::now())) return std::move(*auth);
     auto fetch = [&](bool retry) {

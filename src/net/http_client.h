@@ -21,7 +21,7 @@
 
 namespace starling::net {
 
-class OAuth2TokenSource;
+class TokenSource;
 
 // How to reach and authenticate to a server: Prometheus's HTTP client config with secrets
 // already resolved (files read by the caller). Immutable once built; share it between requests.
@@ -65,9 +65,10 @@ struct ClientConfig {
   std::optional<EnvironmentProxy> environment_proxy;
   // Sent to the proxy with the CONNECT of an https request through it.
   std::vector<Header> proxy_connect_headers;
-  // OAuth 2.0 client credentials (see oauth2.h), in place of the other authentication; null:
-  // none. The source caches its token for every request made with this config.
-  std::shared_ptr<OAuth2TokenSource> oauth2;
+  // A bearer token source (OAuth 2.0 client credentials, see oauth2.h; an Azure managed
+  // identity, see azure_identity.h) in place of the other authentication; null: none. The
+  // source caches its token for every request made with this config.
+  std::shared_ptr<TokenSource> token_source;
   // AWS Signature Version 4, in place of the other authentication: each request is signed with
   // these credentials for `service` in `region` (libcurl's signer: the request's headers but
   // User-Agent, Host, X-Amz-Date and a hash of the body are signed).

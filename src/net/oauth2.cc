@@ -146,18 +146,7 @@ base::Result<std::string> OAuth2TokenSource::Accept(bool retry,
                                                     const base::Result<ClientResponse>& response,
                                                     Clock::time_point now) {
   base::Result<OAuth2Token> token = [&]() -> base::Result<OAuth2Token> {
-    if (!response.ok()) {
-      const base::Status& e = response.error();
-      if (e.code() == base::StatusCode::kCancelled) return e;
-      return base::Status(e.code() == base::StatusCode::kDeadlineExceeded
-                              ? e.code()
-                              : base::StatusCode::kUnavailable,
-                          "oauth2: cannot fetch token: " + e.message());
-    }
-    if (response->status < 200 || response->status > 299) {
-      return TokenError("cannot fetch token: " + response->status_text +
-                        "\nResponse: " + response->body);
-    }
+    RETURN_IF_ERROR(FailedTokenFetch("oauth2", response));
     return ParseOAuth2TokenResponse(response->HeaderValue("Content-Type").value_or(""),
                                     response->body, now);
   }();

@@ -10,7 +10,7 @@
 // AuthStyleAutoDetect).
 //
 // The source only builds token requests and reads their responses; the HttpClient runs them
-// (see http_client.h). Thread-safe.
+// (see token_source.h). Thread-safe.
 
 #include <chrono>
 #include <map>
@@ -23,12 +23,11 @@
 
 #include "base/status.h"
 #include "net/http.h"
+#include "net/token_source.h"
 
 namespace starling::net {
 
 struct ClientConfig;
-struct ClientRequest;
-struct ClientResponse;
 
 // A token as the server issued it.
 struct OAuth2Token {
@@ -44,7 +43,7 @@ base::Result<OAuth2Token> ParseOAuth2TokenResponse(std::string_view content_type
                                                    std::string_view body,
                                                    std::chrono::steady_clock::time_point now);
 
-class OAuth2TokenSource {
+class OAuth2TokenSource final : public TokenSource {
  public:
   struct Options {
     std::string client_id;
@@ -55,24 +54,17 @@ class OAuth2TokenSource {
     // How to reach the token URL: TLS and proxy settings (no authentication of its own).
     std::shared_ptr<const ClientConfig> config;
   };
-  using Clock = std::chrono::steady_clock;
-
   explicit OAuth2TokenSource(Options options);
 
-  // The Authorization header value while the cached token is valid at `now`.
-  std::optional<std::string> Header(Clock::time_point now) const;
-
-  // The request for a new token, within `timeout` (that of the request waiting for it).
-  // `retry` is the form-body style after the Basic header style failed; it is only asked for
-  // when NeedsRetry says so.
-  ClientRequest TokenRequest(bool retry, std::chrono::milliseconds timeout) const;
-  // Reads the answer to TokenRequest(retry): caches the token and returns the header value
-  // (also for a token that expires within 10 s: it is used once), or the error ("oauth2:
-  // cannot fetch token: ...") to fail the waiting requests with. Then NeedsRetry tells whether
-  // to try the other style first.
+  std::optional<std::string> Header(Clock::time_point now) const override;
+  // The client id and secret go in a Basic header, or with `retry` in the form body.
+  ClientRequest TokenRequest(bool retry, std::chrono::milliseconds timeout) const override;
+  // Also returns a token that expires within 10 s (it is used once). Errors read "oauth2:
+  // cannot fetch token: ...".
   base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
-                                   Clock::time_point now);
-  bool NeedsRetry(bool retry, const base::Result<std::string>& accepted) const;
+                                   Clock::time_point now) override;
+  // True after the first style failed while no style is known to work.
+  bool NeedsRetry(bool retry, const base::Result<std::string>& accepted) const override;
 
  private:
   enum class Style { kUnknown, kHeader, kParams };

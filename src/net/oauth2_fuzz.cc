@@ -1,5 +1,6 @@
-// Arbitrary token endpoint responses (the server is not trusted), as JSON and as a form:
-// parsing must never crash, and a token it accepts must have an access token.
+// Arbitrary token endpoint responses (the server is not trusted), as OAuth 2.0 JSON and form
+// answers and as Azure managed identity answers: parsing must never crash, and a token it
+// accepts must have an access token.
 
 #include <chrono>
 #include <cstddef>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "net/azure_identity.h"
 #include "net/oauth2.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -16,5 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto token = starling::net::ParseOAuth2TokenResponse(type, body, now);
     if (token.ok() && token->access_token.empty()) std::abort();
   }
+  auto identity =
+      starling::net::ParseManagedIdentityToken(body, now, std::chrono::system_clock::now());
+  if (identity.ok() && identity->access_token.empty()) std::abort();
   return 0;
 }

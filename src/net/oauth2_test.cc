@@ -198,7 +198,7 @@ class AuthServer {
     o.client_secret = "secret";
     o.token_url = Url("/token");
     auto cfg = std::make_shared<ClientConfig>();
-    cfg->oauth2 = std::make_shared<OAuth2TokenSource>(o);
+    cfg->token_source = std::make_shared<OAuth2TokenSource>(o);
     return cfg;
   }
 

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "components/common/aws_credentials.h"
+#include "net/azure_identity.h"
 #include "net/oauth2.h"
 
 namespace starling::components {
@@ -215,6 +216,43 @@ void DecodeSigV4(component::ArgDecoder& d, HttpClientArgs::SigV4* s) {
   }
 }
 
+// A UUID as Go's uuid.Parse takes it: 32 hex digits, grouped 8-4-4-4-12 by dashes or not.
+bool IsUuid(std::string_view s) {
+  if (s.size() == 36) {
+    for (std::size_t i : {8, 13, 18, 23}) {
+      if (s[i] != '-') return false;
+    }
+  } else if (s.size() != 32) {
+    return false;
+  }
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) != 0 || (c == '-' && s.size() == 36);
+  });
+}
+
+// Azure Monitor's audience in each cloud, as the resource a managed identity token is for.
+std::optional<std::string> AzureMonitorResource(std::string_view cloud) {
+  if (cloud == "AzurePublic") return "https://monitor.azure.com/";
+  if (cloud == "AzureChina") return "https://monitor.azure.cn/";
+  if (cloud == "AzureGovernment") return "https://monitor.azure.us/";
+  return std::nullopt;
+}
+
+void DecodeAzureAd(component::ArgDecoder& d, HttpClientArgs::AzureAd* a) {
+  d.Optional("cloud", &a->cloud);
+  d.Block<HttpClientArgs::AzureAd>(
+      "managed_identity", a,
+      [](component::ArgDecoder& m, HttpClientArgs::AzureAd* out) {
+        m.Required("client_id", &out->client_id);
+      },
+      /*required=*/true);
+  if (!AzureMonitorResource(a->cloud)) {
+    d.AddError("cloud", "must provide a cloud in the Azure AD config");
+  } else if (!a->client_id.empty() && !IsUuid(a->client_id)) {
+    d.AddError("", "the provided Azure Managed Identity client_id provided is invalid");
+  }
+}
+
 // The TLS settings, with the files named checked for readability.
 base::Result<net::ClientConfig::Tls> BuildTls(const HttpClientArgs::Tls& t) {
   // The files are read again by the TLS library when a connection is made; reading them
@@ -330,14 +368,18 @@ void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
   }
 }
 
-void DecodeSigV4Block(component::ArgDecoder& d, HttpClientArgs* args) {
-  bool present = false;
+void DecodeCloudAuthBlocks(component::ArgDecoder& d, HttpClientArgs* args) {
+  bool has_sigv4 = false;
   HttpClientArgs::SigV4 sigv4;
-  d.Block<HttpClientArgs::SigV4>("sigv4", &sigv4, DecodeSigV4, false, &present);
-  if (!present) return;
-  args->sigv4 = std::move(sigv4);
-  if (args->basic_auth || args->authorization || args->oauth2 || !args->bearer_token.text.empty() ||
-      !args->bearer_token_file.empty()) {
+  d.Block<HttpClientArgs::SigV4>("sigv4", &sigv4, DecodeSigV4, false, &has_sigv4);
+  if (has_sigv4) args->sigv4 = std::move(sigv4);
+  bool has_azuread = false;
+  HttpClientArgs::AzureAd azuread;
+  d.Block<HttpClientArgs::AzureAd>("azuread", &azuread, DecodeAzureAd, false, &has_azuread);
+  if (has_azuread) args->azuread = std::move(azuread);
+  const bool client_auth = args->basic_auth || args->authorization || args->oauth2 ||
+                           !args->bearer_token.text.empty() || !args->bearer_token_file.empty();
+  if ((has_sigv4 || has_azuread) && (client_auth || (has_sigv4 && has_azuread))) {
     d.AddError("",
                "at most one of sigv4, azuread, basic_auth, oauth2, bearer_token & "
                "bearer_token_file must be configured");
@@ -370,10 +412,23 @@ base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
     cfg->authorization = "Bearer " + args.bearer_token.text;
   }
   if (args.oauth2) {
-    ASSIGN_OR_RETURN(cfg->oauth2, BuildOAuth2(*args.oauth2));
+    ASSIGN_OR_RETURN(cfg->token_source, BuildOAuth2(*args.oauth2));
   }
   if (args.sigv4) {
     ASSIGN_OR_RETURN(cfg->sigv4, BuildSigV4(*args.sigv4));
+  }
+  if (args.azuread) {
+    net::AzureManagedIdentity::Options identity;
+    identity.client_id = args.azuread->client_id;
+    identity.resource = AzureMonitorResource(args.azuread->cloud).value_or("");
+    // App Service and its kin name their identity endpoint here; VMs have the metadata one.
+    const char* endpoint = std::getenv("IDENTITY_ENDPOINT");
+    const char* header = std::getenv("IDENTITY_HEADER");
+    if (endpoint != nullptr && header != nullptr && *endpoint != '\0') {
+      identity.identity_endpoint = endpoint;
+      identity.identity_header = header;
+    }
+    cfg->token_source = std::make_shared<net::AzureManagedIdentity>(std::move(identity));
   }
   if (args.tls_config) {
     ASSIGN_OR_RETURN(cfg->tls, BuildTls(*args.tls_config));

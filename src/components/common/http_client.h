@@ -68,12 +68,19 @@ struct HttpClientArgs {
     std::string role_arn;
     friend bool operator==(const SigV4&, const SigV4&) = default;
   };
+  // Azure AD through a managed identity (prometheus.remote_write's endpoints only).
+  struct AzureAd {
+    std::string client_id;  // of the managed identity
+    std::string cloud = "AzurePublic";
+    friend bool operator==(const AzureAd&, const AzureAd&) = default;
+  };
   component::Secret bearer_token;
   std::string bearer_token_file;
   std::optional<BasicAuth> basic_auth;
   std::optional<Authorization> authorization;
   std::optional<OAuth2> oauth2;
   std::optional<SigV4> sigv4;
+  std::optional<AzureAd> azuread;
   std::optional<Tls> tls_config;
   bool follow_redirects = true;
   bool enable_http2 = true;
@@ -91,13 +98,14 @@ struct HttpClientArgs {
 // block. Fields not present keep their values in *args.
 void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args);
 
-// Decodes a `sigv4` block into args->sigv4, with the Agent's checks; after
-// DecodeHttpClientArgs, whose authentication it excludes.
-void DecodeSigV4Block(component::ArgDecoder& d, HttpClientArgs* args);
+// Decodes the `sigv4` and `azuread` blocks of a remote_write endpoint into args, with the
+// Agent's checks; after DecodeHttpClientArgs, whose authentication they exclude.
+void DecodeCloudAuthBlocks(component::ArgDecoder& d, HttpClientArgs* args);
 
 // The client config for `args`, with password, credential and token files read now (their
-// content trimmed of surrounding whitespace), TLS files checked for readability and SigV4
-// credentials and region found. An error names the file that could not be read.
+// content trimmed of surrounding whitespace), TLS files checked for readability, SigV4
+// credentials and region found, and an Azure managed identity's endpoint taken from the
+// environment. An error names the file that could not be read.
 base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
     const HttpClientArgs& args);
 

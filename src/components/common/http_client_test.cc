@@ -277,13 +277,13 @@ TEST(HttpClientArgsTest, BuildClientConfig) {
   }
 }
 
-// prometheus.remote_write's endpoint client: the shared arguments and a sigv4 block.
-TEST(HttpClientArgsTest, SigV4) {
+// prometheus.remote_write's endpoint client: the shared arguments, sigv4 and azuread.
+TEST(HttpClientArgsTest, CloudAuthBlocks) {
   const component::Registration reg = component::MakeRegistration<HttpClientArgs>(
       "test.endpoint",
       [](component::ArgDecoder& d, HttpClientArgs* a) {
         DecodeHttpClientArgs(d, a);
-        DecodeSigV4Block(d, a);
+        DecodeCloudAuthBlocks(d, a);
       },
       [](const component::Options&,
          const HttpClientArgs&) -> base::Result<std::unique_ptr<component::Component>> {
@@ -304,6 +304,24 @@ TEST(HttpClientArgsTest, SigV4) {
   EXPECT_EQ((*cfg)->sigv4->secret_key, "SK");
   EXPECT_EQ((*cfg)->sigv4->session_token, "");
 
+  const std::string identity =
+      "  managed_identity {\n    client_id = \"00000000-0000-0000-0000-00000000000a\"\n  }\n";
+  const std::string azuread = "azuread {\n" + identity + "}\n";
+  for (const std::string& cloud : {"AzurePublic", "AzureChina", "AzureGovernment"}) {
+    ASSERT_EQ(testing::DecodeBody(reg, "azuread {\n  cloud = \"" + cloud + "\"\n" + identity + "}",
+                                  &args),
+              "");
+    EXPECT_EQ(component::ArgsAs<HttpClientArgs>(*args).azuread->cloud, cloud);
+  }
+  ASSERT_EQ(testing::DecodeBody(reg, azuread, &args), "");
+  const HttpClientArgs& with_azuread = component::ArgsAs<HttpClientArgs>(*args);
+  ASSERT_TRUE(with_azuread.azuread.has_value());
+  EXPECT_EQ(with_azuread.azuread->cloud, "AzurePublic");
+  EXPECT_EQ(with_azuread.azuread->client_id, "00000000-0000-0000-0000-00000000000a");
+  cfg = BuildClientConfig(with_azuread);
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_NE((*cfg)->token_source, nullptr);
+
   const std::string two_auth =
       "t:1:1: at most one of sigv4, azuread, basic_auth, oauth2, bearer_token & "
       "bearer_token_file must be configured\n";
@@ -320,6 +338,15 @@ TEST(HttpClientArgsTest, SigV4) {
            {"with bearer token", "bearer_token = \"t\"\nsigv4 {\n}", two_auth},
            {"with basic_auth", "basic_auth {\n}\nsigv4 {\n}", two_auth},
            {"with authorization", "authorization {\n}\nsigv4 {\n}", two_auth},
+           {"sigv4 and azuread", "sigv4 {\n}\n" + azuread, two_auth},
+           {"azuread and bearer token", "bearer_token = \"t\"\n" + azuread, two_auth},
+           {"azuread without identity", "azuread {\n}",
+            "t:1:1: missing required block \"managed_identity\"\n"},
+           {"azuread in another cloud", "azuread {\n  cloud = \"Mars\"\n" + identity + "}",
+            "t:2:11: must provide a cloud in the Azure AD config\n"},
+           {"azuread client_id not a UUID",
+            "azuread {\n  managed_identity {\n    client_id = \"me\"\n  }\n}",
+            "t:1:1: the provided Azure Managed Identity client_id provided is invalid\n"},
        }) {
     SCOPED_TRACE(c.name);
     EXPECT_EQ(testing::DecodeBody(reg, c.src, &args), c.want_diags);

@@ -103,7 +103,7 @@ void DecodeEndpoint(component::ArgDecoder& d, RemoteWriteEndpoint* e) {
   d.Optional("send_exemplars", &e->send_exemplars);
   d.Optional("send_native_histograms", &e->send_native_histograms);
   DecodeHttpClientArgs(d, &e->client);
-  DecodeSigV4Block(d, &e->client);
+  DecodeCloudAuthBlocks(d, &e->client);
   d.Block<remote::QueueConfig>("queue_config", &e->queue, DecodeQueueConfig);
   d.Block<RemoteWriteMetadataConfig>("metadata_config", &e->metadata, DecodeMetadataConfig);
   d.Blocks<model::relabel::Config>("write_relabel_config", &e->write_relabel_configs,

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -324,6 +326,51 @@ TEST(PrometheusRemoteWriteTest, SignsWithSigV4) {
     EXPECT_EQ(c.signed_headers,
               "content-encoding;content-type;host;x-amz-date;x-prometheus-remote-write-version");
   }
+  f.Stop();
+}
+
+// With an azuread block, every send carries a token of the managed identity, here from an
+// App Service identity endpoint named by the environment, fetched once.
+TEST(PrometheusRemoteWriteTest, SendsWithAnAzureManagedIdentityToken) {
+  std::atomic<int> fetches{0};
+  std::mutex mu;
+  std::string query;
+  net::testing::TokenEndpoint identity([&](net::HttpServer& s) {
+    s.Handle("GET", "/msi/token", [&](const net::Request& r) {
+      if (r.HeaderValue("X-IDENTITY-HEADER") != "h") return net::Response::Text(401, "who?");
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        query = r.query;
+      }
+      return net::Response::Json(200, R"({"access_token":"mi-)" + std::to_string(++fetches) +
+                                          R"(","expires_on":"4102444800","token_type":"Bearer"})");
+    });
+  });
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  {
+    base::testing::ScopedEnv env(
+        {{"IDENTITY_ENDPOINT", identity.Url("/msi/token")}, {"IDENTITY_HEADER", "h"}});
+    ASSERT_EQ(f.Build(Config(rx.url(),
+                             "  azuread {\n    cloud = \"AzureChina\"\n"
+                             "    managed_identity {\n"
+                             "      client_id = \"00000000-0000-0000-0000-0000000000c1\"\n"
+                             "    }\n  }\n")),
+              "");
+  }
+  AppendSamples(*f.Receiver(), 3, 1000);
+  ASSERT_TRUE(rx.WaitForSamples(3));
+  AppendSamples(*f.Receiver(), 3, 2000);
+  ASSERT_TRUE(rx.WaitForSamples(6));
+  for (const auto& r : rx.Requests()) {
+    EXPECT_EQ(net::FindHeader(r.headers, "Authorization"), "Bearer mi-1");
+  }
+  EXPECT_EQ(fetches.load(), 1);
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(query,
+            "api-version=2019-08-01&client_id=00000000-0000-0000-0000-0000000000c1"
+            "&resource=https%3A%2F%2Fmonitor.azure.cn%2F");
   f.Stop();
 }
 

@@ -1,0 +1,45 @@
+#pragma once
+
+// Where the HttpClient gets a bearer token for a request's Authorization header (OAuth 2.0
+// client credentials, an Azure managed identity): the source caches its token and builds the
+// requests that fetch a new one and reads their answers; the client runs them, one fetch per
+// source at a time (see http_client.h). Implementations are thread-safe.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace starling::net {
+
+struct ClientRequest;
+struct ClientResponse;
+
+class TokenSource {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  virtual ~TokenSource() = default;
+
+  // The Authorization header value while the cached token is valid at `now`.
+  virtual std::optional<std::string> Header(Clock::time_point now) const = 0;
+  // The request for a new token, within `timeout` (that of the request waiting for it).
+  // `retry`: a second try, asked for only when NeedsRetry says so.
+  virtual ClientRequest TokenRequest(bool retry, std::chrono::milliseconds timeout) const = 0;
+  // Reads the answer to TokenRequest(retry): caches the token and returns the header value, or
+  // the error to fail the waiting requests with.
+  virtual base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
+                                           Clock::time_point now) = 0;
+  // Whether to fetch again, with retry set, after Accept(retry) gave `accepted`.
+  virtual bool NeedsRetry(bool /*retry*/, const base::Result<std::string>& /*accepted*/) const {
+    return false;
+  }
+};
+
+// For Accept: the error of a token request that failed in transport or got no 2xx answer,
+// "<who>: cannot fetch token: <why>" (a cancellation as it is), else Ok.
+base::Status FailedTokenFetch(std::string_view who, const base::Result<ClientResponse>& response);
+
+}  // namespace starling::net
