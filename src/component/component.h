@@ -396,6 +396,15 @@ class ArgDecoder {
       sub.Finish();
     }
   }
+  // A block that may appear at most once, decoded into *out when it does.
+  template <typename T>
+  void OptionalBlock(std::string_view name, std::optional<T>* out,
+                     const std::type_identity_t<std::function<void(ArgDecoder&, T*)>>& decode) {
+    bool present = false;
+    T value{};
+    Block<T>(name, &value, decode, /*required=*/false, &present);
+    if (present) *out = std::move(value);
+  }
   // A block that may appear any number of times; each appends a default-constructed T.
   template <typename T>
   void Blocks(std::string_view name, std::vector<T>* out,

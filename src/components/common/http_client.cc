@@ -183,10 +183,7 @@ void DecodeOAuth2(component::ArgDecoder& d, HttpClientArgs::OAuth2* o) {
   d.Optional("token_url", &o->token_url);
   d.Optional("endpoint_params", &o->endpoint_params);
   DecodeProxy(d, o);
-  bool has_tls = false;
-  HttpClientArgs::Tls tls;
-  d.Block<HttpClientArgs::Tls>("tls_config", &tls, DecodeTls, false, &has_tls);
-  if (has_tls) o->tls_config = std::move(tls);
+  d.OptionalBlock("tls_config", &o->tls_config, DecodeTls);
   if (o->client_id.empty()) {
     d.AddError("", "oauth2 client_id must be configured");
   } else if (o->client_secret.text.empty() && o->client_secret_file.empty()) {
@@ -337,26 +334,10 @@ void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
   d.Optional("follow_redirects", &args->follow_redirects);
   d.Optional("enable_http2", &args->enable_http2);
 
-  bool has_basic = false;
-  HttpClientArgs::BasicAuth basic;
-  d.Block<HttpClientArgs::BasicAuth>("basic_auth", &basic, DecodeBasicAuth, false, &has_basic);
-  if (has_basic) args->basic_auth = std::move(basic);
-
-  bool has_authz = false;
-  HttpClientArgs::Authorization authz;
-  d.Block<HttpClientArgs::Authorization>("authorization", &authz, DecodeAuthorization, false,
-                                         &has_authz);
-  if (has_authz) args->authorization = std::move(authz);
-
-  bool has_oauth2 = false;
-  HttpClientArgs::OAuth2 oauth2;
-  d.Block<HttpClientArgs::OAuth2>("oauth2", &oauth2, DecodeOAuth2, false, &has_oauth2);
-  if (has_oauth2) args->oauth2 = std::move(oauth2);
-
-  bool has_tls = false;
-  HttpClientArgs::Tls tls;
-  d.Block<HttpClientArgs::Tls>("tls_config", &tls, DecodeTls, false, &has_tls);
-  if (has_tls) args->tls_config = std::move(tls);
+  d.OptionalBlock("basic_auth", &args->basic_auth, DecodeBasicAuth);
+  d.OptionalBlock("authorization", &args->authorization, DecodeAuthorization);
+  d.OptionalBlock("oauth2", &args->oauth2, DecodeOAuth2);
+  d.OptionalBlock("tls_config", &args->tls_config, DecodeTls);
 
   int auth_methods = (args->basic_auth ? 1 : 0) + (args->authorization ? 1 : 0) +
                      (args->oauth2 ? 1 : 0) + (!args->bearer_token.text.empty() ? 1 : 0) +
@@ -369,17 +350,11 @@ void DecodeHttpClientArgs(component::ArgDecoder& d, HttpClientArgs* args) {
 }
 
 void DecodeCloudAuthBlocks(component::ArgDecoder& d, HttpClientArgs* args) {
-  bool has_sigv4 = false;
-  HttpClientArgs::SigV4 sigv4;
-  d.Block<HttpClientArgs::SigV4>("sigv4", &sigv4, DecodeSigV4, false, &has_sigv4);
-  if (has_sigv4) args->sigv4 = std::move(sigv4);
-  bool has_azuread = false;
-  HttpClientArgs::AzureAd azuread;
-  d.Block<HttpClientArgs::AzureAd>("azuread", &azuread, DecodeAzureAd, false, &has_azuread);
-  if (has_azuread) args->azuread = std::move(azuread);
+  d.OptionalBlock("sigv4", &args->sigv4, DecodeSigV4);
+  d.OptionalBlock("azuread", &args->azuread, DecodeAzureAd);
   const bool client_auth = args->basic_auth || args->authorization || args->oauth2 ||
                            !args->bearer_token.text.empty() || !args->bearer_token_file.empty();
-  if ((has_sigv4 || has_azuread) && (client_auth || (has_sigv4 && has_azuread))) {
+  if ((args->sigv4 || args->azuread) && (client_auth || (args->sigv4 && args->azuread))) {
     d.AddError("",
                "at most one of sigv4, azuread, basic_auth, oauth2, bearer_token & "
                "bearer_token_file must be configured");

@@ -25,6 +25,7 @@ using base::testing::HasLines;
 using base::testing::MetricValue;
 using base::testing::WaitForLines;
 using remote::testing::FakeReceiver;
+using remote::testing::ReceivedRequest;
 
 TEST(PrometheusRemoteWriteTest, DecodeDefaults) {
   auto reg = PrometheusRemoteWriteRegistration();
@@ -213,6 +214,18 @@ void AppendSamples(storage::Appendable& app, int n, std::int64_t t0) {
   ASSERT_TRUE(a->Commit().ok());
 }
 
+// Appends 3 samples, waits for them at rx, then 3 more: two sends at least, which the
+// authentication tests check (the second one with what the first one cached).
+std::vector<ReceivedRequest> SendTwice(ComponentFixture& f, FakeReceiver& rx) {
+  AppendSamples(*f.Receiver(), 3, 1000);
+  EXPECT_TRUE(rx.WaitForSamples(3));
+  AppendSamples(*f.Receiver(), 3, 2000);
+  EXPECT_TRUE(rx.WaitForSamples(6));
+  std::vector<ReceivedRequest> requests = rx.Requests();
+  EXPECT_GE(requests.size(), 2U);
+  return requests;
+}
+
 TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
   FakeReceiver rx;
   ASSERT_TRUE(rx.Start().ok());
@@ -283,13 +296,7 @@ TEST(PrometheusRemoteWriteTest, SendsWithAnOAuth2Token) {
                            "    client_secret = \"secret\"\n    token_url = \"" +
                                tokens.Url("/token") + "\"\n  }\n")),
             "");
-  AppendSamples(*f.Receiver(), 3, 1000);
-  ASSERT_TRUE(rx.WaitForSamples(3));
-  AppendSamples(*f.Receiver(), 3, 2000);
-  ASSERT_TRUE(rx.WaitForSamples(6));
-  const auto requests = rx.Requests();
-  ASSERT_GE(requests.size(), 2U);
-  for (const auto& r : requests) {
+  for (const auto& r : SendTwice(f, rx)) {
     EXPECT_EQ(net::FindHeader(r.headers, "Authorization"), "Bearer tok-1");
   }
   EXPECT_EQ(tokens.TokensIssued(), 1);
@@ -306,13 +313,7 @@ TEST(PrometheusRemoteWriteTest, SignsWithSigV4) {
                            "  sigv4 {\n    region = \"eu-west-1\"\n    access_key = \"AKID\"\n"
                            "    secret_key = \"SECRET\"\n  }\n")),
             "");
-  AppendSamples(*f.Receiver(), 3, 1000);
-  ASSERT_TRUE(rx.WaitForSamples(3));
-  AppendSamples(*f.Receiver(), 3, 2000);
-  ASSERT_TRUE(rx.WaitForSamples(6));
-  const auto requests = rx.Requests();
-  ASSERT_GE(requests.size(), 2U);
-  for (const auto& r : requests) {
+  for (const auto& r : SendTwice(f, rx)) {
     net::Request seen;
     seen.method = "POST";
     seen.path = "/api/v1/write";
@@ -359,11 +360,7 @@ TEST(PrometheusRemoteWriteTest, SendsWithAnAzureManagedIdentityToken) {
                              "    }\n  }\n")),
               "");
   }
-  AppendSamples(*f.Receiver(), 3, 1000);
-  ASSERT_TRUE(rx.WaitForSamples(3));
-  AppendSamples(*f.Receiver(), 3, 2000);
-  ASSERT_TRUE(rx.WaitForSamples(6));
-  for (const auto& r : rx.Requests()) {
+  for (const auto& r : SendTwice(f, rx)) {
     EXPECT_EQ(net::FindHeader(r.headers, "Authorization"), "Bearer mi-1");
   }
   EXPECT_EQ(fetches.load(), 1);
