@@ -64,14 +64,14 @@ base::Result<ManagedIdentityToken> ParseManagedIdentityToken(
   return t;
 }
 
-std::optional<std::string> AzureManagedIdentity::Header(Clock::time_point now) const {
+std::optional<std::string> AzureManagedIdentity::Cached(Clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!token_.has_value() || token_->expiry - kRefreshMargin < now) return std::nullopt;
   return token_->type + " " + token_->access_token;
 }
 
-ClientRequest AzureManagedIdentity::TokenRequest(bool /*retry*/,
-                                                 std::chrono::milliseconds timeout) const {
+base::Result<ClientRequest> AzureManagedIdentity::TokenRequest(
+    bool /*retry*/, std::chrono::milliseconds timeout) const {
   const bool app_service = !options_.identity_endpoint.empty();
   ClientRequest r;
   r.url = app_service ? options_.identity_endpoint : options_.metadata_url;

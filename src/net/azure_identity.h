@@ -48,8 +48,9 @@ class AzureManagedIdentity final : public TokenSource {
 
   explicit AzureManagedIdentity(Options options) : options_(std::move(options)) {}
 
-  std::optional<std::string> Header(Clock::time_point now) const override;
-  ClientRequest TokenRequest(bool retry, std::chrono::milliseconds timeout) const override;
+  std::optional<std::string> Cached(Clock::time_point now) const override;
+  base::Result<ClientRequest> TokenRequest(bool retry,
+                                           std::chrono::milliseconds timeout) const override;
   // Errors read "azuread: cannot fetch token: ...".
   base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
                                    Clock::time_point now) override;

@@ -424,12 +424,12 @@ class HttpClient::Impl {
   void Start(Command c) {
     const ClientConfig* cfg = c.request.config.get();
     if (cfg != nullptr && cfg->token_source != nullptr) {
-      std::optional<std::string> auth = cfg->token_source->Header(Steady::now());
+      std::optional<std::string> auth = cfg->token_source->Cached(Steady::now());
       if (!auth) {
         WaitForToken(std::move(c));
         return;
       }
-      c.request.headers.push_back({"Authorization", std::move(*auth)});
+      cfg->token_source->Apply(*auth, &c.request);
     }
     StartTransfer(std::move(c));
   }
@@ -460,7 +460,7 @@ class HttpClient::Impl {
       std::lock_guard<std::mutex> lock(mu_);
       fetch.id = ++last_id_;
     }
-    fetch.request = source->TokenRequest(retry, timeout);
+    base::Result<ClientRequest> request = source->TokenRequest(retry, timeout);
     fetch.done = [this, source, retry, timeout](const base::Result<ClientResponse>& r) {
       base::Result<std::string> auth = source->Accept(retry, r, Steady::now());
       if (source->NeedsRetry(retry, auth)) {
@@ -474,10 +474,15 @@ class HttpClient::Impl {
           c.done(TokenFailure(c.request, auth.error()));
           continue;
         }
-        c.request.headers.push_back({"Authorization", *auth});
+        source->Apply(*auth, &c.request);
         StartTransfer(std::move(c));
       }
     };
+    if (!request.ok()) {
+      fetch.done(request.error());
+      return;
+    }
+    fetch.request = std::move(*request);
     StartTransfer(std::move(fetch));
   }
 
@@ -558,11 +563,14 @@ class HttpClient::Impl {
       // curl's signer signs every line of the list, removals too, and the server would look
       // for headers it never got; so curl's own Accept and Expect stay, unsigned.
       const ClientConfig::SigV4& s = *cfg.sigv4;
-      if (!s.session_token.empty()) Append(t.headers, "X-Amz-Security-Token: " + s.session_token);
+      const AwsKeys& keys = r.aws_keys ? *r.aws_keys : s.keys;
+      if (!keys.session_token.empty()) {
+        Append(t.headers, "X-Amz-Security-Token: " + keys.session_token);
+      }
       const std::string provider = "aws:amz:" + s.region + ":" + s.service;  // curl copies it
       curl_easy_setopt(h, CURLOPT_AWS_SIGV4, provider.c_str());
-      curl_easy_setopt(h, CURLOPT_USERNAME, s.access_key.c_str());
-      curl_easy_setopt(h, CURLOPT_PASSWORD, s.secret_key.c_str());
+      curl_easy_setopt(h, CURLOPT_USERNAME, keys.access_key.c_str());
+      curl_easy_setopt(h, CURLOPT_PASSWORD, keys.secret_key.c_str());
     } else {
       if (!HasHeader(r.headers, "Accept")) Append(t.headers, "Accept:");
       if (!HasHeader(r.headers, "Expect")) Append(t.headers, "Expect:");
@@ -790,7 +798,7 @@ class HttpClient::Session::Impl {
     if (cfg != nullptr && cfg->token_source != nullptr) {
       base::Result<std::string> auth = Token(*cfg->token_source, request.timeout, stop);
       if (!auth.ok()) return HttpClient::Impl::TokenFailure(request, auth.error());
-      request.headers.push_back({"Authorization", std::move(*auth)});
+      cfg->token_source->Apply(*auth, &request);
     }
     HttpClient::Impl::Transfer t;
     t.request = std::move(request);
@@ -831,9 +839,11 @@ class HttpClient::Session::Impl {
   // The cached token, or one fetched now over the session's connections.
   base::Result<std::string> Token(TokenSource& source, std::chrono::milliseconds timeout,
                                   const std::stop_token& stop) {
-    if (std::optional<std::string> auth = source.Header(Steady::now())) return std::move(*auth);
+    if (std::optional<std::string> auth = source.Cached(Steady::now())) return std::move(*auth);
     auto fetch = [&](bool retry) {
-      return source.Accept(retry, Do(source.TokenRequest(retry, timeout), stop), Steady::now());
+      base::Result<ClientRequest> request = source.TokenRequest(retry, timeout);
+      return source.Accept(retry, request.ok() ? Do(std::move(*request), stop) : request.error(),
+                           Steady::now());
     };
     base::Result<std::string> auth = fetch(/*retry=*/false);
     if (source.NeedsRetry(/*retry=*/false, auth)) auth = fetch(/*retry=*/true);

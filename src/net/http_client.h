@@ -23,6 +23,13 @@ namespace starling::net {
 
 class TokenSource;
 
+// AWS credentials: long-term keys, or temporary ones with their session token.
+struct AwsKeys {
+  std::string access_key;
+  std::string secret_key;
+  std::string session_token;  // sent as X-Amz-Security-Token
+};
+
 // How to reach and authenticate to a server: Prometheus's HTTP client config with secrets
 // already resolved (files read by the caller). Immutable once built; share it between requests.
 struct ClientConfig {
@@ -65,19 +72,19 @@ struct ClientConfig {
   std::optional<EnvironmentProxy> environment_proxy;
   // Sent to the proxy with the CONNECT of an https request through it.
   std::vector<Header> proxy_connect_headers;
-  // A bearer token source (OAuth 2.0 client credentials, see oauth2.h; an Azure managed
-  // identity, see azure_identity.h) in place of the other authentication; null: none. The
-  // source caches its token for every request made with this config.
+  // A source of expiring credentials (see token_source.h): OAuth 2.0 client credentials
+  // (oauth2.h) or an Azure managed identity (azure_identity.h) in place of the other
+  // authentication, or temporary AWS keys for sigv4 (aws_sts.h); null: none. The source
+  // caches its credential for every request made with this config.
   std::shared_ptr<TokenSource> token_source;
-  // AWS Signature Version 4, in place of the other authentication: each request is signed with
-  // these credentials for `service` in `region` (libcurl's signer: the request's headers but
-  // User-Agent, Host, X-Amz-Date and a hash of the body are signed).
+  // AWS Signature Version 4, in place of the other authentication: each request is signed
+  // for `service` in `region` (libcurl's signer: the request's headers but User-Agent, Host,
+  // X-Amz-Date and a hash of the body are signed), with `keys` or, when token_source is set,
+  // with the temporary keys it puts on the request.
   struct SigV4 {
     std::string region;
     std::string service = "aps";  // Amazon Managed Service for Prometheus
-    std::string access_key;
-    std::string secret_key;
-    std::string session_token;  // temporary credentials: sent as X-Amz-Security-Token
+    AwsKeys keys;
   };
   std::optional<SigV4> sigv4;
 };
@@ -93,6 +100,8 @@ struct ClientRequest {
   // Send Accept-Encoding: gzip and decode a gzip response body.
   bool accept_gzip = false;
   std::shared_ptr<const ClientConfig> config;  // null: defaults
+  // Temporary keys a token source put here, for the config's SigV4 to sign with.
+  std::optional<AwsKeys> aws_keys;
 };
 
 struct ClientResponse {

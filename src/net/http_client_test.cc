@@ -339,15 +339,14 @@ TEST(HttpClientTest, SignsWithSigV4) {
   TestServer server;
   HttpClient client;
   HttpClient::Session session(client);
-  ClientConfig::SigV4 keys;
-  keys.region = "eu-west-1";
-  keys.access_key = "AKID";
-  keys.secret_key = "SECRET";
+  ClientConfig::SigV4 sigv4;
+  sigv4.region = "eu-west-1";
+  sigv4.keys = {"AKID", "SECRET", ""};
   auto plain = std::make_shared<ClientConfig>();
-  plain->sigv4 = keys;
-  keys.session_token = "TOKEN";
+  plain->sigv4 = sigv4;
+  sigv4.keys.session_token = "TOKEN";
   auto temporary = std::make_shared<ClientConfig>();
-  temporary->sigv4 = keys;
+  temporary->sigv4 = sigv4;
 
   ClientRequest post;
   post.method = "POST";

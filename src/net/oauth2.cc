@@ -102,14 +102,15 @@ OAuth2TokenSource::OAuth2TokenSource(Options options) : options_(std::move(optio
   header_config_ = std::move(header);
 }
 
-std::optional<std::string> OAuth2TokenSource::Header(Clock::time_point now) const {
+std::optional<std::string> OAuth2TokenSource::Cached(Clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!token_.has_value()) return std::nullopt;
   if (token_->expiry.has_value() && *token_->expiry - kExpiryDelta < now) return std::nullopt;
   return HeaderScheme(token_->type) + " " + token_->access_token;
 }
 
-ClientRequest OAuth2TokenSource::TokenRequest(bool retry, std::chrono::milliseconds timeout) const {
+base::Result<ClientRequest> OAuth2TokenSource::TokenRequest(
+    bool retry, std::chrono::milliseconds timeout) const {
   bool in_params = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

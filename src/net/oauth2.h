@@ -56,9 +56,10 @@ class OAuth2TokenSource final : public TokenSource {
   };
   explicit OAuth2TokenSource(Options options);
 
-  std::optional<std::string> Header(Clock::time_point now) const override;
+  std::optional<std::string> Cached(Clock::time_point now) const override;
   // The client id and secret go in a Basic header, or with `retry` in the form body.
-  ClientRequest TokenRequest(bool retry, std::chrono::milliseconds timeout) const override;
+  base::Result<ClientRequest> TokenRequest(bool retry,
+                                           std::chrono::milliseconds timeout) const override;
   // Also returns a token that expires within 10 s (it is used once). Errors read "oauth2:
   // cannot fetch token: ...".
   base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,

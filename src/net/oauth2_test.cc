@@ -86,7 +86,7 @@ TEST(OAuth2Test, TokenRequestsCarryTheCredentialsInTheHeaderThenInTheBody) {
   o.config = tls;
   OAuth2TokenSource source(o);
 
-  ClientRequest first = source.TokenRequest(/*retry=*/false, 3s);
+  ClientRequest first = source.TokenRequest(/*retry=*/false, 3s).value();
   EXPECT_EQ(first.method, "POST");
   EXPECT_EQ(first.url, o.token_url);
   EXPECT_EQ(first.timeout, 3s);
@@ -97,7 +97,7 @@ TEST(OAuth2Test, TokenRequestsCarryTheCredentialsInTheHeaderThenInTheBody) {
   EXPECT_EQ(first.config->basic_auth->password, "s%26cret");
   EXPECT_EQ(first.config->proxy_url, tls->proxy_url);
 
-  ClientRequest retry = source.TokenRequest(/*retry=*/true, 3s);
+  ClientRequest retry = source.TokenRequest(/*retry=*/true, 3s).value();
   EXPECT_EQ(retry.body,
             "audience=https%3A%2F%2Fx&client_id=my+id&client_secret=s%26cret&"
             "grant_type=client_credentials&scope=read+write");
@@ -119,8 +119,8 @@ TEST(OAuth2Test, TokenRequestsCarryTheCredentialsInTheHeaderThenInTheBody) {
   got = source.Accept(true, ok, Clock::now());
   ASSERT_TRUE(got.ok()) << got.error().ToString();
   EXPECT_EQ(*got, "MAC tok");
-  EXPECT_EQ(source.Header(Clock::now()), "MAC tok");
-  EXPECT_NE(source.TokenRequest(false, 3s).body.find("client_secret="), std::string::npos);
+  EXPECT_EQ(source.Cached(Clock::now()), "MAC tok");
+  EXPECT_NE(source.TokenRequest(false, 3s)->body.find("client_secret="), std::string::npos);
   EXPECT_FALSE(source.NeedsRetry(false, base::Status::Unavailable("down")));
 }
 
@@ -131,12 +131,12 @@ TEST(OAuth2Test, TokensAreValidUntilTenSecondsBeforeTheyExpire) {
   r.status = 200;
   r.body = R"({"access_token":"t","expires_in":60})";
   ASSERT_TRUE(source.Accept(false, r, now).ok());
-  EXPECT_EQ(source.Header(now + 49s), "Bearer t");
-  EXPECT_EQ(source.Header(now + 51s), std::nullopt);
+  EXPECT_EQ(source.Cached(now + 49s), "Bearer t");
+  EXPECT_EQ(source.Cached(now + 51s), std::nullopt);
   // Used once all the same, as Go does, when it is that short-lived from the start.
   r.body = R"({"access_token":"short","expires_in":5})";
   EXPECT_EQ(source.Accept(false, r, now).value_or(""), "Bearer short");
-  EXPECT_EQ(source.Header(now), std::nullopt);
+  EXPECT_EQ(source.Cached(now), std::nullopt);
 }
 
 // A token endpoint and a resource that answers with the Authorization header it got, on

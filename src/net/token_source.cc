@@ -4,6 +4,10 @@
 
 namespace starling::net {
 
+void TokenSource::Apply(const std::string& credential, ClientRequest* request) const {
+  request->headers.push_back({"Authorization", credential});
+}
+
 base::Status FailedTokenFetch(std::string_view who, const base::Result<ClientResponse>& response) {
   const std::string prefix = std::string(who) + ": cannot fetch token: ";
   if (!response.ok()) {

@@ -1,9 +1,11 @@
 #pragma once
 
-// Where the HttpClient gets a bearer token for a request's Authorization header (OAuth 2.0
-// client credentials, an Azure managed identity): the source caches its token and builds the
-// requests that fetch a new one and reads their answers; the client runs them, one fetch per
-// source at a time (see http_client.h). Implementations are thread-safe.
+// Where the HttpClient gets credentials that expire: bearer tokens for a request's
+// Authorization header (OAuth 2.0 client credentials, an Azure managed identity) or temporary
+// AWS keys to sign it with. The source caches its credential and builds the requests that
+// fetch a new one and reads their answers; the client runs them, one fetch per source at a
+// time, and has the source apply the credential to each request (see http_client.h).
+// Implementations are thread-safe.
 
 #include <chrono>
 #include <optional>
@@ -23,13 +25,18 @@ class TokenSource {
 
   virtual ~TokenSource() = default;
 
-  // The Authorization header value while the cached token is valid at `now`.
-  virtual std::optional<std::string> Header(Clock::time_point now) const = 0;
-  // The request for a new token, within `timeout` (that of the request waiting for it).
-  // `retry`: a second try, asked for only when NeedsRetry says so.
-  virtual ClientRequest TokenRequest(bool retry, std::chrono::milliseconds timeout) const = 0;
-  // Reads the answer to TokenRequest(retry): caches the token and returns the header value, or
-  // the error to fail the waiting requests with.
+  // The cached credential while it is valid at `now`.
+  virtual std::optional<std::string> Cached(Clock::time_point now) const = 0;
+  // Puts a credential (from Cached or Accept) on a request: by default as its Authorization
+  // header.
+  virtual void Apply(const std::string& credential, ClientRequest* request) const;
+  // The request for a new credential, within `timeout` (that of the request waiting for it),
+  // or why it cannot be made; either goes to Accept. `retry`: a second try, asked for only
+  // when NeedsRetry says so.
+  virtual base::Result<ClientRequest> TokenRequest(bool retry,
+                                                   std::chrono::milliseconds timeout) const = 0;
+  // Reads the answer to TokenRequest(retry) (its error when it gave one): caches the
+  // credential and returns it, or the error to fail the waiting requests with.
   virtual base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
                                            Clock::time_point now) = 0;
   // Whether to fetch again, with retry set, after Accept(retry) gave `accepted`.

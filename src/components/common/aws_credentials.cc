@@ -1,5 +1,6 @@
 #include "components/common/aws_credentials.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -81,17 +82,23 @@ std::string ProfileName(const std::string& profile) {
 
 base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
   if (profile.empty()) {
-    AwsCredentials env{Getenv2("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
-                       Getenv2("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
-                       Getenv("AWS_SESSION_TOKEN")};
+    net::AwsKeys env{Getenv2("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
+                     Getenv2("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
+                     Getenv("AWS_SESSION_TOKEN")};
     if (!env.access_key.empty() && !env.secret_key.empty()) return env;
+    AwsRoleWithWebIdentity role{Getenv("AWS_ROLE_ARN"), Getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                                Getenv("AWS_ROLE_SESSION_NAME")};
+    if (!role.role_arn.empty() && !role.token_file.empty()) {
+      if (role.session_name.empty()) role.session_name = AwsSessionName();
+      return role;
+    }
   }
   const std::string name = ProfileName(profile);
   const std::string credentials = SharedFile("AWS_SHARED_CREDENTIALS_FILE", "credentials");
   const std::string config = SharedFile("AWS_CONFIG_FILE", "config");
   if (auto keys = ProfileKeys(name, credentials, config)) {
-    AwsCredentials c{(*keys)["aws_access_key_id"], (*keys)["aws_secret_access_key"],
-                     (*keys)["aws_session_token"]};
+    net::AwsKeys c{(*keys)["aws_access_key_id"], (*keys)["aws_secret_access_key"],
+                   (*keys)["aws_session_token"]};
     if (!c.access_key.empty() && !c.secret_key.empty()) return c;
     return base::Status::InvalidArgument("profile \"" + name +
                                          "\" has no aws_access_key_id and "
@@ -100,8 +107,16 @@ base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
   }
   return base::Status::NotFound(
       std::string("no AWS credentials: ") +
-      (profile.empty() ? "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and " : "") +
+      (profile.empty() ? "neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor AWS_ROLE_ARN "
+                         "and AWS_WEB_IDENTITY_TOKEN_FILE are set, and "
+                       : "") +
       "profile \"" + name + "\" is in neither " + credentials + " nor " + config);
+}
+
+std::string AwsSessionName() {
+  return std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
 }
 
 std::string FindAwsRegion(const std::string& profile) {

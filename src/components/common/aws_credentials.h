@@ -1,29 +1,37 @@
 #pragma once
 
-// AWS credentials and region for SigV4 signing, found where the AWS SDK for Go looks for them
-// without calling AWS: the environment and the shared credentials and config files. Roles
-// (STS), instance and container credentials and web identity tokens need AWS's services and
-// are not looked for.
+// AWS credentials and region for SigV4 signing, found where the AWS SDK for Go looks for them:
+// the environment (keys, or a role to assume with a web identity token) and the shared
+// credentials and config files. Instance and container credentials are not looked for.
 
 #include <string>
+#include <variant>
 
 #include "base/status.h"
+#include "net/http_client.h"
 
 namespace starling::components {
 
-struct AwsCredentials {
-  std::string access_key;
-  std::string secret_key;
-  std::string session_token;  // empty for long-term keys
+// A role to assume with a web identity token (EKS's IAM roles for service accounts), from
+// AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_SESSION_NAME (else AwsSessionName).
+struct AwsRoleWithWebIdentity {
+  std::string role_arn;
+  std::string token_file;
+  std::string session_name;
 };
+using AwsCredentials = std::variant<net::AwsKeys, AwsRoleWithWebIdentity>;
 
 // For an empty `profile`: AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY) with AWS_SECRET_ACCESS_KEY (or
-// AWS_SECRET_KEY) and AWS_SESSION_TOKEN, else the profile named by AWS_PROFILE (or "default").
+// AWS_SECRET_KEY) and AWS_SESSION_TOKEN, else the environment's web identity, else the
+// profile named by AWS_PROFILE (or "default").
 // A named profile is looked for first (the SDK's order when a profile is configured). A
 // profile's keys come from the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
 // ~/.aws/credentials), else from its section of the config file (AWS_CONFIG_FILE, else
 // ~/.aws/config). The error says where it looked.
 base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile);
+
+// A session name for an assumed role: the time in nanoseconds, as the SDK makes it.
+std::string AwsSessionName();
 
 // AWS_REGION, else AWS_DEFAULT_REGION, else the region of the profile (as above) in the config
 // file; empty when none is set.

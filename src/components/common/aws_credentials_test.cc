@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/testing.h"
@@ -22,6 +23,9 @@ std::vector<ScopedEnv::Var> Env(const std::string& home, std::vector<ScopedEnv::
                                      {"AWS_SECRET_ACCESS_KEY", std::nullopt},
                                      {"AWS_SECRET_KEY", std::nullopt},
                                      {"AWS_SESSION_TOKEN", std::nullopt},
+                                     {"AWS_ROLE_ARN", std::nullopt},
+                                     {"AWS_WEB_IDENTITY_TOKEN_FILE", std::nullopt},
+                                     {"AWS_ROLE_SESSION_NAME", std::nullopt},
                                      {"AWS_PROFILE", std::nullopt},
                                      {"AWS_DEFAULT_PROFILE", std::nullopt},
                                      {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
@@ -30,6 +34,15 @@ std::vector<ScopedEnv::Var> Env(const std::string& home, std::vector<ScopedEnv::
                                      {"AWS_DEFAULT_REGION", std::nullopt}};
   all.insert(all.end(), vars.begin(), vars.end());
   return all;
+}
+
+// The keys found; fails the test when there are none.
+net::AwsKeys Keys(const base::Result<AwsCredentials>& found) {
+  EXPECT_TRUE(found.ok()) << found.error().ToString();
+  if (!found.ok()) return {};
+  const net::AwsKeys* keys = std::get_if<net::AwsKeys>(&*found);
+  EXPECT_NE(keys, nullptr);
+  return keys != nullptr ? *keys : net::AwsKeys{};
 }
 
 const char kCredentials[] =
@@ -61,18 +74,16 @@ TEST(AwsCredentialsTest, EnvironmentKeys) {
     ScopedEnv env(Env(home.path(), {{"AWS_ACCESS_KEY_ID", "ENVKEY"},
                                     {"AWS_SECRET_ACCESS_KEY", "env-secret"},
                                     {"AWS_SESSION_TOKEN", "env-token"}}));
-    auto c = FindAwsCredentials("");
-    ASSERT_TRUE(c.ok()) << c.error().ToString();
-    EXPECT_EQ(c->access_key, "ENVKEY");
-    EXPECT_EQ(c->secret_key, "env-secret");
-    EXPECT_EQ(c->session_token, "env-token");
+    const net::AwsKeys c = Keys(FindAwsCredentials(""));
+    EXPECT_EQ(c.access_key, "ENVKEY");
+    EXPECT_EQ(c.secret_key, "env-secret");
+    EXPECT_EQ(c.session_token, "env-token");
   }
   ScopedEnv env(Env(home.path(), {{"AWS_ACCESS_KEY", "OLDKEY"}, {"AWS_SECRET_KEY", "old-secret"}}));
-  auto c = FindAwsCredentials("");
-  ASSERT_TRUE(c.ok()) << c.error().ToString();
-  EXPECT_EQ(c->access_key, "OLDKEY");
-  EXPECT_EQ(c->secret_key, "old-secret");
-  EXPECT_EQ(c->session_token, "");
+  const net::AwsKeys c = Keys(FindAwsCredentials(""));
+  EXPECT_EQ(c.access_key, "OLDKEY");
+  EXPECT_EQ(c.secret_key, "old-secret");
+  EXPECT_EQ(c.session_token, "");
 }
 
 TEST(AwsCredentialsTest, SharedFileProfiles) {
@@ -83,34 +94,30 @@ TEST(AwsCredentialsTest, SharedFileProfiles) {
   {
     // Without keys in the environment: the default profile.
     ScopedEnv env(Env(home.path(), {{"AWS_ACCESS_KEY_ID", "ENVKEY"}}));
-    auto c = FindAwsCredentials("");
-    ASSERT_TRUE(c.ok()) << c.error().ToString();
-    EXPECT_EQ(c->access_key, "DEFAULTKEY");
-    EXPECT_EQ(c->secret_key, "default/secret");
+    const net::AwsKeys c = Keys(FindAwsCredentials(""));
+    EXPECT_EQ(c.access_key, "DEFAULTKEY");
+    EXPECT_EQ(c.secret_key, "default/secret");
   }
   {
     // A configured profile comes before the environment's keys.
     ScopedEnv env(Env(home.path(),
                       {{"AWS_ACCESS_KEY_ID", "ENVKEY"}, {"AWS_SECRET_ACCESS_KEY", "env-secret"}}));
-    auto c = FindAwsCredentials("prod");
-    ASSERT_TRUE(c.ok()) << c.error().ToString();
-    EXPECT_EQ(c->access_key, "PRODKEY");
-    EXPECT_EQ(c->secret_key, "prod+secret");
-    EXPECT_EQ(c->session_token, "prod-token");
+    const net::AwsKeys c = Keys(FindAwsCredentials("prod"));
+    EXPECT_EQ(c.access_key, "PRODKEY");
+    EXPECT_EQ(c.secret_key, "prod+secret");
+    EXPECT_EQ(c.session_token, "prod-token");
   }
   {
     ScopedEnv env(Env(home.path(), {{"AWS_PROFILE", "prod"}}));
-    auto c = FindAwsCredentials("");
-    ASSERT_TRUE(c.ok()) << c.error().ToString();
-    EXPECT_EQ(c->access_key, "PRODKEY");
+    const net::AwsKeys c = Keys(FindAwsCredentials(""));
+    EXPECT_EQ(c.access_key, "PRODKEY");
   }
   {
     // Keys in the config file's "profile <name>" section.
     ScopedEnv env(Env(home.path()));
-    auto c = FindAwsCredentials("cfg");
-    ASSERT_TRUE(c.ok()) << c.error().ToString();
-    EXPECT_EQ(c->access_key, "CFGKEY");
-    EXPECT_EQ(c->secret_key, "cfg-secret");
+    const net::AwsKeys c = Keys(FindAwsCredentials("cfg"));
+    EXPECT_EQ(c.access_key, "CFGKEY");
+    EXPECT_EQ(c.secret_key, "cfg-secret");
   }
   {
     // Files named by the environment.
@@ -118,10 +125,44 @@ TEST(AwsCredentialsTest, SharedFileProfiles) {
     const std::string file =
         elsewhere.Write("creds", "[default]\naws_access_key_id = K\naws_secret_access_key = S\n");
     ScopedEnv env(Env(home.path(), {{"AWS_SHARED_CREDENTIALS_FILE", file}}));
-    auto c = FindAwsCredentials("");
-    ASSERT_TRUE(c.ok()) << c.error().ToString();
-    EXPECT_EQ(c->access_key, "K");
+    const net::AwsKeys c = Keys(FindAwsCredentials(""));
+    EXPECT_EQ(c.access_key, "K");
   }
+}
+
+// After the environment's keys and before the shared files, as the SDK orders them.
+TEST(AwsCredentialsTest, WebIdentityOfTheEnvironment) {
+  TempDir home;
+  std::filesystem::create_directories(home.Path(".aws"));
+  home.Write(".aws/credentials", kCredentials);
+  const std::vector<ScopedEnv::Var> role = {{"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
+                                            {"AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"}};
+  {
+    ScopedEnv env(Env(home.path(), role));
+    auto found = FindAwsCredentials("");
+    ASSERT_TRUE(found.ok()) << found.error().ToString();
+    const auto* r = std::get_if<AwsRoleWithWebIdentity>(&*found);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->role_arn, "arn:aws:iam::1:role/r");
+    EXPECT_EQ(r->token_file, "/var/run/token");
+    EXPECT_FALSE(r->session_name.empty());
+  }
+  std::vector<ScopedEnv::Var> named = role;
+  named.emplace_back("AWS_ROLE_SESSION_NAME", "me");
+  {
+    ScopedEnv env(Env(home.path(), named));
+    auto found = FindAwsCredentials("");
+    ASSERT_TRUE(found.ok()) << found.error().ToString();
+    EXPECT_EQ(std::get<AwsRoleWithWebIdentity>(*found).session_name, "me");
+  }
+  named.emplace_back("AWS_ACCESS_KEY_ID", "ENVKEY");
+  named.emplace_back("AWS_SECRET_ACCESS_KEY", "env-secret");
+  {
+    ScopedEnv env(Env(home.path(), named));
+    EXPECT_EQ(Keys(FindAwsCredentials("")).access_key, "ENVKEY");
+  }
+  ScopedEnv env(Env(home.path(), role));
+  EXPECT_EQ(Keys(FindAwsCredentials("prod")).access_key, "PRODKEY");
 }
 
 TEST(AwsCredentialsTest, ErrorsSayWhereTheyLooked) {
@@ -145,8 +186,9 @@ TEST(AwsCredentialsTest, ErrorsSayWhereTheyLooked) {
   auto none = FindAwsCredentials("");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().message(),
-            "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and "
-            "profile \"default\" is in neither " +
+            "no AWS credentials: neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor "
+            "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set, and profile \"default\" is "
+            "in neither " +
                 bare.Path(".aws/credentials") + " nor " + bare.Path(".aws/config"));
 }
 

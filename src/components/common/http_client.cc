@@ -10,8 +10,10 @@
 #include <sstream>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 #include "components/common/aws_credentials.h"
+#include "net/aws_sts.h"
 #include "net/azure_identity.h"
 #include "net/oauth2.h"
 
@@ -151,7 +153,7 @@ void DecodeProxy(component::ArgDecoder& d, Args* a) {
   }
 }
 
-// The first non-empty of two environment variables, as Go's httpproxy reads them.
+// The first non-empty of two environment variables (as Go's httpproxy reads them).
 std::string Getenv2(const char* upper, const char* lower) {
   for (const char* name : {upper, lower}) {
     const char* v = std::getenv(name);
@@ -160,14 +162,18 @@ std::string Getenv2(const char* upper, const char* lower) {
   return "";
 }
 
+// The environment's proxies, as Go's clients take them.
+net::ClientConfig::EnvironmentProxy EnvironmentProxies() {
+  return {Getenv2("HTTP_PROXY", "http_proxy"), Getenv2("HTTPS_PROXY", "https_proxy"),
+          Getenv2("NO_PROXY", "no_proxy")};
+}
+
 template <typename Args>
 void BuildProxy(const Args& a, net::ClientConfig* cfg) {
   cfg->proxy_url = a.proxy_url;
   cfg->no_proxy = a.no_proxy;
   if (a.proxy_from_environment) {
-    cfg->environment_proxy = net::ClientConfig::EnvironmentProxy{
-        Getenv2("HTTP_PROXY", "http_proxy"), Getenv2("HTTPS_PROXY", "https_proxy"),
-        Getenv2("NO_PROXY", "no_proxy")};
+    cfg->environment_proxy = EnvironmentProxies();
   }
   for (const auto& [name, values] : a.proxy_connect_header) {
     for (const component::Secret& v : values) cfg->proxy_connect_headers.push_back({name, v.text});
@@ -206,10 +212,6 @@ void DecodeSigV4(component::ArgDecoder& d, HttpClientArgs::SigV4* s) {
     d.AddError("",
                "must provide an AWS SigV4 access key and secret key if credentials are "
                "specified in the SigV4 config");
-  } else if (!s->role_arn.empty()) {
-    d.AddError("role_arn",
-               "role_arn is not supported: assuming a role needs AWS STS; give the role's "
-               "credentials through the environment or a profile instead");
   }
 }
 
@@ -302,27 +304,55 @@ base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClie
   return std::make_shared<net::OAuth2TokenSource>(std::move(opts));
 }
 
-base::Result<net::ClientConfig::SigV4> BuildSigV4(const HttpClientArgs::SigV4& s) {
+// SigV4 signing with the block's keys or those the AWS SDK would find; for a role (the
+// block's role_arn, or a web identity's), with the role's temporary keys from STS (the SDK's
+// endpoint variables apply).
+base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) {
   net::ClientConfig::SigV4 out;
+  out.region = s.region.empty() ? FindAwsRegion(s.profile) : s.region;
+  if (out.region.empty()) {
+    return base::Status::InvalidArgument(
+        "region not configured in sigv4 or in default credentials chain");
+  }
+  net::AwsStsRole::Options sts;
   if (!s.access_key.empty()) {
-    out.access_key = s.access_key;
-    out.secret_key = s.secret_key.text;
+    out.keys = {s.access_key, s.secret_key.text, ""};
   } else {
     base::Result<AwsCredentials> found = FindAwsCredentials(s.profile);
     if (!found.ok()) {
       return base::Status::InvalidArgument("could not get SigV4 credentials: " +
                                            found.error().message());
     }
-    out.access_key = std::move(found->access_key);
-    out.secret_key = std::move(found->secret_key);
-    out.session_token = std::move(found->session_token);
+    if (auto* keys = std::get_if<net::AwsKeys>(&*found)) {
+      out.keys = std::move(*keys);
+    } else {
+      if (!s.role_arn.empty()) {
+        return base::Status::InvalidArgument(
+            "could not get SigV4 credentials: role_arn cannot be assumed with a web identity's "
+            "keys");
+      }
+      const auto& role = std::get<AwsRoleWithWebIdentity>(*found);
+      sts.role_arn = role.role_arn;
+      sts.token_file = role.token_file;
+      sts.session_name = role.session_name;
+    }
   }
-  out.region = s.region.empty() ? FindAwsRegion(s.profile) : s.region;
-  if (out.region.empty()) {
-    return base::Status::InvalidArgument(
-        "region not configured in sigv4 or in default credentials chain");
+  if (!s.role_arn.empty()) {
+    sts.role_arn = s.role_arn;
+    sts.session_name = AwsSessionName();
+    sts.keys = out.keys;
+    sts.region = out.region;
   }
-  return out;
+  if (!sts.role_arn.empty()) {
+    sts.sts_url = Getenv2("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL");
+    if (sts.sts_url.empty()) sts.sts_url = "https://sts." + out.region + ".amazonaws.com/";
+    auto sts_client = std::make_shared<net::ClientConfig>();
+    sts_client->environment_proxy = EnvironmentProxies();  // as the SDK's Go client
+    sts.config = std::move(sts_client);
+    cfg->token_source = std::make_shared<net::AwsStsRole>(std::move(sts));
+  }
+  cfg->sigv4 = std::move(out);
+  return base::Status::Ok();
 }
 
 }  // namespace
@@ -390,7 +420,7 @@ base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
     ASSIGN_OR_RETURN(cfg->token_source, BuildOAuth2(*args.oauth2));
   }
   if (args.sigv4) {
-    ASSIGN_OR_RETURN(cfg->sigv4, BuildSigV4(*args.sigv4));
+    RETURN_IF_ERROR(BuildSigV4(*args.sigv4, cfg.get()));
   }
   if (args.azuread) {
     net::AzureManagedIdentity::Options identity;

@@ -300,9 +300,9 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   ASSERT_TRUE((*cfg)->sigv4.has_value());
   EXPECT_EQ((*cfg)->sigv4->region, "eu-west-1");
   EXPECT_EQ((*cfg)->sigv4->service, "aps");
-  EXPECT_EQ((*cfg)->sigv4->access_key, "AK");
-  EXPECT_EQ((*cfg)->sigv4->secret_key, "SK");
-  EXPECT_EQ((*cfg)->sigv4->session_token, "");
+  EXPECT_EQ((*cfg)->sigv4->keys.access_key, "AK");
+  EXPECT_EQ((*cfg)->sigv4->keys.secret_key, "SK");
+  EXPECT_EQ((*cfg)->sigv4->keys.session_token, "");
 
   const std::string identity =
       "  managed_identity {\n    client_id = \"00000000-0000-0000-0000-00000000000a\"\n  }\n";
@@ -332,9 +332,6 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
            {"secret without key", "sigv4 {\n  secret_key = \"SK\"\n}",
             "t:1:1: must provide an AWS SigV4 access key and secret key if credentials are "
             "specified in the SigV4 config\n"},
-           {"role", "sigv4 {\n  role_arn = \"arn:aws:iam::1:role/r\"\n}",
-            "t:2:14: role_arn is not supported: assuming a role needs AWS STS; give the role's "
-            "credentials through the environment or a profile instead\n"},
            {"with bearer token", "bearer_token = \"t\"\nsigv4 {\n}", two_auth},
            {"with basic_auth", "basic_auth {\n}\nsigv4 {\n}", two_auth},
            {"with authorization", "authorization {\n}\nsigv4 {\n}", two_auth},
@@ -366,9 +363,9 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   }
   ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
   EXPECT_EQ((*cfg)->sigv4->region, "us-west-2");
-  EXPECT_EQ((*cfg)->sigv4->access_key, "ENVKEY");
-  EXPECT_EQ((*cfg)->sigv4->secret_key, "env-secret");
-  EXPECT_EQ((*cfg)->sigv4->session_token, "env-token");
+  EXPECT_EQ((*cfg)->sigv4->keys.access_key, "ENVKEY");
+  EXPECT_EQ((*cfg)->sigv4->keys.secret_key, "env-secret");
+  EXPECT_EQ((*cfg)->sigv4->keys.session_token, "env-token");
   {
     base::testing::ScopedEnv env({{"HOME", home.path()},
                                   {"AWS_ACCESS_KEY_ID", "ENVKEY"},
@@ -383,8 +380,11 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
             "region not configured in sigv4 or in default credentials chain");
   {
     base::testing::ScopedEnv env({{"HOME", home.path()},
+                                  {"AWS_REGION", "us-east-1"},
                                   {"AWS_ACCESS_KEY_ID", std::nullopt},
                                   {"AWS_ACCESS_KEY", std::nullopt},
+                                  {"AWS_ROLE_ARN", std::nullopt},
+                                  {"AWS_WEB_IDENTITY_TOKEN_FILE", std::nullopt},
                                   {"AWS_PROFILE", std::nullopt},
                                   {"AWS_DEFAULT_PROFILE", std::nullopt},
                                   {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
@@ -395,6 +395,33 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   EXPECT_EQ(cfg.error().message().rfind("could not get SigV4 credentials: no AWS credentials: ", 0),
             0U)
       << cfg.error().message();
+  // A role with a web identity: keys from STS, for each request.
+  {
+    base::testing::ScopedEnv env({{"HOME", home.path()},
+                                  {"AWS_REGION", "us-east-1"},
+                                  {"AWS_ACCESS_KEY_ID", std::nullopt},
+                                  {"AWS_ACCESS_KEY", std::nullopt},
+                                  {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
+                                  {"AWS_WEB_IDENTITY_TOKEN_FILE", "/token"}});
+    cfg = BuildClientConfig(found);
+  }
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_NE((*cfg)->token_source, nullptr);
+  EXPECT_EQ((*cfg)->sigv4->keys.access_key, "");
+  found.sigv4->role_arn = "arn:aws:iam::1:role/other";
+  {
+    base::testing::ScopedEnv env({{"HOME", home.path()},
+                                  {"AWS_REGION", "us-east-1"},
+                                  {"AWS_ACCESS_KEY_ID", std::nullopt},
+                                  {"AWS_ACCESS_KEY", std::nullopt},
+                                  {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
+                                  {"AWS_WEB_IDENTITY_TOKEN_FILE", "/token"}});
+    cfg = BuildClientConfig(found);
+  }
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.error().message(),
+            "could not get SigV4 credentials: role_arn cannot be assumed with a web identity's "
+            "keys");
 }
 
 TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {

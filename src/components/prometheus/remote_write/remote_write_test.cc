@@ -13,6 +13,7 @@
 #include "base/testing.h"
 #include "components/common/receiver.h"
 #include "components/common/testing.h"
+#include "net/aws_sts_testing.h"
 #include "net/oauth2_testing.h"
 #include "net/sigv4_testing.h"
 #include "remote/fake_receiver.h"
@@ -226,6 +227,16 @@ std::vector<ReceivedRequest> SendTwice(ComponentFixture& f, FakeReceiver& rx) {
   return requests;
 }
 
+// The signature check of a send, as the receiver got it.
+net::testing::SigV4Check CheckSigned(const ReceivedRequest& r, std::string_view secret_key) {
+  net::Request seen;
+  seen.method = "POST";
+  seen.path = "/api/v1/write";
+  seen.headers = r.headers;
+  seen.body = r.body;
+  return net::testing::CheckSigV4(seen, secret_key);
+}
+
 TEST(PrometheusRemoteWriteTest, AppendedSamplesArriveAtTheEndpoint) {
   FakeReceiver rx;
   ASSERT_TRUE(rx.Start().ok());
@@ -314,12 +325,7 @@ TEST(PrometheusRemoteWriteTest, SignsWithSigV4) {
                            "    secret_key = \"SECRET\"\n  }\n")),
             "");
   for (const auto& r : SendTwice(f, rx)) {
-    net::Request seen;
-    seen.method = "POST";
-    seen.path = "/api/v1/write";
-    seen.headers = r.headers;
-    seen.body = r.body;
-    const net::testing::SigV4Check c = net::testing::CheckSigV4(seen, "SECRET");
+    const net::testing::SigV4Check c = CheckSigned(r, "SECRET");
     EXPECT_EQ(c.error, "");
     EXPECT_EQ(c.access_key, "AKID");
     EXPECT_EQ(c.region, "eu-west-1");
@@ -327,6 +333,62 @@ TEST(PrometheusRemoteWriteTest, SignsWithSigV4) {
     EXPECT_EQ(c.signed_headers,
               "content-encoding;content-type;host;x-amz-date;x-prometheus-remote-write-version");
   }
+  f.Stop();
+}
+
+// With role_arn, the block's keys sign STS's AssumeRole, and the role's keys every send.
+TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfAnAssumedRole) {
+  net::testing::FakeSts sts;
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  {
+    base::testing::ScopedEnv env({{"AWS_ENDPOINT_URL_STS", sts.Url("/sts/")}});
+    ASSERT_EQ(f.Build(Config(rx.url(),
+                             "  sigv4 {\n    region = \"us-east-2\"\n    access_key = \"AKBASE\"\n"
+                             "    secret_key = \"base-secret\"\n"
+                             "    role_arn = \"arn:aws:iam::123456789012:role/writer\"\n  }\n")),
+              "");
+  }
+  for (const auto& r : SendTwice(f, rx)) {
+    const net::testing::SigV4Check c = CheckSigned(r, "secret/1+x");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIA1");
+  }
+  ASSERT_EQ(sts.Forms().size(), 1U);
+  EXPECT_EQ(
+      sts.Forms()[0].rfind("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3A", 0),
+      0U);
+  f.Stop();
+}
+
+// Without keys in the block, a role with a web identity (EKS's IAM roles for service
+// accounts) signs: its keys come from STS (here a fake one the SDK's endpoint variable names),
+// once, for every send.
+TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfAWebIdentityRole) {
+  net::testing::FakeSts sts;
+  base::testing::TempDir dir;
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  {
+    base::testing::ScopedEnv env({{"AWS_ACCESS_KEY_ID", std::nullopt},
+                                  {"AWS_ACCESS_KEY", std::nullopt},
+                                  {"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/writer"},
+                                  {"AWS_WEB_IDENTITY_TOKEN_FILE", dir.Write("token", "jwt-sa")},
+                                  {"AWS_ROLE_SESSION_NAME", "starling"},
+                                  {"AWS_ENDPOINT_URL_STS", sts.Url("/sts/")}});
+    ASSERT_EQ(f.Build(Config(rx.url(), "  sigv4 {\n    region = \"us-east-2\"\n  }\n")), "");
+  }
+  for (const auto& r : SendTwice(f, rx)) {
+    const net::testing::SigV4Check c = CheckSigned(r, "secret/1+x");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIA1");
+    EXPECT_EQ(c.region, "us-east-2");
+    EXPECT_EQ(net::FindHeader(r.headers, "X-Amz-Security-Token"), "token-1");
+  }
+  ASSERT_EQ(sts.Forms().size(), 1U);
+  EXPECT_NE(sts.Forms()[0].find("RoleSessionName=starling&"), std::string::npos);
   f.Stop();
 }
 

@@ -1,0 +1,179 @@
+#include "net/aws_sts.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/testing.h"
+#include "net/aws_sts_testing.h"
+#include "net/sigv4_testing.h"
+
+namespace starling::net {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = TokenSource::Clock;
+using testing::FakeSts;
+using testing::StsAnswer;
+
+TEST(StsCredentialsTest, Parses) {
+  const Clock::time_point now = Clock::now();
+  const std::chrono::system_clock::time_point wall{std::chrono::seconds(1414191623)};  // 23:00:23
+  auto c = ParseStsCredentials(StsAnswer("1", "2014-10-24T23:10:23Z"), now, wall);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->keys.access_key, "ASIA1");
+  EXPECT_EQ(c->keys.secret_key, "secret/1+x");
+  EXPECT_EQ(c->keys.session_token, "token-1");
+  EXPECT_EQ(c->expiry, now + 600s);
+  auto fraction =
+      ParseStsCredentials(StsAnswer("&amp;&lt;", "2014-10-24T23:00:53.250Z"), now, wall);
+  ASSERT_TRUE(fraction.ok()) << fraction.error().ToString();
+  EXPECT_EQ(fraction->keys.access_key, "ASIA&<");
+  EXPECT_EQ(fraction->expiry, now + 30s);
+
+  for (const auto& [xml, want] : std::vector<std::pair<std::string, std::string>>{
+           {"<ErrorResponse/>", "the answer has no Credentials"},
+           {"<Credentials><AccessKeyId>A</AccessKeyId></Credentials>",
+            "the answer's Credentials lack a key"},
+           {StsAnswer("1", "yesterday"), "the answer's Credentials have no valid Expiration"},
+           {StsAnswer("1", "2014-13-24T23:00:23Z"),
+            "the answer's Credentials have no valid Expiration"},
+           {StsAnswer("1\n2", "2014-10-24T23:00:23Z"), "the answer's keys hold a line break"},
+       }) {
+    auto got = ParseStsCredentials(xml, now, wall);
+    ASSERT_FALSE(got.ok()) << xml;
+    EXPECT_EQ(got.error().message(), "sts: cannot fetch token: " + want);
+  }
+}
+
+std::shared_ptr<const ClientConfig> SignedWith(const FakeSts& sts, const std::string& token_file) {
+  AwsStsRole::Options o;
+  o.role_arn = "arn:aws:iam::123456789012:role/writer";
+  o.token_file = token_file;
+  o.session_name = "starling-1";
+  o.sts_url = sts.Url("/sts/");
+  auto cfg = std::make_shared<ClientConfig>();
+  cfg->sigv4 = ClientConfig::SigV4{.region = "us-east-2"};
+  cfg->token_source = std::make_shared<AwsStsRole>(std::move(o));
+  return cfg;
+}
+
+ClientRequest Post(const FakeSts& sts, std::shared_ptr<const ClientConfig> cfg) {
+  ClientRequest r;
+  r.method = "POST";
+  r.url = sts.Url("/data");
+  r.headers = {{"Content-Type", "application/x-protobuf"}};
+  r.body = "payload";
+  r.config = std::move(cfg);
+  return r;
+}
+
+// Requests are signed with the role's keys, fetched once for the client and its sessions.
+TEST(AwsStsRoleTest, SignsWithTheRolesKeys) {
+  FakeSts sts;
+  base::testing::TempDir dir;
+  const std::string token_file = dir.Write("token", "jwt-a\n");
+  const auto cfg = SignedWith(sts, token_file);
+  HttpClient client;
+  HttpClient::Session session(client);
+  for (int i = 0; i < 4; ++i) {
+    auto r = i % 2 == 0 ? client.DoSync(Post(sts, cfg)) : session.Do(Post(sts, cfg));
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+  }
+  ASSERT_EQ(sts.Forms().size(), 1U);
+  EXPECT_EQ(sts.Forms()[0],
+            "Action=AssumeRoleWithWebIdentity&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2F"
+            "writer&RoleSessionName=starling-1&Version=2011-06-15&WebIdentityToken=jwt-a");
+  const std::vector<Request> data = sts.Data();
+  ASSERT_EQ(data.size(), 4U);
+  for (const Request& seen : data) {
+    const testing::SigV4Check c = testing::CheckSigV4(seen, "secret/1+x");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIA1");
+    EXPECT_EQ(c.region, "us-east-2");
+    EXPECT_EQ(seen.HeaderValue("X-Amz-Security-Token"), "token-1");
+  }
+}
+
+// Keys within 5 minutes of expiring are fetched again, with the token file as it is then.
+TEST(AwsStsRoleTest, RefreshesWithTheRotatedToken) {
+  FakeSts sts;
+  sts.set_lifetime(200s);
+  base::testing::TempDir dir;
+  const std::string token_file = dir.Write("token", "jwt-a");
+  const auto cfg = SignedWith(sts, token_file);
+  HttpClient client;
+  ASSERT_TRUE(client.DoSync(Post(sts, cfg)).ok());
+  dir.Write("token", "jwt-b");
+  ASSERT_TRUE(client.DoSync(Post(sts, cfg)).ok());
+  const std::vector<std::string> forms = sts.Forms();
+  ASSERT_EQ(forms.size(), 2U);
+  EXPECT_NE(forms[0].find("WebIdentityToken=jwt-a"), std::string::npos);
+  EXPECT_NE(forms[1].find("WebIdentityToken=jwt-b"), std::string::npos);
+  const std::vector<Request> data = sts.Data();
+  ASSERT_EQ(data.size(), 2U);
+  EXPECT_EQ(testing::CheckSigV4(data[1], "secret/2+x").access_key, "ASIA2");
+  EXPECT_EQ(testing::CheckSigV4(data[1], "secret/2+x").error, "");
+}
+
+// AssumeRole is signed for STS with the other keys; the role's keys sign the requests.
+TEST(AwsStsRoleTest, AssumesARoleWithOtherKeys) {
+  FakeSts sts;
+  AwsStsRole::Options o;
+  o.role_arn = "arn:aws:iam::123456789012:role/writer";
+  o.session_name = "s";
+  o.sts_url = sts.Url("/sts/");
+  o.keys = {"AKBASE", "base-secret", ""};
+  o.region = "eu-north-1";
+  auto cfg = std::make_shared<ClientConfig>();
+  cfg->sigv4 = ClientConfig::SigV4{.region = "eu-north-1"};
+  cfg->token_source = std::make_shared<AwsStsRole>(o);
+  HttpClient client;
+  auto r = client.DoSync(Post(sts, cfg));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_EQ(sts.Forms().size(), 1U);
+  EXPECT_EQ(sts.Forms()[0],
+            "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fwriter"
+            "&RoleSessionName=s&Version=2011-06-15");
+  ASSERT_EQ(sts.Data().size(), 1U);
+  const testing::SigV4Check c = testing::CheckSigV4(sts.Data()[0], "secret/1+x");
+  EXPECT_EQ(c.error, "");
+  EXPECT_EQ(c.access_key, "ASIA1");
+  EXPECT_EQ(c.service, "aps");
+
+  o.keys.secret_key = "wrong";
+  cfg = std::make_shared<ClientConfig>(*cfg);
+  cfg->token_source = std::make_shared<AwsStsRole>(o);
+  auto refused = client.DoSync(Post(sts, cfg));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message(),
+            "Post \"" + sts.Url("/data") +
+                "\": sts: cannot fetch token: 403 Forbidden\n"
+                "Response: <ErrorResponse>SignatureDoesNotMatch</ErrorResponse>");
+}
+
+TEST(AwsStsRoleTest, FailuresFailTheRequest) {
+  FakeSts sts;
+  base::testing::TempDir dir;
+  HttpClient client;
+  auto missing = client.DoSync(Post(sts, SignedWith(sts, dir.Path("missing"))));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(),
+            "Post \"" + sts.Url("/data") +
+                "\": sts: cannot fetch token: unable to read web identity token file " +
+                dir.Path("missing") + ": No such file or directory");
+  auto refused = client.DoSync(Post(sts, SignedWith(sts, dir.Write("token", "not-a-jwt"))));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message(),
+            "Post \"" + sts.Url("/data") +
+                "\": sts: cannot fetch token: 400 Bad Request\n"
+                "Response: <ErrorResponse>InvalidIdentityToken</ErrorResponse>");
+  EXPECT_TRUE(sts.Data().empty());
+}
+
+}  // namespace
+}  // namespace starling::net
