@@ -14,9 +14,6 @@
 namespace starling::net {
 namespace {
 
-constexpr std::chrono::minutes kRefreshMargin{5};
-constexpr std::int64_t kMaxLifetime = 366LL * 24 * 3600;  // seconds
-
 base::Status CredentialsError(const std::string& message) {
   return base::Status::Unavailable("sts: cannot fetch token: " + message);
 }
@@ -94,11 +91,8 @@ base::Result<StsCredentials> ParseStsCredentials(std::string_view xml,
   }
   std::optional<std::int64_t> expires = expiration ? ParseUtc(*expiration) : std::nullopt;
   if (!expires) return CredentialsError("the answer's Credentials have no valid Expiration");
-  const std::int64_t wall =
-      std::chrono::duration_cast<std::chrono::seconds>(system_now.time_since_epoch()).count();
-  const std::int64_t left = std::clamp(*expires - wall, -kMaxLifetime, kMaxLifetime);
   c.keys = {std::move(*access), std::move(*secret), std::move(*token)};
-  c.expiry = now + std::chrono::seconds(left);
+  c.expiry = ExpiryAt(*expires, now, system_now);
   return c;
 }
 
@@ -116,7 +110,7 @@ AwsStsRole::AwsStsRole(Options options) : options_(std::move(options)) {
 
 std::optional<std::string> AwsStsRole::Cached(Clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!credentials_ || credentials_->expiry - kRefreshMargin < now) return std::nullopt;
+  if (!credentials_ || credentials_->expiry - kCloudRefreshMargin < now) return std::nullopt;
   return Serialize(credentials_->keys);
 }
 

@@ -1,6 +1,5 @@
 #include "net/azure_identity.h"
 
-#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -10,10 +9,6 @@
 
 namespace starling::net {
 namespace {
-
-// Fetched again this long before the token expires, as Azure's SDKs refresh.
-constexpr std::chrono::minutes kRefreshMargin{5};
-constexpr std::int64_t kMaxLifetime = 366LL * 24 * 3600;  // seconds
 
 base::Status TokenError(const std::string& message) {
   return base::Status::Unavailable("azuread: cannot fetch token: " + message);
@@ -49,24 +44,19 @@ base::Result<ManagedIdentityToken> ParseManagedIdentityToken(
       it != j.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
     t.type = it->get<std::string>();
   }
-  std::int64_t left = 0;  // seconds
   if (std::optional<std::int64_t> on = Seconds(j, "expires_on")) {
-    const std::int64_t wall =
-        std::chrono::duration_cast<std::chrono::seconds>(system_now.time_since_epoch()).count();
-    left = *on < wall - kMaxLifetime ? -kMaxLifetime : *on - wall;
+    t.expiry = ExpiryAt(*on, now, system_now);
   } else if (std::optional<std::int64_t> in = Seconds(j, "expires_in")) {
-    left = *in;
+    t.expiry = ExpiryIn(*in, now);
   } else {
     return TokenError("the response has no expires_on or expires_in");
   }
-  // Bounded, so that no answer overflows the clock.
-  t.expiry = now + std::chrono::seconds(std::clamp(left, -kMaxLifetime, kMaxLifetime));
   return t;
 }
 
 std::optional<std::string> AzureManagedIdentity::Cached(Clock::time_point now) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!token_.has_value() || token_->expiry - kRefreshMargin < now) return std::nullopt;
+  if (!token_.has_value() || token_->expiry - kCloudRefreshMargin < now) return std::nullopt;
   return token_->type + " " + token_->access_token;
 }
 

@@ -1,11 +1,31 @@
 #include "net/token_source.h"
 
+#include <algorithm>
+
 #include "net/http_client.h"
 
 namespace starling::net {
 
 void TokenSource::Apply(const std::string& credential, ClientRequest* request) const {
   request->headers.push_back({"Authorization", credential});
+}
+
+namespace {
+constexpr std::int64_t kMaxLifetime = 366LL * 24 * 3600;  // seconds
+}  // namespace
+
+TokenSource::Clock::time_point ExpiryIn(std::int64_t seconds, TokenSource::Clock::time_point now) {
+  return now + std::chrono::seconds(std::clamp(seconds, -kMaxLifetime, kMaxLifetime));
+}
+
+TokenSource::Clock::time_point ExpiryAt(std::int64_t unix_seconds,
+                                        TokenSource::Clock::time_point now,
+                                        std::chrono::system_clock::time_point system_now) {
+  const std::int64_t wall =
+      std::chrono::duration_cast<std::chrono::seconds>(system_now.time_since_epoch()).count();
+  // Far past times first: subtracting them could overflow.
+  if (unix_seconds < wall - kMaxLifetime) return ExpiryIn(-kMaxLifetime, now);
+  return ExpiryIn(unix_seconds - wall, now);
 }
 
 base::Status FailedTokenFetch(std::string_view who, const base::Result<ClientResponse>& response) {

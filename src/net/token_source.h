@@ -8,6 +8,7 @@
 // Implementations are thread-safe.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,17 @@ class TokenSource {
     return false;
   }
 };
+
+// Cloud providers' SDKs fetch credentials again this long before they expire.
+inline constexpr std::chrono::minutes kCloudRefreshMargin{5};
+
+// When credentials a server issued expire, on the steady clock (`now` there): after `seconds`
+// (ExpiryIn) or at the Unix time `unix_seconds` (ExpiryAt; `system_now` on the wall clock).
+// Bounded to a year either way, so that no answer overflows the clock.
+TokenSource::Clock::time_point ExpiryIn(std::int64_t seconds, TokenSource::Clock::time_point now);
+TokenSource::Clock::time_point ExpiryAt(std::int64_t unix_seconds,
+                                        TokenSource::Clock::time_point now,
+                                        std::chrono::system_clock::time_point system_now);
 
 // For Accept: the error of a token request that failed in transport or got no 2xx answer,
 // "<who>: cannot fetch token: <why>" (a cancellation as it is), else Ok.
