@@ -74,7 +74,7 @@ struct ClientConfig {
   std::vector<Header> proxy_connect_headers;
   // A source of expiring credentials (see token_source.h): OAuth 2.0 client credentials
   // (oauth2.h) or an Azure managed identity (azure_identity.h) in place of the other
-  // authentication, or temporary AWS keys for sigv4 (aws_sts.h); null: none. The source
+  // authentication, or temporary AWS keys for sigv4 (aws_keys.h); null: none. The source
   // caches its credential for every request made with this config.
   std::shared_ptr<TokenSource> token_source;
   // AWS Signature Version 4, in place of the other authentication: each request is signed

@@ -78,6 +78,23 @@ std::string ProfileName(const std::string& profile) {
   return name.empty() ? "default" : name;
 }
 
+// Where the SDK lets a container's authorization token go: anywhere over https; over http,
+// to loopback and to the endpoints ECS and EKS run.
+bool ContainerEndpointAllowed(const std::string& url) {
+  if (url.rfind("https://", 0) == 0) return true;
+  if (url.rfind("http://", 0) != 0) return false;
+  std::string_view host = std::string_view(url).substr(7);
+  host = host.substr(0, host.find_first_of("/?#"));
+  if (host.find('@') != std::string_view::npos) return false;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.find(']') - 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" ||
+         host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
+}
+
 }  // namespace
 
 base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
@@ -105,10 +122,26 @@ base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
                                          "aws_secret_access_key in " +
                                          credentials + " or " + config);
   }
+  if (profile.empty()) {
+    const std::string relative = Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const std::string url = relative.empty() ? Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+                                             : "http://169.254.170.2" + relative;
+    if (!url.empty()) {
+      if (!ContainerEndpointAllowed(url)) {
+        return base::Status::InvalidArgument(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI " + url +
+            " must use https, or name a loopback address or 169.254.170.2, 169.254.170.23 or "
+            "fd00:ec2::23");
+      }
+      return AwsContainerEndpoint{url, Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+                                  Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")};
+    }
+  }
   return base::Status::NotFound(
       std::string("no AWS credentials: ") +
       (profile.empty() ? "neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor AWS_ROLE_ARN "
-                         "and AWS_WEB_IDENTITY_TOKEN_FILE are set, and "
+                         "and AWS_WEB_IDENTITY_TOKEN_FILE are set, nor a container's endpoint, "
+                         "and "
                        : "") +
       "profile \"" + name + "\" is in neither " + credentials + " nor " + config);
 }

@@ -1,8 +1,9 @@
 #pragma once
 
 // AWS credentials and region for SigV4 signing, found where the AWS SDK for Go looks for them:
-// the environment (keys, or a role to assume with a web identity token) and the shared
-// credentials and config files. Instance and container credentials are not looked for.
+// the environment (keys, a role to assume with a web identity token, a container's
+// credentials endpoint) and the shared credentials and config files. EC2 instance credentials
+// are not looked for.
 
 #include <string>
 #include <variant>
@@ -19,11 +20,21 @@ struct AwsRoleWithWebIdentity {
   std::string token_file;
   std::string session_name;
 };
-using AwsCredentials = std::variant<net::AwsKeys, AwsRoleWithWebIdentity>;
+// A container's credentials endpoint (ECS tasks, EKS Pod Identity): the URL of
+// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (on 169.254.170.2) or
+// AWS_CONTAINER_CREDENTIALS_FULL_URI, and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or
+// AWS_CONTAINER_AUTHORIZATION_TOKEN.
+struct AwsContainerEndpoint {
+  std::string url;
+  std::string authorization;
+  std::string authorization_file;
+};
+using AwsCredentials = std::variant<net::AwsKeys, AwsRoleWithWebIdentity, AwsContainerEndpoint>;
 
 // For an empty `profile`: AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY) with AWS_SECRET_ACCESS_KEY (or
 // AWS_SECRET_KEY) and AWS_SESSION_TOKEN, else the environment's web identity, else the
-// profile named by AWS_PROFILE (or "default").
+// profile named by AWS_PROFILE (or "default"), else the container's endpoint. As the SDK, a
+// FULL_URI over http must name a loopback address or the container endpoints' addresses.
 // A named profile is looked for first (the SDK's order when a profile is configured). A
 // profile's keys come from the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
 // ~/.aws/credentials), else from its section of the config file (AWS_CONFIG_FILE, else

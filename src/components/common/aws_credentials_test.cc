@@ -26,6 +26,10 @@ std::vector<ScopedEnv::Var> Env(const std::string& home, std::vector<ScopedEnv::
                                      {"AWS_ROLE_ARN", std::nullopt},
                                      {"AWS_WEB_IDENTITY_TOKEN_FILE", std::nullopt},
                                      {"AWS_ROLE_SESSION_NAME", std::nullopt},
+                                     {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
+                                     {"AWS_CONTAINER_CREDENTIALS_FULL_URI", std::nullopt},
+                                     {"AWS_CONTAINER_AUTHORIZATION_TOKEN", std::nullopt},
+                                     {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", std::nullopt},
                                      {"AWS_PROFILE", std::nullopt},
                                      {"AWS_DEFAULT_PROFILE", std::nullopt},
                                      {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
@@ -165,6 +169,46 @@ TEST(AwsCredentialsTest, WebIdentityOfTheEnvironment) {
   EXPECT_EQ(Keys(FindAwsCredentials("prod")).access_key, "PRODKEY");
 }
 
+// Last, when no profile has keys; http only to loopback and the platforms' endpoints.
+TEST(AwsCredentialsTest, ContainerEndpointOfTheEnvironment) {
+  TempDir home;
+  {
+    ScopedEnv env(Env(home.path(), {{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/creds/x"},
+                                    {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok"}}));
+    auto found = FindAwsCredentials("");
+    ASSERT_TRUE(found.ok()) << found.error().ToString();
+    const auto& e = std::get<AwsContainerEndpoint>(*found);
+    EXPECT_EQ(e.url, "http://169.254.170.2/v2/creds/x");
+    EXPECT_EQ(e.authorization, "tok");
+    EXPECT_EQ(e.authorization_file, "");
+  }
+  for (const std::string url :
+       {"http://169.254.170.23/v1/credentials", "http://127.0.0.1:8080/c", "http://[::1]:9/c",
+        "http://localhost/c", "https://creds.example/c", "http://[fd00:ec2::23]/v1/credentials"}) {
+    ScopedEnv env(Env(home.path(), {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", url},
+                                    {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/var/run/t"}}));
+    auto found = FindAwsCredentials("");
+    ASSERT_TRUE(found.ok()) << url << ": " << found.error().ToString();
+    EXPECT_EQ(std::get<AwsContainerEndpoint>(*found).url, url);
+    EXPECT_EQ(std::get<AwsContainerEndpoint>(*found).authorization_file, "/var/run/t");
+  }
+  for (const std::string url : {"http://creds.example/c", "http://127.0.0.1@evil.example/c",
+                                "http://169.254.169.254/latest"}) {
+    ScopedEnv env(Env(home.path(), {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", url}}));
+    auto found = FindAwsCredentials("");
+    ASSERT_FALSE(found.ok()) << url;
+    EXPECT_EQ(found.error().message(),
+              "AWS_CONTAINER_CREDENTIALS_FULL_URI " + url +
+                  " must use https, or name a loopback address or 169.254.170.2, "
+                  "169.254.170.23 or fd00:ec2::23");
+  }
+  // Keys of the default profile come first.
+  std::filesystem::create_directories(home.Path(".aws"));
+  home.Write(".aws/credentials", kCredentials);
+  ScopedEnv env(Env(home.path(), {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/c"}}));
+  EXPECT_EQ(Keys(FindAwsCredentials("")).access_key, "DEFAULTKEY");
+}
+
 TEST(AwsCredentialsTest, ErrorsSayWhereTheyLooked) {
   TempDir home;
   std::filesystem::create_directories(home.Path(".aws"));
@@ -187,8 +231,8 @@ TEST(AwsCredentialsTest, ErrorsSayWhereTheyLooked) {
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().message(),
             "no AWS credentials: neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor "
-            "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set, and profile \"default\" is "
-            "in neither " +
+            "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set, nor a container's endpoint, "
+            "and profile \"default\" is in neither " +
                 bare.Path(".aws/credentials") + " nor " + bare.Path(".aws/config"));
 }
 

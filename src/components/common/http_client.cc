@@ -13,7 +13,7 @@
 #include <variant>
 
 #include "components/common/aws_credentials.h"
-#include "net/aws_sts.h"
+#include "net/aws_keys.h"
 #include "net/azure_identity.h"
 #include "net/oauth2.h"
 
@@ -306,7 +306,7 @@ base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClie
 
 // SigV4 signing with the block's keys or those the AWS SDK would find; for a role (the
 // block's role_arn, or a web identity's), with the role's temporary keys from STS (the SDK's
-// endpoint variables apply).
+// endpoint variables apply); for a container, with the keys of its credentials endpoint.
 base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) {
   net::ClientConfig::SigV4 out;
   out.region = s.region.empty() ? FindAwsRegion(s.profile) : s.region;
@@ -325,16 +325,19 @@ base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) 
     }
     if (auto* keys = std::get_if<net::AwsKeys>(&*found)) {
       out.keys = std::move(*keys);
+    } else if (!s.role_arn.empty()) {
+      return base::Status::InvalidArgument(
+          "could not get SigV4 credentials: role_arn can only be assumed with keys, not with a "
+          "web identity or a container's credentials");
+    } else if (auto* role = std::get_if<AwsRoleWithWebIdentity>(&*found)) {
+      sts.role_arn = role->role_arn;
+      sts.token_file = role->token_file;
+      sts.session_name = role->session_name;
     } else {
-      if (!s.role_arn.empty()) {
-        return base::Status::InvalidArgument(
-            "could not get SigV4 credentials: role_arn cannot be assumed with a web identity's "
-            "keys");
-      }
-      const auto& role = std::get<AwsRoleWithWebIdentity>(*found);
-      sts.role_arn = role.role_arn;
-      sts.token_file = role.token_file;
-      sts.session_name = role.session_name;
+      const auto& endpoint = std::get<AwsContainerEndpoint>(*found);
+      cfg->token_source =
+          std::make_shared<net::AwsContainerCredentials>(net::AwsContainerCredentials::Options{
+              endpoint.url, endpoint.authorization, endpoint.authorization_file});
     }
   }
   if (!s.role_arn.empty()) {

@@ -420,8 +420,8 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   }
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.error().message(),
-            "could not get SigV4 credentials: role_arn cannot be assumed with a web identity's "
-            "keys");
+            "could not get SigV4 credentials: role_arn can only be assumed with keys, not with "
+            "a web identity or a container's credentials");
 }
 
 TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {

@@ -392,6 +392,48 @@ TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfAWebIdentityRole) {
   f.Stop();
 }
 
+// Without keys anywhere else, a container's credentials endpoint (EKS Pod Identity, ECS)
+// gives the keys, asked once with the container's authorization token.
+TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfTheContainer) {
+  std::atomic<int> fetches{0};
+  net::testing::TokenEndpoint endpoint([&](net::HttpServer& s) {
+    s.Handle("GET", "/v1/credentials", [&](const net::Request& r) {
+      if (r.HeaderValue("Authorization") != "pod-token") return net::Response::Text(401, "no");
+      ++fetches;
+      return net::Response::Json(200,
+                                 R"({"AccessKeyId":"ASIAPOD","SecretAccessKey":"pod/secret",)"
+                                 R"("Token":"pod-session","Expiration":"2099-01-01T00:00:00Z"})");
+    });
+  });
+  base::testing::TempDir home;
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  {
+    base::testing::ScopedEnv env(
+        {{"HOME", home.path()},
+         {"AWS_ACCESS_KEY_ID", std::nullopt},
+         {"AWS_ACCESS_KEY", std::nullopt},
+         {"AWS_ROLE_ARN", std::nullopt},
+         {"AWS_PROFILE", std::nullopt},
+         {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
+         {"AWS_CONFIG_FILE", std::nullopt},
+         {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
+         {"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.Url("/v1/credentials")},
+         {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "pod-token"},
+         {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", std::nullopt}});
+    ASSERT_EQ(f.Build(Config(rx.url(), "  sigv4 {\n    region = \"eu-west-3\"\n  }\n")), "");
+  }
+  for (const auto& r : SendTwice(f, rx)) {
+    const net::testing::SigV4Check c = CheckSigned(r, "pod/secret");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIAPOD");
+    EXPECT_EQ(net::FindHeader(r.headers, "X-Amz-Security-Token"), "pod-session");
+  }
+  EXPECT_EQ(fetches.load(), 1);
+  f.Stop();
+}
+
 // With an azuread block, every send carries a token of the managed identity, here from an
 // App Service identity endpoint named by the environment, fetched once.
 TEST(PrometheusRemoteWriteTest, SendsWithAnAzureManagedIdentityToken) {

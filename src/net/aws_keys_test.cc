@@ -1,8 +1,9 @@
-#include "net/aws_sts.h"
+#include "net/aws_keys.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -173,6 +174,88 @@ TEST(AwsStsRoleTest, FailuresFailTheRequest) {
                 "\": sts: cannot fetch token: 400 Bad Request\n"
                 "Response: <ErrorResponse>InvalidIdentityToken</ErrorResponse>");
   EXPECT_TRUE(sts.Data().empty());
+}
+
+TEST(ContainerCredentialsTest, Parses) {
+  const Clock::time_point now = Clock::now();
+  const std::chrono::system_clock::time_point wall{std::chrono::seconds(1414191623)};  // 23:00:23
+  auto c =
+      ParseContainerCredentials(R"({"AccessKeyId":"ASIAC","SecretAccessKey":"s+/","Token":"t",)"
+                                R"("Expiration":"2014-10-24T23:10:23Z","AccountId":"1"})",
+                                now, wall);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->keys.access_key, "ASIAC");
+  EXPECT_EQ(c->keys.secret_key, "s+/");
+  EXPECT_EQ(c->keys.session_token, "t");
+  EXPECT_EQ(c->expiry, now + 600s);
+  for (const auto& [json, want] : std::vector<std::pair<std::string, std::string>>{
+           {"[]", "the answer is not a JSON object"},
+           {R"({"AccessKeyId":"A","Token":"t","Expiration":"2014-10-24T23:10:23Z"})",
+            "the answer's Credentials lack a key"},
+           {R"({"AccessKeyId":"A","SecretAccessKey":"s","Token":"t"})",
+            "the answer's Credentials have no valid Expiration"},
+       }) {
+    auto got = ParseContainerCredentials(json, now, wall);
+    ASSERT_FALSE(got.ok()) << json;
+    EXPECT_EQ(got.error().message(), "container credentials: cannot fetch token: " + want);
+  }
+}
+
+// A container's keys come from its endpoint, asked with the token of the authorization file
+// as it is at each fetch, and sign the requests.
+TEST(AwsContainerCredentialsTest, SignsWithTheContainersKeys) {
+  std::mutex mu;
+  std::vector<std::string> authorizations;
+  std::vector<Request> data;
+  testing::TokenEndpoint server([&](HttpServer& s) {
+    s.Handle("GET", "/v1/credentials", [&](const Request& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      authorizations.emplace_back(r.HeaderValue("Authorization").value_or(""));
+      if (authorizations.back().rfind("pod-token", 0) != 0) return Response::Text(401, "no");
+      // Expires within the refresh margin: fetched again for every request.
+      const std::time_t soon =
+          std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + 120s);
+      std::tm utc{};
+      gmtime_r(&soon, &utc);
+      char expiration[32];
+      std::strftime(expiration, sizeof(expiration), "%Y-%m-%dT%H:%M:%SZ", &utc);
+      const std::string n = std::to_string(authorizations.size());
+      return Response::Json(200, R"({"AccessKeyId":"ASIAC)" + n + R"(","SecretAccessKey":"c)" + n +
+                                     R"(","Token":"t)" + n + R"(","Expiration":")" + expiration +
+                                     R"("})");
+    });
+    s.Handle("POST", "/data", [&](const Request& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      data.push_back(r);
+      return Response::Text(200, "ok");
+    });
+  });
+  base::testing::TempDir dir;
+  AwsContainerCredentials::Options o;
+  o.url = server.Url("/v1/credentials");
+  o.authorization_file = dir.Write("token", "pod-token-1\n");
+  auto cfg = std::make_shared<ClientConfig>();
+  cfg->sigv4 = ClientConfig::SigV4{.region = "ap-south-1"};
+  cfg->token_source = std::make_shared<AwsContainerCredentials>(o);
+  HttpClient client;
+  ClientRequest post;
+  post.method = "POST";
+  post.url = server.Url("/data");
+  post.body = "payload";
+  post.config = cfg;
+  ASSERT_TRUE(client.DoSync(post).ok());
+  dir.Write("token", "pod-token-2");
+  ASSERT_TRUE(client.DoSync(post).ok());
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(authorizations, (std::vector<std::string>{"pod-token-1", "pod-token-2"}));
+  ASSERT_EQ(data.size(), 2U);
+  for (int i = 0; i < 2; ++i) {
+    const std::string n = std::to_string(i + 1);
+    const testing::SigV4Check c = testing::CheckSigV4(data[i], "c" + n);
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIAC" + n);
+    EXPECT_EQ(data[i].HeaderValue("X-Amz-Security-Token"), "t" + n);
+  }
 }
 
 }  // namespace

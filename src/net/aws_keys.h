@@ -1,0 +1,112 @@
+#pragma once
+
+// Temporary AWS keys as token sources (see token_source.h) for SigV4 configs, fetched as the
+// AWS SDKs fetch them: a role's from AWS STS (AwsStsRole), or a container's from its
+// credentials endpoint (AwsContainerCredentials: ECS tasks, EKS Pod Identity). The keys are
+// cached and fetched again 5 minutes before they expire; the credential is the three keys,
+// one per line, and the source puts them on each request as ClientRequest::aws_keys.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "net/http_client.h"
+#include "net/token_source.h"
+
+namespace starling::net {
+
+struct ExpiringAwsKeys {
+  AwsKeys keys;
+  TokenSource::Clock::time_point expiry;
+};
+
+// Reads the Credentials of an STS answer (XML): AccessKeyId, SecretAccessKey, SessionToken and
+// Expiration (ISO 8601, UTC). The expiry is on the steady clock: `now` there, `system_now` on
+// the wall clock.
+base::Result<ExpiringAwsKeys> ParseStsCredentials(std::string_view xml,
+                                                  TokenSource::Clock::time_point now,
+                                                  std::chrono::system_clock::time_point system_now);
+// Reads a container credentials endpoint's answer (JSON): AccessKeyId, SecretAccessKey, Token
+// and Expiration, as ParseStsCredentials.
+base::Result<ExpiringAwsKeys> ParseContainerCredentials(
+    std::string_view json, TokenSource::Clock::time_point now,
+    std::chrono::system_clock::time_point system_now);
+
+// What the sources share: the cache, and putting keys on requests.
+class AwsTemporaryKeys : public TokenSource {
+ public:
+  std::optional<std::string> Cached(Clock::time_point now) const final;
+  void Apply(const std::string& credential, ClientRequest* request) const final;
+
+ protected:
+  // For Accept: caches the keys an answer gave and returns the credential.
+  base::Result<std::string> Keep(base::Result<ExpiringAwsKeys> keys);
+
+ private:
+  mutable std::mutex mu_;
+  std::optional<ExpiringAwsKeys> keys_;  // guarded by mu_
+};
+
+// A role's keys: with AssumeRoleWithWebIdentity for a Kubernetes service account (EKS's IAM
+// roles for service accounts), whose token is read from its file at each fetch as Kubernetes
+// rotates it, or with AssumeRole signed with other keys.
+class AwsStsRole final : public AwsTemporaryKeys {
+ public:
+  struct Options {
+    std::string role_arn;
+    std::string session_name;
+    std::string sts_url;  // "https://sts.<region>.amazonaws.com/"
+    // A web identity: the file of its token. Empty: AssumeRole, signed with `keys` for STS in
+    // `region`.
+    std::string token_file;
+    AwsKeys keys;
+    std::string region;
+    // How to reach STS: TLS and proxy settings.
+    std::shared_ptr<const ClientConfig> config;
+  };
+
+  explicit AwsStsRole(Options options);
+
+  // Fails when a web identity's token file cannot be read.
+  base::Result<ClientRequest> TokenRequest(bool retry,
+                                           std::chrono::milliseconds timeout) const override;
+  // Errors read "sts: cannot fetch token: ...".
+  base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
+                                   Clock::time_point now) override;
+
+ private:
+  const Options options_;
+  // options_.config, signing with options_.keys for AssumeRole.
+  std::shared_ptr<const ClientConfig> request_config_;
+};
+
+// A container's keys from the credentials endpoint its platform runs (ECS tasks, EKS Pod
+// Identity), asked with the authorization token the platform gives it.
+class AwsContainerCredentials final : public AwsTemporaryKeys {
+ public:
+  struct Options {
+    std::string url;
+    // The Authorization header: the content of authorization_file, read at each fetch (it is
+    // rotated), else `authorization`; none when both are empty.
+    std::string authorization;
+    std::string authorization_file;
+  };
+
+  explicit AwsContainerCredentials(Options options) : options_(std::move(options)) {}
+
+  // Fails when the authorization file cannot be read.
+  base::Result<ClientRequest> TokenRequest(bool retry,
+                                           std::chrono::milliseconds timeout) const override;
+  // Errors read "container credentials: cannot fetch token: ...".
+  base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
+                                   Clock::time_point now) override;
+
+ private:
+  const Options options_;
+};
+
+}  // namespace starling::net
