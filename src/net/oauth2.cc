@@ -30,10 +30,11 @@ std::string HeaderScheme(std::string_view type) {
   return std::string(type);
 }
 
+// No expiry for 0, as in Go; bounded (see ExpiryIn), where Go's arithmetic would overflow.
 std::optional<std::chrono::steady_clock::time_point> ExpiryAfter(
     std::int64_t seconds, std::chrono::steady_clock::time_point now) {
   if (seconds == 0) return std::nullopt;
-  return now + std::chrono::seconds(seconds);
+  return ExpiryIn(seconds, now);
 }
 
 base::Status TokenError(std::string message) {

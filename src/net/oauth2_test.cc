@@ -49,6 +49,12 @@ TEST(OAuth2Test, ParsesTokenResponses) {
   ASSERT_TRUE(text.ok());
   EXPECT_FALSE(text->expiry.has_value());
 
+  // Lifetimes past a year are cut to one, where the arithmetic would overflow.
+  auto far =
+      ParseOAuth2TokenResponse("text/plain", "access_token=t&expires_in=11111111111111111", now);
+  ASSERT_TRUE(far.ok());
+  EXPECT_EQ(*far->expiry, now + std::chrono::hours(366 * 24));
+
   struct Bad {
     std::string content_type;
     std::string body;
