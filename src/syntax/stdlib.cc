@@ -58,6 +58,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/env.h"
 #include "syntax/go_strconv.h"
 #include "syntax/scanner.h"
 
@@ -3198,10 +3199,7 @@ ValueObject BuildStdlib() {
     });
   };
 
-  Body env = str1([](const std::string& name) {
-    const char* v = std::getenv(name.c_str());
-    return std::string(v == nullptr ? "" : v);
-  });
+  Body env = str1([](const std::string& name) { return base::Getenv(name.c_str()); });
   Body from_json = StringFunction(1, [](std::vector<std::string>& a) -> Result<Value> {
     ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(a[0]));
     return JsonToValue(j, /*keep_ints=*/false);

@@ -1,25 +1,17 @@
 #include "components/common/aws_credentials.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <string_view>
 
+#include "base/env.h"
+
 namespace starling::components {
 namespace {
 
-std::string Getenv(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
-// The first set of two environment variables, as the SDK reads the older names.
-std::string Getenv2(const char* name, const char* older) {
-  std::string v = Getenv(name);
-  return v.empty() ? Getenv(older) : v;
-}
+using base::Getenv;
 
 std::string_view Trim(std::string_view s) {
   const char* ws = " \t\r\n";
@@ -74,7 +66,7 @@ std::optional<std::map<std::string, std::string>> ProfileKeys(const std::string&
 
 std::string ProfileName(const std::string& profile) {
   if (!profile.empty()) return profile;
-  std::string name = Getenv2("AWS_PROFILE", "AWS_DEFAULT_PROFILE");
+  std::string name = base::GetenvFirst("AWS_PROFILE", "AWS_DEFAULT_PROFILE");
   return name.empty() ? "default" : name;
 }
 
@@ -99,8 +91,8 @@ bool ContainerEndpointAllowed(const std::string& url) {
 
 base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
   if (profile.empty()) {
-    net::AwsKeys env{Getenv2("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
-                     Getenv2("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
+    net::AwsKeys env{base::GetenvFirst("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
+                     base::GetenvFirst("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
                      Getenv("AWS_SESSION_TOKEN")};
     if (!env.access_key.empty() && !env.secret_key.empty()) return env;
     AwsRoleWithWebIdentity role{Getenv("AWS_ROLE_ARN"), Getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
@@ -153,7 +145,7 @@ std::string AwsSessionName() {
 }
 
 std::string FindAwsRegion(const std::string& profile) {
-  std::string region = Getenv2("AWS_REGION", "AWS_DEFAULT_REGION");
+  std::string region = base::GetenvFirst("AWS_REGION", "AWS_DEFAULT_REGION");
   if (!region.empty()) return region;
   auto keys =
       IniSection(SharedFile("AWS_CONFIG_FILE", "config"), ConfigSection(ProfileName(profile)));

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -12,6 +11,7 @@
 #include <utility>
 #include <variant>
 
+#include "base/env.h"
 #include "components/common/aws_credentials.h"
 #include "net/aws_keys.h"
 #include "net/azure_identity.h"
@@ -153,19 +153,11 @@ void DecodeProxy(component::ArgDecoder& d, Args* a) {
   }
 }
 
-// The first non-empty of two environment variables (as Go's httpproxy reads them).
-std::string Getenv2(const char* upper, const char* lower) {
-  for (const char* name : {upper, lower}) {
-    const char* v = std::getenv(name);
-    if (v != nullptr && *v != '\0') return v;
-  }
-  return "";
-}
-
 // The environment's proxies, as Go's clients take them.
 net::ClientConfig::EnvironmentProxy EnvironmentProxies() {
-  return {Getenv2("HTTP_PROXY", "http_proxy"), Getenv2("HTTPS_PROXY", "https_proxy"),
-          Getenv2("NO_PROXY", "no_proxy")};
+  return {base::GetenvFirst("HTTP_PROXY", "http_proxy"),
+          base::GetenvFirst("HTTPS_PROXY", "https_proxy"),
+          base::GetenvFirst("NO_PROXY", "no_proxy")};
 }
 
 template <typename Args>
@@ -346,8 +338,8 @@ base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) 
     sts.keys = out.keys;
     sts.region = out.region;
   }
-  if (!sts.role_arn.empty()) {
-    sts.sts_url = Getenv2("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL");
+  if (!sts.role_arn.empty()) {  // the block's role or a web identity's
+    sts.sts_url = base::GetenvFirst("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL");
     if (sts.sts_url.empty()) sts.sts_url = "https://sts." + out.region + ".amazonaws.com/";
     auto sts_client = std::make_shared<net::ClientConfig>();
     sts_client->environment_proxy = EnvironmentProxies();  // as the SDK's Go client
@@ -430,9 +422,9 @@ base::Result<std::shared_ptr<const net::ClientConfig>> BuildClientConfig(
     identity.client_id = args.azuread->client_id;
     identity.resource = AzureMonitorResource(args.azuread->cloud).value_or("");
     // App Service and its kin name their identity endpoint here; VMs have the metadata one.
-    const char* endpoint = std::getenv("IDENTITY_ENDPOINT");
-    const char* header = std::getenv("IDENTITY_HEADER");
-    if (endpoint != nullptr && header != nullptr && *endpoint != '\0') {
+    const std::string endpoint = base::Getenv("IDENTITY_ENDPOINT");
+    const std::string header = base::Getenv("IDENTITY_HEADER");
+    if (!endpoint.empty() && !header.empty()) {
       identity.identity_endpoint = endpoint;
       identity.identity_header = header;
     }

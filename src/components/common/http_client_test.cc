@@ -396,13 +396,15 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
             0U)
       << cfg.error().message();
   // A role with a web identity: keys from STS, for each request.
+  const std::vector<base::testing::ScopedEnv::Var> web_identity = {
+      {"HOME", home.path()},
+      {"AWS_REGION", "us-east-1"},
+      {"AWS_ACCESS_KEY_ID", std::nullopt},
+      {"AWS_ACCESS_KEY", std::nullopt},
+      {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
+      {"AWS_WEB_IDENTITY_TOKEN_FILE", "/token"}};
   {
-    base::testing::ScopedEnv env({{"HOME", home.path()},
-                                  {"AWS_REGION", "us-east-1"},
-                                  {"AWS_ACCESS_KEY_ID", std::nullopt},
-                                  {"AWS_ACCESS_KEY", std::nullopt},
-                                  {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
-                                  {"AWS_WEB_IDENTITY_TOKEN_FILE", "/token"}});
+    base::testing::ScopedEnv env(web_identity);
     cfg = BuildClientConfig(found);
   }
   ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
@@ -410,12 +412,7 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   EXPECT_EQ((*cfg)->sigv4->keys.access_key, "");
   found.sigv4->role_arn = "arn:aws:iam::1:role/other";
   {
-    base::testing::ScopedEnv env({{"HOME", home.path()},
-                                  {"AWS_REGION", "us-east-1"},
-                                  {"AWS_ACCESS_KEY_ID", std::nullopt},
-                                  {"AWS_ACCESS_KEY", std::nullopt},
-                                  {"AWS_ROLE_ARN", "arn:aws:iam::1:role/r"},
-                                  {"AWS_WEB_IDENTITY_TOKEN_FILE", "/token"}});
+    base::testing::ScopedEnv env(web_identity);
     cfg = BuildClientConfig(found);
   }
   ASSERT_FALSE(cfg.ok());
