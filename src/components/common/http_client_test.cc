@@ -307,7 +307,7 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   const std::string identity =
       "  managed_identity {\n    client_id = \"00000000-0000-0000-0000-00000000000a\"\n  }\n";
   const std::string azuread = "azuread {\n" + identity + "}\n";
-  for (const std::string& cloud : {"AzurePublic", "AzureChina", "AzureGovernment"}) {
+  for (const std::string cloud : {"AzurePublic", "AzureChina", "AzureGovernment"}) {
     ASSERT_EQ(testing::DecodeBody(reg, "azuread {\n  cloud = \"" + cloud + "\"\n" + identity + "}",
                                   &args),
               "");
