@@ -1,6 +1,5 @@
 #include "model/textparse/openmetricsparse.h"
 
-#include <bit>
 #include <cmath>
 #include <string>
 
@@ -9,7 +8,6 @@
 namespace starling::model::textparse {
 namespace {
 
-constexpr std::uint64_t kNormalNaN = 0x7ff8000000000001ULL;
 // The OpenMetrics limit on an exemplar's label names and values together, in code points.
 constexpr std::size_t kMaxExemplarRunes = 128;
 
@@ -167,28 +165,11 @@ Result<Entry> OpenMetricsParser::ParseSeries() {
     }
   }
   series_ = body_.substr(start, pos_ - start);
-  // Reads " token" where the token has no spaces or newlines; empty view when absent.
-  auto token = [this]() -> std::string_view {
-    if (Peek() != ' ') return {};
-    std::size_t s = ++pos_;
-    while (pos_ < body_.size() && body_[pos_] != ' ' && body_[pos_] != '\n') ++pos_;
-    return body_.substr(s, pos_ - s);
-  };
-  std::string_view value = token();
-  if (value.empty()) {
-    return Fail(internal::ParseError("expected value after metric",
-                                     body_.substr(pos_, AtEnd() ? 0 : 1), LineSoFar()));
-  }
-  if (!ParseGoFloat(value, &value_)) {
-    return Fail(Status::InvalidArgument(
-        "strconv.ParseFloat: parsing " + model::internal::GoQuote(value) +
-        ": invalid syntax while parsing: " + model::internal::GoQuote(LineSoFar())));
-  }
-  if (std::isnan(value_)) value_ = std::bit_cast<double>(kNormalNaN);
+  RETURN_IF_ERROR(ParseValue(Token()));
   if (Peek() == ' ' && body_.substr(pos_).starts_with(" # ")) {
     RETURN_IF_ERROR(ParseExemplar());
   } else if (Peek() == ' ') {
-    std::string_view ts = token();
+    std::string_view ts = Token();
     double seconds = 0;
     if (ts.empty() || !ParseGoFloat(ts, &seconds)) {
       return Fail(internal::ParseError("expected timestamp", ts, LineSoFar()));
@@ -205,6 +186,13 @@ Result<Entry> OpenMetricsParser::ParseSeries() {
   }
   ++pos_;
   return Entry::kSeries;
+}
+
+std::string_view OpenMetricsParser::Token() {
+  if (Peek() != ' ') return {};
+  std::size_t s = ++pos_;
+  while (pos_ < body_.size() && body_[pos_] != ' ' && body_[pos_] != '\n') ++pos_;
+  return body_.substr(s, pos_ - s);
 }
 
 Status OpenMetricsParser::ParseExemplar() {
@@ -227,19 +215,13 @@ Status OpenMetricsParser::ParseExemplar() {
     return Fail(Status::InvalidArgument("exemplar labels have " + std::to_string(runes) +
                                         " UTF-8 characters, exceeding the limit of 128"));
   }
-  auto token = [this]() -> std::string_view {
-    if (Peek() != ' ') return {};
-    std::size_t s = ++pos_;
-    while (pos_ < body_.size() && body_[pos_] != ' ' && body_[pos_] != '\n') ++pos_;
-    return body_.substr(s, pos_ - s);
-  };
-  std::string_view value = token();
+  std::string_view value = Token();
   if (value.empty() || !ParseGoFloat(value, &exemplar_value_)) {
     return Fail(internal::ParseError("expected exemplar value", value, LineSoFar()));
   }
   exemplar_ts_.reset();
   if (Peek() == ' ') {
-    std::string_view ts = token();
+    std::string_view ts = Token();
     double seconds = 0;
     if (ts.empty() || !ParseGoFloat(ts, &seconds)) {
       return Fail(internal::ParseError("expected exemplar timestamp", ts, LineSoFar()));

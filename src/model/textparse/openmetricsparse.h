@@ -26,6 +26,8 @@ class OpenMetricsParser final : public internal::ParserBase {
   Result<Entry> ParseMetadata();
   Result<Entry> ParseSeries();
   Status ParseExemplar();
+  // " token" at pos_, the token having no spaces or newlines; an empty view when absent.
+  std::string_view Token();
   bool IsCreatedSeries() const;
 
   bool skip_created_series_;

@@ -1,8 +1,6 @@
 #include "model/textparse/promparse.h"
 
-#include <bit>
 #include <charconv>
-#include <cmath>
 #include <string>
 #include <system_error>
 
@@ -10,9 +8,6 @@
 
 namespace starling::model::textparse {
 namespace {
-
-// Prometheus stores every NaN sample as this one bit pattern (value.NormalNaN).
-constexpr std::uint64_t kNormalNaN = 0x7ff8000000000001ULL;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
@@ -117,16 +112,7 @@ Result<Entry> PromParser::ParseSeries() {
   std::size_t value_start = pos_;
   while (pos_ < body_.size() && !IsBlank(body_[pos_]) && body_[pos_] != '\n') ++pos_;
   std::string_view value = body_.substr(value_start, pos_ - value_start);
-  if (value.empty()) {
-    return Fail(internal::ParseError("expected value after metric",
-                                     body_.substr(pos_, AtEnd() ? 0 : 1), LineSoFar()));
-  }
-  if (!ParseGoFloat(value, &value_)) {
-    return Fail(Status::InvalidArgument(
-        "strconv.ParseFloat: parsing " + model::internal::GoQuote(value) +
-        ": invalid syntax while parsing: " + model::internal::GoQuote(LineSoFar())));
-  }
-  if (std::isnan(value_)) value_ = std::bit_cast<double>(kNormalNaN);
+  RETURN_IF_ERROR(ParseValue(value));
   SkipBlanks();
   if (!AtEnd() && Peek() != '\n') {
     std::size_t ts_start = pos_;

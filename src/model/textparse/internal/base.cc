@@ -204,6 +204,23 @@ std::string_view ParserBase::ScanMetricName() {
   return body_.substr(start, pos_ - start);
 }
 
+Status ParserBase::ParseValue(std::string_view text) {
+  if (text.empty()) {
+    return Fail(ParseError("expected value after metric", body_.substr(pos_, AtEnd() ? 0 : 1),
+                           LineSoFar()));
+  }
+  if (!ParseGoFloat(text, &value_)) {
+    return Fail(Status::InvalidArgument(
+        "strconv.ParseFloat: parsing " + model::internal::GoQuote(text) +
+        ": invalid syntax while parsing: " + model::internal::GoQuote(LineSoFar())));
+  }
+  // Prometheus stores every NaN sample as one bit pattern (value.NormalNaN), so that a scraped
+  // NaN never reads as a stale marker.
+  constexpr std::uint64_t kNormalNaN = 0x7ff8000000000001ULL;
+  if (std::isnan(value_)) value_ = std::bit_cast<double>(kNormalNaN);
+  return Status::Ok();
+}
+
 Status ParserBase::ScanLabels(bool allow_blanks, bool trailing_comma, std::vector<LabelSpan>* out) {
   auto skip = [&] {
     if (!allow_blanks) return;

@@ -87,6 +87,9 @@ class ParserBase : public Parser {
   // A label set starting after '{' at pos_, up to and including '}', into *out. With
   // allow_blanks, spaces and tabs may separate tokens; trailing_comma allows `a="b",}`.
   Status ScanLabels(bool allow_blanks, bool trailing_comma, std::vector<LabelSpan>* out);
+  // The sample value `text`, which ends at pos_, into value_ (NaNs made Prometheus's normal
+  // NaN); the errors are Prometheus's.
+  Status ParseValue(std::string_view text);
 
   std::string_view body_;
   std::size_t pos_ = 0;
