@@ -4,6 +4,8 @@
 # per series over the same window. The harness runs agents one after another, and on a shared
 # VM the machine's speed drifts between runs by 10-25%; side by side, both agents see the same
 # machine, so their ratio is steadier. Use the harness (scripts/bench.sh) for the recorded table.
+# It also prints where Starling's CPU went, by thread (scrape workers, HTTP client, WAL watcher,
+# remote-write shards).
 #
 # Usage: scripts/bench-pair.sh [T S I [SECONDS]]   (default: 200 5000 10 60)
 # Environment: OTHER = vmagent (default) or the path of another starling binary, to compare two
@@ -25,6 +27,14 @@ cpu_ticks() {
   awk '{ print $12 + $13 }' <<<"${line##*) }"
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# thread_ticks PID: "name ticks" for each thread of the process, summed by thread name.
+thread_ticks() {
+  local t line
+  for t in /proc/"$1"/task/*; do
+    read -r line <"$t/stat" 2>/dev/null || continue
+    awk -v name="$(cat "$t/comm" 2>/dev/null)" '{ print name, $12 + $13 }' <<<"${line##*) }"
+  done | awk '{ s[$1] += $2 } END { for (n in s) print n, s[n] }' | LC_ALL=C sort
+}
 
 work=$(mktemp -d /tmp/bench-pair.XXXXXX)
 pids=()
@@ -82,9 +92,11 @@ pids+=("$b_pid")
 
 sleep "$WARMUP"
 a_cpu0=$(cpu_ticks "$a_pid") b_cpu0=$(cpu_ticks "$b_pid")
+a_threads0=$(thread_ticks "$a_pid")
 a_n0=$(metric "$a_url" "$a_scraped") b_n0=$(metric "$b_url" "$b_scraped")
 sleep "$SECONDS_MEASURED"
 a_cpu1=$(cpu_ticks "$a_pid") b_cpu1=$(cpu_ticks "$b_pid")
+a_threads1=$(thread_ticks "$a_pid")
 a_n1=$(metric "$a_url" "$a_scraped") b_n1=$(metric "$b_url" "$b_scraped")
 a_rss=$(rss_kb "$a_pid") b_rss=$(rss_kb "$b_pid")
 a_shards=$(metric "$a_url" '^prometheus_remote_storage_shards[{]')
@@ -102,3 +114,14 @@ awk -v t="$T" -v s="$S" -v hz="$hz" -v other="$other" \
   printf "%-10s %10.2f %13.2f\n", "ratio", acpu / bcpu, arss / brss
 }'
 echo "starling remote-write shards at the end: $a_shards"
+# Where Starling's CPU went over the window, by thread name (a thread that ended during the
+# window is left out).
+echo "starling CPU by thread (ms/s, share):"
+LC_ALL=C join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$a_threads0") <(echo "$a_threads1") |
+  awk -v hz="$hz" -v secs="$SECONDS_MEASURED" '{
+    d[$1] = $3 - $2; sum += d[$1]
+  } END {
+    for (n in d) {
+      if (d[n] > 0) printf "  %-14s %6.1f %5.0f%%\n", n, d[n] * 1000 / hz / secs, 100 * d[n] / sum
+    }
+  }' | sort -k2 -nr
