@@ -113,6 +113,37 @@ class VectorLabels final : public LabelSource {
   const std::vector<LabelList>* series_;
 };
 
+// A receiver that accepts POST /w without decoding, in a child process so that its CPU is not
+// counted; port 0 when it did not start.
+struct Receiver {
+  pid_t child = -1;
+  std::uint16_t port = 0;
+
+  Receiver() {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    child = ::fork();
+    if (child == 0) {
+      net::IoThreadPool pool(1);
+      net::HttpServer server(pool.context(), {});
+      server.Handle("POST", "/w", [](const net::Request&) { return net::Response::Text(200, ""); });
+      std::uint16_t p = server.Start().ok() ? server.port() : 0;
+      (void)!::write(fds[1], &p, sizeof(p));
+      for (;;) ::pause();
+    }
+    if (child < 0 || ::read(fds[0], &port, sizeof(port)) != sizeof(port)) port = 0;
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+  ~Receiver() {
+    if (child <= 0) return;
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+  }
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+};
+
 double ProcessCpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -128,26 +159,12 @@ void QueueEndToEnd(benchmark::State& state) {
   const int scrapes = 100;
   std::vector<LabelList> labels = MakeSeries(series);
   VectorLabels source(&labels);
-  // The receiver runs in a child process so that its CPU is not counted.
-  int fds[2];
-  if (::pipe(fds) != 0) {
-    state.SkipWithError("pipe");
-    return;
-  }
-  const pid_t child = ::fork();
-  if (child == 0) {
-    net::IoThreadPool pool(1);
-    net::HttpServer server(pool.context(), {});
-    server.Handle("POST", "/w", [](const net::Request&) { return net::Response::Text(200, ""); });
-    std::uint16_t port = server.Start().ok() ? server.port() : 0;
-    (void)!::write(fds[1], &port, sizeof(port));
-    for (;;) ::pause();
-  }
-  std::uint16_t port = 0;
-  if (::read(fds[0], &port, sizeof(port)) != sizeof(port) || port == 0) {
+  Receiver receiver;
+  if (receiver.port == 0) {
     state.SkipWithError("cannot start the receiver");
     return;
   }
+  const std::uint16_t port = receiver.port;
   net::HttpClient client;
   double cpu_total = 0;
   std::int64_t samples_total = 0;
@@ -206,12 +223,43 @@ void QueueEndToEnd(benchmark::State& state) {
     samples_total += series * scrapes;
     q.Stop();
   }
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
   state.counters["cpu_ns_per_sample"] =
       cpu_total * 1e9 / static_cast<double>(std::max<std::int64_t>(1, samples_total));
   state.SetItemsProcessed(samples_total);
 }
+// One remote-write POST over a session's keep-alive connection, as a shard sends it: the
+// per-send cost that a bigger max_samples_per_send spreads over more samples. The body is the
+// size of a compressed batch of 2,000 samples.
+void SessionPost(benchmark::State& state) {
+  Receiver receiver;
+  if (receiver.port == 0) {
+    state.SkipWithError("cannot start the receiver");
+    return;
+  }
+  net::HttpClient client;
+  net::HttpClient::Session session(client);
+  net::ClientRequest request;
+  request.method = "POST";
+  request.url = "http://127.0.0.1:" + std::to_string(receiver.port) + "/w";
+  request.headers = {{"Content-Encoding", "snappy"},
+                     {"Content-Type", "application/x-protobuf"},
+                     {"User-Agent", "bench"},
+                     {"X-Prometheus-Remote-Write-Version", "0.1.0"}};
+  request.body.assign(static_cast<std::size_t>(state.range(0)), 'x');
+  const double cpu0 = ProcessCpuSeconds();
+  for (auto _ : state) {
+    base::Result<net::ClientResponse> r = session.Do(request);
+    if (!r.ok() || r->status != 200) {
+      state.SkipWithError("the POST failed");
+      return;
+    }
+  }
+  state.counters["cpu_us_per_post"] =
+      (ProcessCpuSeconds() - cpu0) * 1e6 /
+      static_cast<double>(std::max<std::int64_t>(1, state.iterations()));
+}
+BENCHMARK(SessionPost)->Arg(33 * 1024);
+
 BENCHMARK(QueueEndToEnd)->Unit(benchmark::kMillisecond)->Iterations(5)->Arg(2000)->Arg(10000);
 
 }  // namespace
