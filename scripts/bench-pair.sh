@@ -27,13 +27,14 @@ cpu_ticks() {
   awk '{ print $12 + $13 }' <<<"${line##*) }"
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-# thread_ticks PID: "name ticks" for each thread of the process, summed by thread name.
+# thread_ticks PID: "tid name ticks" for each thread of the process, sorted by tid.
 thread_ticks() {
   local t line
   for t in /proc/"$1"/task/*; do
     read -r line <"$t/stat" 2>/dev/null || continue
-    awk -v name="$(cat "$t/comm" 2>/dev/null)" '{ print name, $12 + $13 }' <<<"${line##*) }"
-  done | awk '{ s[$1] += $2 } END { for (n in s) print n, s[n] }' | LC_ALL=C sort
+    awk -v tid="${t##*/}" -v name="$(cat "$t/comm" 2>/dev/null)" '{ print tid, name, $12 + $13 }' \
+      <<<"${line##*) }"
+  done | LC_ALL=C sort
 }
 
 work=$(mktemp -d /tmp/bench-pair.XXXXXX)
@@ -114,14 +115,17 @@ awk -v t="$T" -v s="$S" -v hz="$hz" -v other="$other" \
   printf "%-10s %10.2f %13.2f\n", "ratio", acpu / bcpu, arss / brss
 }'
 echo "starling remote-write shards at the end: $a_shards"
-# Where Starling's CPU went over the window, by thread name (a thread that ended during the
-# window is left out).
+# Where Starling's CPU went over the window, by thread name. Threads are matched by id, so that
+# threads started during the window (shards after a reshard) count from zero; the CPU of those
+# that ended during it is known only from the process total and shown as "(ended)".
 echo "starling CPU by thread (ms/s, share):"
-LC_ALL=C join -a 2 -e 0 -o 0,1.2,2.2 <(echo "$a_threads0") <(echo "$a_threads1") |
-  awk -v hz="$hz" -v secs="$SECONDS_MEASURED" '{
-    d[$1] = $3 - $2; sum += d[$1]
+LC_ALL=C join -a 2 -e 0 -o 0,2.2,1.3,2.3 <(echo "$a_threads0") <(echo "$a_threads1") |
+  awk -v hz="$hz" -v secs="$SECONDS_MEASURED" -v total="$((a_cpu1 - a_cpu0))" '{
+    d[$2] += $4 - $3; sum += $4 - $3
   } END {
+    if (total > sum * 1.02) d["(ended)"] = total - sum
+    if (total < sum) total = sum
     for (n in d) {
-      if (d[n] > 0) printf "  %-14s %6.1f %5.0f%%\n", n, d[n] * 1000 / hz / secs, 100 * d[n] / sum
+      if (d[n] > 0) printf "  %-14s %6.1f %5.0f%%\n", n, d[n] * 1000 / hz / secs, 100 * d[n] / total
     }
   }' | sort -k2 -nr
