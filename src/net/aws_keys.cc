@@ -166,29 +166,18 @@ AwsStsRole::AwsStsRole(Options options) : options_(std::move(options)) {
 
 base::Result<ClientRequest> AwsStsRole::TokenRequest(bool /*retry*/,
                                                      std::chrono::milliseconds timeout) const {
-  using Param = std::pair<std::string_view, std::string_view>;
-  std::vector<Param> params = {{"Action", "AssumeRole"},
-                               {"RoleArn", options_.role_arn},
-                               {"RoleSessionName", options_.session_name},
-                               {"Version", "2011-06-15"}};
-  std::string token;
+  std::vector<std::pair<std::string, std::string>> params = {
+      {"Action", "AssumeRole"},
+      {"RoleArn", options_.role_arn},
+      {"RoleSessionName", options_.session_name},
+      {"Version", "2011-06-15"}};
   if (!options_.token_file.empty()) {
-    ASSIGN_OR_RETURN(token, ReadTokenFile(options_.token_file, "web identity token file"));
+    ASSIGN_OR_RETURN(std::string token,
+                     ReadTokenFile(options_.token_file, "web identity token file"));
     params[0].second = "AssumeRoleWithWebIdentity";
-    params.emplace_back("WebIdentityToken", token);
+    params.emplace_back("WebIdentityToken", std::move(token));
   }
-  ClientRequest r;
-  r.method = "POST";
-  r.url = options_.sts_url;
-  r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-  for (const auto& [k, v] : params) {
-    if (!r.body.empty()) r.body += '&';
-    r.body.append(k).append("=");
-    QueryEscape(v, &r.body);
-  }
-  r.timeout = timeout;
-  r.config = request_config_;
-  return r;
+  return FormPost(options_.sts_url, params, timeout, request_config_);
 }
 
 base::Result<std::string> AwsStsRole::Accept(bool /*retry*/,

@@ -129,19 +129,8 @@ base::Result<ClientRequest> OAuth2TokenSource::TokenRequest(
     form["client_id"] = options_.client_id;
     if (!options_.client_secret.empty()) form["client_secret"] = options_.client_secret;
   }
-  ClientRequest r;
-  r.method = "POST";
-  r.url = options_.token_url;
-  r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
-  for (const auto& [k, v] : form) {
-    if (!r.body.empty()) r.body += '&';
-    QueryEscape(k, &r.body);
-    r.body += '=';
-    QueryEscape(v, &r.body);
-  }
-  r.timeout = timeout;
-  r.config = in_params ? options_.config : header_config_;
-  return r;
+  return FormPost(options_.token_url, {form.begin(), form.end()}, timeout,
+                  in_params ? options_.config : header_config_);
 }
 
 base::Result<std::string> OAuth2TokenSource::Accept(bool retry,

@@ -2,12 +2,32 @@
 
 #include <algorithm>
 
+#include "net/http.h"
 #include "net/http_client.h"
 
 namespace starling::net {
 
 void TokenSource::Apply(const std::string& credential, ClientRequest* request) const {
   request->headers.push_back({"Authorization", credential});
+}
+
+ClientRequest FormPost(std::string url,
+                       const std::vector<std::pair<std::string, std::string>>& fields,
+                       std::chrono::milliseconds timeout,
+                       std::shared_ptr<const ClientConfig> config) {
+  ClientRequest r;
+  r.method = "POST";
+  r.url = std::move(url);
+  r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  for (const auto& [k, v] : fields) {
+    if (!r.body.empty()) r.body += '&';
+    QueryEscape(k, &r.body);
+    r.body += '=';
+    QueryEscape(v, &r.body);
+  }
+  r.timeout = timeout;
+  r.config = std::move(config);
+  return r;
 }
 
 namespace {

@@ -9,14 +9,18 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
 namespace starling::net {
 
+struct ClientConfig;
 struct ClientRequest;
 struct ClientResponse;
 
@@ -45,6 +49,13 @@ class TokenSource {
     return false;
   }
 };
+
+// A POST of `fields` form-encoded in their order (keys and values escaped as Go's
+// url.Values.Encode does), as token endpoints take them.
+ClientRequest FormPost(std::string url,
+                       const std::vector<std::pair<std::string, std::string>>& fields,
+                       std::chrono::milliseconds timeout,
+                       std::shared_ptr<const ClientConfig> config);
 
 // Cloud providers' SDKs fetch credentials again this long before they expire.
 inline constexpr std::chrono::minutes kCloudRefreshMargin{5};
