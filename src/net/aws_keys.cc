@@ -164,7 +164,7 @@ AwsStsRole::AwsStsRole(Options options) : options_(std::move(options)) {
   }
 }
 
-base::Result<ClientRequest> AwsStsRole::TokenRequest(bool /*retry*/,
+base::Result<ClientRequest> AwsStsRole::TokenRequest(int /*step*/,
                                                      std::chrono::milliseconds timeout) const {
   std::vector<std::pair<std::string, std::string>> params = {
       {"Action", "AssumeRole"},
@@ -180,7 +180,7 @@ base::Result<ClientRequest> AwsStsRole::TokenRequest(bool /*retry*/,
   return FormPost(options_.sts_url, params, timeout, request_config_);
 }
 
-base::Result<std::string> AwsStsRole::Accept(bool /*retry*/,
+base::Result<std::string> AwsStsRole::Accept(int /*step*/,
                                              const base::Result<ClientResponse>& response,
                                              Clock::time_point now) {
   RETURN_IF_ERROR(FailedTokenFetch("sts", response));
@@ -188,7 +188,7 @@ base::Result<std::string> AwsStsRole::Accept(bool /*retry*/,
 }
 
 base::Result<ClientRequest> AwsContainerCredentials::TokenRequest(
-    bool /*retry*/, std::chrono::milliseconds timeout) const {
+    int /*step*/, std::chrono::milliseconds timeout) const {
   ClientRequest r;
   r.url = options_.url;
   std::string authorization = options_.authorization;
@@ -202,7 +202,7 @@ base::Result<ClientRequest> AwsContainerCredentials::TokenRequest(
 }
 
 base::Result<std::string> AwsContainerCredentials::Accept(
-    bool /*retry*/, const base::Result<ClientResponse>& response, Clock::time_point now) {
+    int /*step*/, const base::Result<ClientResponse>& response, Clock::time_point now) {
   RETURN_IF_ERROR(FailedTokenFetch("container credentials", response));
   return Keep(ParseContainerCredentials(response->body, now, std::chrono::system_clock::now()));
 }

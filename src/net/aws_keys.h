@@ -72,10 +72,10 @@ class AwsStsRole final : public AwsTemporaryKeys {
   explicit AwsStsRole(Options options);
 
   // Fails when a web identity's token file cannot be read.
-  base::Result<ClientRequest> TokenRequest(bool retry,
+  base::Result<ClientRequest> TokenRequest(int step,
                                            std::chrono::milliseconds timeout) const override;
   // Errors read "sts: cannot fetch token: ...".
-  base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
+  base::Result<std::string> Accept(int step, const base::Result<ClientResponse>& response,
                                    Clock::time_point now) override;
 
  private:
@@ -99,10 +99,10 @@ class AwsContainerCredentials final : public AwsTemporaryKeys {
   explicit AwsContainerCredentials(Options options) : options_(std::move(options)) {}
 
   // Fails when the authorization file cannot be read.
-  base::Result<ClientRequest> TokenRequest(bool retry,
+  base::Result<ClientRequest> TokenRequest(int step,
                                            std::chrono::milliseconds timeout) const override;
   // Errors read "container credentials: cannot fetch token: ...".
-  base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
+  base::Result<std::string> Accept(int step, const base::Result<ClientResponse>& response,
                                    Clock::time_point now) override;
 
  private:

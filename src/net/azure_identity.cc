@@ -61,7 +61,7 @@ std::optional<std::string> AzureManagedIdentity::Cached(Clock::time_point now) c
 }
 
 base::Result<ClientRequest> AzureManagedIdentity::TokenRequest(
-    bool /*retry*/, std::chrono::milliseconds timeout) const {
+    int /*step*/, std::chrono::milliseconds timeout) const {
   const bool app_service = !options_.identity_endpoint.empty();
   ClientRequest r;
   r.url = app_service ? options_.identity_endpoint : options_.metadata_url;
@@ -82,7 +82,7 @@ base::Result<ClientRequest> AzureManagedIdentity::TokenRequest(
   return r;  // default config: the identity endpoints are local and never proxied
 }
 
-base::Result<std::string> AzureManagedIdentity::Accept(bool /*retry*/,
+base::Result<std::string> AzureManagedIdentity::Accept(int /*step*/,
                                                        const base::Result<ClientResponse>& response,
                                                        Clock::time_point now) {
   RETURN_IF_ERROR(FailedTokenFetch("azuread", response));

@@ -49,10 +49,10 @@ class AzureManagedIdentity final : public TokenSource {
   explicit AzureManagedIdentity(Options options) : options_(std::move(options)) {}
 
   std::optional<std::string> Cached(Clock::time_point now) const override;
-  base::Result<ClientRequest> TokenRequest(bool retry,
+  base::Result<ClientRequest> TokenRequest(int step,
                                            std::chrono::milliseconds timeout) const override;
   // Errors read "azuread: cannot fetch token: ...".
-  base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
+  base::Result<std::string> Accept(int step, const base::Result<ClientResponse>& response,
                                    Clock::time_point now) override;
 
  private:

@@ -449,22 +449,22 @@ class HttpClient::Impl {
     w.commands.push_back(std::move(c));
     if (!w.fetching) {
       w.fetching = true;
-      FetchToken(source, /*retry=*/false, timeout);
+      FetchToken(source, /*step=*/0, timeout);
     }
   }
 
-  void FetchToken(const std::shared_ptr<TokenSource>& source, bool retry,
+  void FetchToken(const std::shared_ptr<TokenSource>& source, int step,
                   std::chrono::milliseconds timeout) {
     Command fetch;
     {
       std::lock_guard<std::mutex> lock(mu_);
       fetch.id = ++last_id_;
     }
-    base::Result<ClientRequest> request = source->TokenRequest(retry, timeout);
-    fetch.done = [this, source, retry, timeout](const base::Result<ClientResponse>& r) {
-      base::Result<std::string> auth = source->Accept(retry, r, Steady::now());
-      if (source->NeedsRetry(retry, auth)) {
-        FetchToken(source, /*retry=*/true, timeout);
+    base::Result<ClientRequest> request = source->TokenRequest(step, timeout);
+    fetch.done = [this, source, step, timeout](const base::Result<ClientResponse>& r) {
+      base::Result<std::string> auth = source->Accept(step, r, Steady::now());
+      if (source->NextStep(step, auth)) {
+        FetchToken(source, step + 1, timeout);
         return;
       }
       auto node = token_waits_.extract(source.get());
@@ -840,14 +840,12 @@ class HttpClient::Session::Impl {
   base::Result<std::string> Token(TokenSource& source, std::chrono::milliseconds timeout,
                                   const std::stop_token& stop) {
     if (std::optional<std::string> auth = source.Cached(Steady::now())) return std::move(*auth);
-    auto fetch = [&](bool retry) {
-      base::Result<ClientRequest> request = source.TokenRequest(retry, timeout);
-      return source.Accept(retry, request.ok() ? Do(std::move(*request), stop) : request.error(),
-                           Steady::now());
-    };
-    base::Result<std::string> auth = fetch(/*retry=*/false);
-    if (source.NeedsRetry(/*retry=*/false, auth)) auth = fetch(/*retry=*/true);
-    return auth;
+    for (int step = 0;; ++step) {
+      base::Result<ClientRequest> request = source.TokenRequest(step, timeout);
+      base::Result<std::string> auth = source.Accept(
+          step, request.ok() ? Do(std::move(*request), stop) : request.error(), Steady::now());
+      if (!source.NextStep(step, auth)) return auth;
+    }
   }
 
   const Options options_;

@@ -111,11 +111,11 @@ std::optional<std::string> OAuth2TokenSource::Cached(Clock::time_point now) cons
 }
 
 base::Result<ClientRequest> OAuth2TokenSource::TokenRequest(
-    bool retry, std::chrono::milliseconds timeout) const {
+    int step, std::chrono::milliseconds timeout) const {
   bool in_params = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    in_params = retry || style_ == Style::kParams;
+    in_params = step > 0 || style_ == Style::kParams;
   }
   // Go's url.Values.Encode: keys sorted, endpoint parameters added to (or replacing) these.
   std::map<std::string, std::string> form = {{"grant_type", "client_credentials"}};
@@ -133,7 +133,7 @@ base::Result<ClientRequest> OAuth2TokenSource::TokenRequest(
                   in_params ? options_.config : header_config_);
 }
 
-base::Result<std::string> OAuth2TokenSource::Accept(bool retry,
+base::Result<std::string> OAuth2TokenSource::Accept(int step,
                                                     const base::Result<ClientResponse>& response,
                                                     Clock::time_point now) {
   base::Result<OAuth2Token> token = [&]() -> base::Result<OAuth2Token> {
@@ -143,13 +143,13 @@ base::Result<std::string> OAuth2TokenSource::Accept(bool retry,
   }();
   std::lock_guard<std::mutex> lock(mu_);
   if (!token.ok()) return token.error();
-  if (style_ == Style::kUnknown) style_ = retry ? Style::kParams : Style::kHeader;
+  if (style_ == Style::kUnknown) style_ = step > 0 ? Style::kParams : Style::kHeader;
   token_ = std::move(*token);
   return HeaderScheme(token_->type) + " " + token_->access_token;
 }
 
-bool OAuth2TokenSource::NeedsRetry(bool retry, const base::Result<std::string>& accepted) const {
-  if (retry || accepted.ok() || accepted.error().code() == base::StatusCode::kCancelled) {
+bool OAuth2TokenSource::NextStep(int step, const base::Result<std::string>& accepted) const {
+  if (step > 0 || accepted.ok() || accepted.error().code() == base::StatusCode::kCancelled) {
     return false;
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -57,15 +57,15 @@ class OAuth2TokenSource final : public TokenSource {
   explicit OAuth2TokenSource(Options options);
 
   std::optional<std::string> Cached(Clock::time_point now) const override;
-  // The client id and secret go in a Basic header, or with `retry` in the form body.
-  base::Result<ClientRequest> TokenRequest(bool retry,
+  // The client id and secret go in a Basic header, or at step 1 (the retry) in the form body.
+  base::Result<ClientRequest> TokenRequest(int step,
                                            std::chrono::milliseconds timeout) const override;
   // Also returns a token that expires within 10 s (it is used once). Errors read "oauth2:
   // cannot fetch token: ...".
-  base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
+  base::Result<std::string> Accept(int step, const base::Result<ClientResponse>& response,
                                    Clock::time_point now) override;
   // True after the first style failed while no style is known to work.
-  bool NeedsRetry(bool retry, const base::Result<std::string>& accepted) const override;
+  bool NextStep(int step, const base::Result<std::string>& accepted) const override;
 
  private:
   enum class Style { kUnknown, kHeader, kParams };

@@ -92,7 +92,7 @@ TEST(OAuth2Test, TokenRequestsCarryTheCredentialsInTheHeaderThenInTheBody) {
   o.config = tls;
   OAuth2TokenSource source(o);
 
-  ClientRequest first = source.TokenRequest(/*retry=*/false, 3s).value();
+  ClientRequest first = source.TokenRequest(/*step=*/0, 3s).value();
   EXPECT_EQ(first.method, "POST");
   EXPECT_EQ(first.url, o.token_url);
   EXPECT_EQ(first.timeout, 3s);
@@ -103,7 +103,7 @@ TEST(OAuth2Test, TokenRequestsCarryTheCredentialsInTheHeaderThenInTheBody) {
   EXPECT_EQ(first.config->basic_auth->password, "s%26cret");
   EXPECT_EQ(first.config->proxy_url, tls->proxy_url);
 
-  ClientRequest retry = source.TokenRequest(/*retry=*/true, 3s).value();
+  ClientRequest retry = source.TokenRequest(/*step=*/1, 3s).value();
   EXPECT_EQ(retry.body,
             "audience=https%3A%2F%2Fx&client_id=my+id&client_secret=s%26cret&"
             "grant_type=client_credentials&scope=read+write");
@@ -114,20 +114,20 @@ TEST(OAuth2Test, TokenRequestsCarryTheCredentialsInTheHeaderThenInTheBody) {
   refused.status = 401;
   refused.status_text = "401 Unauthorized";
   refused.body = "no";
-  base::Result<std::string> got = source.Accept(false, refused, Clock::now());
+  base::Result<std::string> got = source.Accept(0, refused, Clock::now());
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().message(), "oauth2: cannot fetch token: 401 Unauthorized\nResponse: no");
-  EXPECT_TRUE(source.NeedsRetry(false, got));
+  EXPECT_TRUE(source.NextStep(0, got));
   ClientResponse ok;
   ok.status = 200;
   ok.headers.push_back({"Content-Type", "application/json"});
   ok.body = R"({"access_token":"tok","token_type":"MAC"})";
-  got = source.Accept(true, ok, Clock::now());
+  got = source.Accept(1, ok, Clock::now());
   ASSERT_TRUE(got.ok()) << got.error().ToString();
   EXPECT_EQ(*got, "MAC tok");
   EXPECT_EQ(source.Cached(Clock::now()), "MAC tok");
-  EXPECT_NE(source.TokenRequest(false, 3s)->body.find("client_secret="), std::string::npos);
-  EXPECT_FALSE(source.NeedsRetry(false, base::Status::Unavailable("down")));
+  EXPECT_NE(source.TokenRequest(0, 3s)->body.find("client_secret="), std::string::npos);
+  EXPECT_FALSE(source.NextStep(0, base::Status::Unavailable("down")));
 }
 
 TEST(OAuth2Test, TokensAreValidUntilTenSecondsBeforeTheyExpire) {
@@ -136,12 +136,12 @@ TEST(OAuth2Test, TokensAreValidUntilTenSecondsBeforeTheyExpire) {
   ClientResponse r;
   r.status = 200;
   r.body = R"({"access_token":"t","expires_in":60})";
-  ASSERT_TRUE(source.Accept(false, r, now).ok());
+  ASSERT_TRUE(source.Accept(0, r, now).ok());
   EXPECT_EQ(source.Cached(now + 49s), "Bearer t");
   EXPECT_EQ(source.Cached(now + 51s), std::nullopt);
   // Used once all the same, as Go does, when it is that short-lived from the start.
   r.body = R"({"access_token":"short","expires_in":5})";
-  EXPECT_EQ(source.Accept(false, r, now).value_or(""), "Bearer short");
+  EXPECT_EQ(source.Accept(0, r, now).value_or(""), "Bearer short");
   EXPECT_EQ(source.Cached(now), std::nullopt);
 }
 

@@ -35,17 +35,17 @@ class TokenSource {
   // Puts a credential (from Cached or Accept) on a request: by default as its Authorization
   // header.
   virtual void Apply(const std::string& credential, ClientRequest* request) const;
-  // The request for a new credential, within `timeout` (that of the request waiting for it),
-  // or why it cannot be made; either goes to Accept. `retry`: a second try, asked for only
-  // when NeedsRetry says so.
-  virtual base::Result<ClientRequest> TokenRequest(bool retry,
+  // The request of step `step` (from 0) of fetching a new credential, within `timeout` (that
+  // of the request waiting for it), or why it cannot be made; either goes to Accept.
+  virtual base::Result<ClientRequest> TokenRequest(int step,
                                                    std::chrono::milliseconds timeout) const = 0;
-  // Reads the answer to TokenRequest(retry) (its error when it gave one): caches the
-  // credential and returns it, or the error to fail the waiting requests with.
-  virtual base::Result<std::string> Accept(bool retry, const base::Result<ClientResponse>& response,
+  // Reads the answer to TokenRequest(step) (its error when it gave one). At the last step:
+  // caches the credential and returns it, or the error to fail the waiting requests with.
+  virtual base::Result<std::string> Accept(int step, const base::Result<ClientResponse>& response,
                                            Clock::time_point now) = 0;
-  // Whether to fetch again, with retry set, after Accept(retry) gave `accepted`.
-  virtual bool NeedsRetry(bool /*retry*/, const base::Result<std::string>& /*accepted*/) const {
+  // Whether the fetch goes on with step + 1 after Accept(step) gave `accepted`: for sources
+  // that fetch in several requests, or try again in another way.
+  virtual bool NextStep(int /*step*/, const base::Result<std::string>& /*accepted*/) const {
     return false;
   }
 };
