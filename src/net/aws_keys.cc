@@ -1,6 +1,7 @@
 #include "net/aws_keys.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,8 @@
 
 namespace starling::net {
 namespace {
+
+constexpr std::string_view kInstanceCredentials = "ec2 instance credentials";
 
 base::Status StsError(const std::string& message) {
   return base::Status::Unavailable("sts: cannot fetch token: " + message);
@@ -91,6 +94,32 @@ base::Result<ExpiringAwsKeys> CheckedKeys(std::optional<std::string> access,
                          ExpiryAt(*expires, now, system_now)};
 }
 
+// The keys of a credentials endpoint's JSON answer; `need_success`: the answer has a Code,
+// which must be "Success" (the instance metadata service's answers).
+base::Result<ExpiringAwsKeys> ParseJsonCredentials(
+    std::string_view json, std::string_view who, bool need_success,
+    TokenSource::Clock::time_point now, std::chrono::system_clock::time_point system_now) {
+  auto error = [who](const std::string& m) {
+    return base::Status::Unavailable(std::string(who) + ": cannot fetch token: " + m);
+  };
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return error("the answer is not a JSON object");
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  if (need_success) {
+    const std::optional<std::string> code = text("Code");
+    if (code != "Success") {
+      return error("the answer's Code is " + (code ? "\"" + *code + "\"" : "missing") + ": " +
+                   text("Message").value_or(""));
+    }
+  }
+  return CheckedKeys(text("AccessKeyId"), text("SecretAccessKey"), text("Token"),
+                     text("Expiration"), now, system_now, error);
+}
+
 base::Result<std::string> ReadTokenFile(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
   std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -118,18 +147,14 @@ base::Result<ExpiringAwsKeys> ParseStsCredentials(
 base::Result<ExpiringAwsKeys> ParseContainerCredentials(
     std::string_view json, TokenSource::Clock::time_point now,
     std::chrono::system_clock::time_point system_now) {
-  auto error = [](const std::string& m) {
-    return base::Status::Unavailable("container credentials: cannot fetch token: " + m);
-  };
-  const nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return error("the answer is not a JSON object");
-  auto text = [&](const char* key) -> std::optional<std::string> {
-    const auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  return CheckedKeys(text("AccessKeyId"), text("SecretAccessKey"), text("Token"),
-                     text("Expiration"), now, system_now, error);
+  return ParseJsonCredentials(json, "container credentials", /*need_success=*/false, now,
+                              system_now);
+}
+
+base::Result<ExpiringAwsKeys> ParseInstanceCredentials(
+    std::string_view json, TokenSource::Clock::time_point now,
+    std::chrono::system_clock::time_point system_now) {
+  return ParseJsonCredentials(json, kInstanceCredentials, /*need_success=*/true, now, system_now);
 }
 
 std::optional<std::string> AwsTemporaryKeys::Cached(Clock::time_point now) const {
@@ -205,6 +230,63 @@ base::Result<std::string> AwsContainerCredentials::Accept(
     int /*step*/, const base::Result<ClientResponse>& response, Clock::time_point now) {
   RETURN_IF_ERROR(FailedTokenFetch("container credentials", response));
   return Keep(ParseContainerCredentials(response->body, now, std::chrono::system_clock::now()));
+}
+
+base::Result<ClientRequest> AwsInstanceCredentials::TokenRequest(
+    int step, std::chrono::milliseconds timeout) const {
+  static constexpr char kCredentialsPath[] = "/latest/meta-data/iam/security-credentials/";
+  ClientRequest r;
+  r.timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(5));
+  if (step == kSessionToken) {
+    r.method = "PUT";
+    r.url = endpoint_ + "/latest/api/token";
+    r.headers.push_back({"X-aws-ec2-metadata-token-ttl-seconds", "21600"});
+    return r;  // default config: the service is local and never proxied
+  }
+  std::lock_guard<std::mutex> lock(fetch_mu_);
+  r.url = endpoint_ + kCredentialsPath + (step == kKeys ? role_ : "");
+  if (!session_token_.empty()) r.headers.push_back({"X-aws-ec2-metadata-token", session_token_});
+  return r;
+}
+
+base::Result<std::string> AwsInstanceCredentials::Accept(
+    int step, const base::Result<ClientResponse>& response, Clock::time_point now) {
+  if (step == kSessionToken && response.ok() &&
+      (response->status == 403 || response->status == 404 || response->status == 405)) {
+    std::lock_guard<std::mutex> lock(fetch_mu_);
+    session_token_.clear();
+    return std::string();
+  }
+  RETURN_IF_ERROR(FailedTokenFetch(kInstanceCredentials, response));
+  if (step == kKeys) {
+    return Keep(ParseInstanceCredentials(response->body, now, std::chrono::system_clock::now()));
+  }
+  std::string_view found = response->body;
+  if (step == kSessionToken && found.find_first_of("\r\n") != std::string_view::npos) {
+    return base::Status::Unavailable(std::string(kInstanceCredentials) +
+                                     ": cannot fetch token: the session token holds a line break");
+  }
+  if (step == kRoleName) {  // the first of the listed roles, as the SDK takes
+    found = found.substr(0, found.find_first_of("\r\n"));
+    // Role names are of [\w+=,.@-]; anything else cannot go in the next request's path.
+    const bool valid = std::all_of(found.begin(), found.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+             std::string_view("_+=,.@-").find(c) != std::string_view::npos;
+    });
+    if (found.empty() || !valid) {
+      return base::Status::Unavailable(
+          std::string(kInstanceCredentials) + ": cannot fetch token: " +
+          (found.empty() ? "the instance has no IAM role"
+                         : "the instance's role name \"" + std::string(found) + "\" is not valid"));
+    }
+  }
+  std::lock_guard<std::mutex> lock(fetch_mu_);
+  (step == kSessionToken ? session_token_ : role_) = std::string(found);
+  return std::string();
+}
+
+bool AwsInstanceCredentials::NextStep(int step, const base::Result<std::string>& accepted) const {
+  return accepted.ok() && step < kKeys;
 }
 
 }  // namespace starling::net

@@ -1,8 +1,9 @@
 #pragma once
 
 // Temporary AWS keys as token sources (see token_source.h) for SigV4 configs, fetched as the
-// AWS SDKs fetch them: a role's from AWS STS (AwsStsRole), or a container's from its
-// credentials endpoint (AwsContainerCredentials: ECS tasks, EKS Pod Identity). The keys are
+// AWS SDKs fetch them: a role's from AWS STS (AwsStsRole), a container's from its
+// credentials endpoint (AwsContainerCredentials: ECS tasks, EKS Pod Identity), or an EC2
+// instance's from its instance metadata service (AwsInstanceCredentials). The keys are
 // cached and fetched again 5 minutes before they expire; the credential is the three keys,
 // one per line, and the source puts them on each request as ClientRequest::aws_keys.
 
@@ -33,6 +34,11 @@ base::Result<ExpiringAwsKeys> ParseStsCredentials(std::string_view xml,
 // Reads a container credentials endpoint's answer (JSON): AccessKeyId, SecretAccessKey, Token
 // and Expiration, as ParseStsCredentials.
 base::Result<ExpiringAwsKeys> ParseContainerCredentials(
+    std::string_view json, TokenSource::Clock::time_point now,
+    std::chrono::system_clock::time_point system_now);
+// Reads an instance role's keys from the instance metadata service (JSON): as
+// ParseContainerCredentials, and its Code must be "Success" (else its Message is the error).
+base::Result<ExpiringAwsKeys> ParseInstanceCredentials(
     std::string_view json, TokenSource::Clock::time_point now,
     std::chrono::system_clock::time_point system_now);
 
@@ -107,6 +113,33 @@ class AwsContainerCredentials final : public AwsTemporaryKeys {
 
  private:
   const Options options_;
+};
+
+// An EC2 instance's keys, those of its IAM role, from the instance metadata service (IMDS)
+// in three requests as the SDK makes them: a session token (IMDSv2; skipped when the service
+// refuses it with 403, 404 or 405, as where only IMDSv1 is on), the role's name, then its
+// keys. Each request gives up after at most 5 s: the service is local, or absent off EC2.
+class AwsInstanceCredentials final : public AwsTemporaryKeys {
+ public:
+  // `endpoint`: "http://169.254.169.254", or "http://[fd00:ec2::254]" over IPv6.
+  explicit AwsInstanceCredentials(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+
+  base::Result<ClientRequest> TokenRequest(int step,
+                                           std::chrono::milliseconds timeout) const override;
+  // Errors read "ec2 instance credentials: cannot fetch token: ...".
+  base::Result<std::string> Accept(int step, const base::Result<ClientResponse>& response,
+                                   Clock::time_point now) override;
+  bool NextStep(int step, const base::Result<std::string>& accepted) const override;
+
+ private:
+  enum Step { kSessionToken, kRoleName, kKeys };
+
+  const std::string endpoint_;
+  mutable std::mutex fetch_mu_;
+  // What the earlier steps of a fetch found; guarded by fetch_mu_. Fetches that overlap
+  // (one per HttpClient::Session) find the same role, and either session token works.
+  std::string session_token_;
+  std::string role_;
 };
 
 }  // namespace starling::net

@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <ctime>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/testing.h"
-#include "net/aws_sts_testing.h"
+#include "net/aws_testing.h"
 #include "net/sigv4_testing.h"
 
 namespace starling::net {
@@ -213,12 +213,7 @@ TEST(AwsContainerCredentialsTest, SignsWithTheContainersKeys) {
       authorizations.emplace_back(r.HeaderValue("Authorization").value_or(""));
       if (authorizations.back().rfind("pod-token", 0) != 0) return Response::Text(401, "no");
       // Expires within the refresh margin: fetched again for every request.
-      const std::time_t soon =
-          std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + 120s);
-      std::tm utc{};
-      gmtime_r(&soon, &utc);
-      char expiration[32];
-      std::strftime(expiration, sizeof(expiration), "%Y-%m-%dT%H:%M:%SZ", &utc);
+      const std::string expiration = testing::AwsTimeIn(120s);
       const std::string n = std::to_string(authorizations.size());
       return Response::Json(200, R"({"AccessKeyId":"ASIAC)" + n + R"(","SecretAccessKey":"c)" + n +
                                      R"(","Token":"t)" + n + R"(","Expiration":")" + expiration +
@@ -255,6 +250,121 @@ TEST(AwsContainerCredentialsTest, SignsWithTheContainersKeys) {
     EXPECT_EQ(c.error, "");
     EXPECT_EQ(c.access_key, "ASIAC" + n);
     EXPECT_EQ(data[i].HeaderValue("X-Amz-Security-Token"), "t" + n);
+  }
+}
+
+TEST(InstanceCredentialsTest, Parses) {
+  const Clock::time_point now = Clock::now();
+  const std::chrono::system_clock::time_point wall{std::chrono::seconds(1414191623)};  // 23:00:23
+  auto c = ParseInstanceCredentials(
+      R"({"Code":"Success","LastUpdated":"2014-10-24T22:00:00Z","Type":"AWS-HMAC",)"
+      R"("AccessKeyId":"ASIAI","SecretAccessKey":"s","Token":"t",)"
+      R"("Expiration":"2014-10-24T23:10:23Z"})",
+      now, wall);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->keys.access_key, "ASIAI");
+  EXPECT_EQ(c->keys.session_token, "t");
+  EXPECT_EQ(c->expiry, now + 600s);
+  const std::string keys =
+      R"("AccessKeyId":"A","SecretAccessKey":"s","Token":"t","Expiration":"2014-10-24T23:10:23Z")";
+  for (const auto& [json, want] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"Code":"AssumeRoleUnauthorizedAccess","Message":"not allowed",)" + keys + "}",
+            R"(the answer's Code is "AssumeRoleUnauthorizedAccess": not allowed)"},
+           {"{" + keys + "}", "the answer's Code is missing: "},
+           {R"({"Code":"Success"})", "the answer's Credentials lack a key"},
+           {"null", "the answer is not a JSON object"},
+       }) {
+    auto got = ParseInstanceCredentials(json, now, wall);
+    ASSERT_FALSE(got.ok()) << json;
+    EXPECT_EQ(got.error().message(), "ec2 instance credentials: cannot fetch token: " + want);
+  }
+}
+
+std::shared_ptr<ClientConfig> SignedWithInstanceKeys(const testing::FakeImds& imds) {
+  auto cfg = std::make_shared<ClientConfig>();
+  cfg->sigv4 = ClientConfig::SigV4{.region = "eu-north-1"};
+  cfg->token_source = std::make_shared<AwsInstanceCredentials>(imds.Endpoint());
+  return cfg;
+}
+
+ClientRequest PostData(const testing::FakeImds& imds, std::shared_ptr<ClientConfig> cfg) {
+  ClientRequest post;
+  post.method = "POST";
+  post.url = imds.Url("/data");
+  post.body = "payload";
+  post.config = std::move(cfg);
+  return post;
+}
+
+// An instance's keys: asked with a session token (where the service issues them) for the
+// first role the service lists, shared by the client and its sessions.
+TEST(AwsInstanceCredentialsTest, SignsWithTheInstanceRolesKeys) {
+  for (const bool v1_only : {false, true}) {
+    SCOPED_TRACE(v1_only ? "IMDSv1" : "IMDSv2");
+    testing::FakeImds imds(v1_only);
+    const auto cfg = SignedWithInstanceKeys(imds);
+    HttpClient client;
+    HttpClient::Session session(client);
+    // Keys within the refresh margin are fetched again for each request; the next ones last.
+    imds.set_lifetime(120s);
+    for (int i = 0; i < 5; ++i) {
+      if (i == 3) imds.set_lifetime(3600s);
+      auto r = i % 2 == 0 ? client.DoSync(PostData(imds, cfg)) : session.Do(PostData(imds, cfg));
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+    }
+    const std::string list = testing::FakeImds::kCredentialsPath;
+    std::vector<std::string> fetch = {"/latest/api/token", list, list + "writer"};
+    std::vector<std::string> want;
+    for (int i = 0; i < 4; ++i) want.insert(want.end(), fetch.begin(), fetch.end());
+    EXPECT_EQ(imds.Asked(), want);
+    const std::vector<Request> data = imds.Data();
+    ASSERT_EQ(data.size(), 5U);
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const std::string n = std::to_string(std::min<std::size_t>(i + 1, 4));
+      const testing::SigV4Check c = testing::CheckSigV4(data[i], "ec2/" + n);
+      EXPECT_EQ(c.error, "");
+      EXPECT_EQ(c.access_key, "ASIAEC2" + n);
+      EXPECT_EQ(c.region, "eu-north-1");
+      EXPECT_EQ(data[i].HeaderValue("X-Amz-Security-Token"), "ec2-token-" + n);
+    }
+  }
+}
+
+// The answers that give no keys fail the request with what went wrong.
+TEST(AwsInstanceCredentialsTest, FailuresFailTheRequest) {
+  const std::string prefix = "ec2 instance credentials: cannot fetch token: ";
+  struct Case {
+    int token_status;
+    std::string roles;
+    std::string want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {400, "writer", "400 Bad Request\nResponse: refused"},
+           {500, "writer", "500 Internal Server Error\nResponse: refused"},
+           {200, "", "the instance has no IAM role"},
+           {200, "\nwriter", "the instance has no IAM role"},
+           {200, "../keys", "the instance's role name \"../keys\" is not valid"},
+           {200, "reader", "404 Not Found\nResponse: 404 page not found\n"},
+       }) {
+    testing::TokenEndpoint imds([&](HttpServer& s) {
+      s.Handle("PUT", "/latest/api/token", [&](const Request&) {
+        return Response::Text(c.token_status, c.token_status == 200 ? "imds-1" : "refused");
+      });
+      s.Handle("GET", testing::FakeImds::kCredentialsPath,
+               [&](const Request&) { return Response::Text(200, c.roles); });
+    });
+    auto cfg = std::make_shared<ClientConfig>();
+    cfg->sigv4 = ClientConfig::SigV4{.region = "eu-north-1"};
+    const std::string root = imds.Url("/");
+    cfg->token_source = std::make_shared<AwsInstanceCredentials>(root.substr(0, root.size() - 1));
+    ClientRequest post;
+    post.method = "POST";
+    post.url = imds.Url("/data");
+    post.config = cfg;
+    HttpClient client;
+    auto r = client.DoSync(post);
+    ASSERT_FALSE(r.ok()) << c.roles;
+    EXPECT_EQ(r.error().message(), "Post \"" + post.url + "\": " + prefix + c.want);
   }
 }
 

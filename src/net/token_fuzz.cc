@@ -1,6 +1,6 @@
 // Arbitrary token endpoint responses (the server is not trusted), as OAuth 2.0 JSON and form
-// answers, Azure managed identity answers, AWS STS and container credentials answers: parsing must
-// never crash, and what it accepts must have an access token or keys.
+// answers, Azure managed identity answers, and AWS STS, container and instance credentials
+// answers: parsing must never crash, and what it accepts must have an access token or keys.
 
 #include <chrono>
 #include <cstddef>
@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto identity =
       starling::net::ParseManagedIdentityToken(body, now, std::chrono::system_clock::now());
   if (identity.ok() && identity->access_token.empty()) std::abort();
-  for (auto parse :
-       {starling::net::ParseStsCredentials, starling::net::ParseContainerCredentials}) {
+  for (auto parse : {starling::net::ParseStsCredentials, starling::net::ParseContainerCredentials,
+                     starling::net::ParseInstanceCredentials}) {
     auto keys = parse(body, now, std::chrono::system_clock::now());
     if (keys.ok() && (keys->keys.access_key.empty() || keys->keys.secret_key.empty())) {
       std::abort();

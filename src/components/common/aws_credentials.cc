@@ -1,5 +1,7 @@
 #include "components/common/aws_credentials.h"
 
+#include <strings.h>
+
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -87,6 +89,29 @@ bool ContainerEndpointAllowed(const std::string& url) {
          host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23";
 }
 
+bool InstanceMetadataDisabled() {
+  return strcasecmp(Getenv("AWS_EC2_METADATA_DISABLED").c_str(), "true") == 0;
+}
+
+base::Result<AwsCredentials> InstanceMetadata() {
+  std::string endpoint = Getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+  if (!endpoint.empty()) {
+    if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0) {
+      return base::Status::InvalidArgument("AWS_EC2_METADATA_SERVICE_ENDPOINT " + endpoint +
+                                           " is not an http or https URL");
+    }
+    while (endpoint.back() == '/') endpoint.pop_back();
+    return AwsInstanceMetadata{endpoint};
+  }
+  const std::string mode = Getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+  if (strcasecmp(mode.c_str(), "IPv6") == 0) return AwsInstanceMetadata{"http://[fd00:ec2::254]"};
+  if (mode.empty() || strcasecmp(mode.c_str(), "IPv4") == 0) {
+    return AwsInstanceMetadata{"http://169.254.169.254"};
+  }
+  return base::Status::InvalidArgument("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE " + mode +
+                                       " is neither IPv4 nor IPv6");
+}
+
 }  // namespace
 
 base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
@@ -128,11 +153,13 @@ base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
       return AwsContainerEndpoint{url, Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
                                   Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")};
     }
+    if (!InstanceMetadataDisabled()) return InstanceMetadata();
   }
   return base::Status::NotFound(
       std::string("no AWS credentials: ") +
       (profile.empty() ? "neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor AWS_ROLE_ARN "
                          "and AWS_WEB_IDENTITY_TOKEN_FILE are set, nor a container's endpoint, "
+                         "AWS_EC2_METADATA_DISABLED turns off the instance metadata service, "
                          "and "
                        : "") +
       "profile \"" + name + "\" is in neither " + credentials + " nor " + config);

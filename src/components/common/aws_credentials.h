@@ -2,8 +2,8 @@
 
 // AWS credentials and region for SigV4 signing, found where the AWS SDK for Go looks for them:
 // the environment (keys, a role to assume with a web identity token, a container's
-// credentials endpoint) and the shared credentials and config files. EC2 instance credentials
-// are not looked for.
+// credentials endpoint), the shared credentials and config files, and an EC2 instance's
+// metadata service.
 
 #include <string>
 #include <variant>
@@ -29,12 +29,20 @@ struct AwsContainerEndpoint {
   std::string authorization;
   std::string authorization_file;
 };
-using AwsCredentials = std::variant<net::AwsKeys, AwsRoleWithWebIdentity, AwsContainerEndpoint>;
+// An EC2 instance's metadata service: AWS_EC2_METADATA_SERVICE_ENDPOINT, else
+// http://169.254.169.254, or http://[fd00:ec2::254] when AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE
+// is IPv6.
+struct AwsInstanceMetadata {
+  std::string endpoint;  // without a trailing slash
+};
+using AwsCredentials =
+    std::variant<net::AwsKeys, AwsRoleWithWebIdentity, AwsContainerEndpoint, AwsInstanceMetadata>;
 
 // For an empty `profile`: AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY) with AWS_SECRET_ACCESS_KEY (or
 // AWS_SECRET_KEY) and AWS_SESSION_TOKEN, else the environment's web identity, else the
-// profile named by AWS_PROFILE (or "default"), else the container's endpoint. As the SDK, a
-// FULL_URI over http must name a loopback address or the container endpoints' addresses.
+// profile named by AWS_PROFILE (or "default"), else the container's endpoint, else the
+// instance metadata service unless AWS_EC2_METADATA_DISABLED is true. As the SDK, a FULL_URI
+// over http must name a loopback address or the container endpoints' addresses.
 // A named profile is looked for first (the SDK's order when a profile is configured). A
 // profile's keys come from the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
 // ~/.aws/credentials), else from its section of the config file (AWS_CONFIG_FILE, else

@@ -35,7 +35,10 @@ std::vector<ScopedEnv::Var> Env(const std::string& home, std::vector<ScopedEnv::
                                      {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
                                      {"AWS_CONFIG_FILE", std::nullopt},
                                      {"AWS_REGION", std::nullopt},
-                                     {"AWS_DEFAULT_REGION", std::nullopt}};
+                                     {"AWS_DEFAULT_REGION", std::nullopt},
+                                     {"AWS_EC2_METADATA_DISABLED", std::nullopt},
+                                     {"AWS_EC2_METADATA_SERVICE_ENDPOINT", std::nullopt},
+                                     {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", std::nullopt}};
   all.insert(all.end(), vars.begin(), vars.end());
   return all;
 }
@@ -226,14 +229,50 @@ TEST(AwsCredentialsTest, ErrorsSayWhereTheyLooked) {
                 home.Path(".aws/credentials") + " or " + home.Path(".aws/config"));
 
   TempDir bare;
-  ScopedEnv bare_env(Env(bare.path(), {{"AWS_ACCESS_KEY_ID", "ONLYKEY"}}));
+  ScopedEnv bare_env(
+      Env(bare.path(), {{"AWS_ACCESS_KEY_ID", "ONLYKEY"}, {"AWS_EC2_METADATA_DISABLED", "true"}}));
   auto none = FindAwsCredentials("");
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().message(),
             "no AWS credentials: neither AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY nor "
             "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set, nor a container's endpoint, "
+            "AWS_EC2_METADATA_DISABLED turns off the instance metadata service, "
             "and profile \"default\" is in neither " +
                 bare.Path(".aws/credentials") + " nor " + bare.Path(".aws/config"));
+}
+
+// Last, an EC2 instance's metadata service, where the SDK would look for it; never for a
+// named profile.
+TEST(AwsCredentialsTest, InstanceMetadata) {
+  TempDir home;
+  auto endpoint = [](const base::Result<AwsCredentials>& found) -> std::string {
+    if (!found.ok()) return found.error().message();
+    const auto* imds = std::get_if<AwsInstanceMetadata>(&*found);
+    return imds != nullptr ? imds->endpoint : "not the instance metadata service";
+  };
+  {
+    ScopedEnv env(Env(home.path()));
+    EXPECT_EQ(endpoint(FindAwsCredentials("")), "http://169.254.169.254");
+    EXPECT_FALSE(FindAwsCredentials("named").ok());
+  }
+  for (const auto& [vars, want] : std::vector<std::pair<std::vector<ScopedEnv::Var>, std::string>>{
+           {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv6"}}, "http://[fd00:ec2::254]"},
+           {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv4"}}, "http://169.254.169.254"},
+           {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:8/"},
+             {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6"}},
+            "http://127.0.0.1:8"},
+           {{{"AWS_EC2_METADATA_DISABLED", "false"}}, "http://169.254.169.254"},
+           {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "169.254.169.254"}},
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT 169.254.169.254 is not an http or https URL"},
+           {{{"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "dual"}},
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE dual is neither IPv4 nor IPv6"},
+       }) {
+    ScopedEnv env(Env(home.path(), vars));
+    EXPECT_EQ(endpoint(FindAwsCredentials("")), want) << vars[0].first;
+  }
+  // The container's endpoint comes first.
+  ScopedEnv env(Env(home.path(), {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/c"}}));
+  EXPECT_EQ(endpoint(FindAwsCredentials("")), "not the instance metadata service");
 }
 
 TEST(AwsCredentialsTest, Region) {

@@ -298,7 +298,8 @@ base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClie
 
 // SigV4 signing with the block's keys or those the AWS SDK would find; for a role (the
 // block's role_arn, or a web identity's), with the role's temporary keys from STS (the SDK's
-// endpoint variables apply); for a container, with the keys of its credentials endpoint.
+// endpoint variables apply); for a container or an EC2 instance, with the keys of its
+// credentials endpoint or its instance metadata service.
 base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) {
   net::ClientConfig::SigV4 out;
   out.region = s.region.empty() ? FindAwsRegion(s.profile) : s.region;
@@ -319,17 +320,20 @@ base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) 
       out.keys = std::move(*keys);
     } else if (!s.role_arn.empty()) {
       return base::Status::InvalidArgument(
-          "could not get SigV4 credentials: role_arn can only be assumed with keys, not with a "
-          "web identity or a container's credentials");
+          "could not get SigV4 credentials: role_arn can only be assumed with keys (of the "
+          "environment or a profile), not with a web identity, a container's credentials or an "
+          "EC2 instance's");
     } else if (auto* role = std::get_if<AwsRoleWithWebIdentity>(&*found)) {
       sts.role_arn = role->role_arn;
       sts.token_file = role->token_file;
       sts.session_name = role->session_name;
-    } else {
-      const auto& endpoint = std::get<AwsContainerEndpoint>(*found);
+    } else if (auto* endpoint = std::get_if<AwsContainerEndpoint>(&*found)) {
       cfg->token_source =
           std::make_shared<net::AwsContainerCredentials>(net::AwsContainerCredentials::Options{
-              endpoint.url, endpoint.authorization, endpoint.authorization_file});
+              endpoint->url, endpoint->authorization, endpoint->authorization_file});
+    } else {
+      cfg->token_source = std::make_shared<net::AwsInstanceCredentials>(
+          std::get<AwsInstanceMetadata>(*found).endpoint);
     }
   }
   if (!s.role_arn.empty()) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "components/common/testing.h"
+#include "net/aws_keys.h"
 
 namespace starling::components {
 namespace {
@@ -388,7 +389,17 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
                                   {"AWS_PROFILE", std::nullopt},
                                   {"AWS_DEFAULT_PROFILE", std::nullopt},
                                   {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
-                                  {"AWS_CONFIG_FILE", std::nullopt}});
+                                  {"AWS_CONFIG_FILE", std::nullopt},
+                                  {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
+                                  {"AWS_CONTAINER_CREDENTIALS_FULL_URI", std::nullopt},
+                                  {"AWS_EC2_METADATA_SERVICE_ENDPOINT", std::nullopt},
+                                  {"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", std::nullopt},
+                                  {"AWS_EC2_METADATA_DISABLED", std::nullopt}});
+    // Nothing but the instance metadata service: its keys, asked for each request.
+    cfg = BuildClientConfig(found);
+    ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+    EXPECT_NE(dynamic_cast<net::AwsInstanceCredentials*>((*cfg)->token_source.get()), nullptr);
+    base::testing::ScopedEnv disabled({{"AWS_EC2_METADATA_DISABLED", std::string("TRUE")}});
     cfg = BuildClientConfig(found);
   }
   ASSERT_FALSE(cfg.ok());
@@ -417,8 +428,9 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   }
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.error().message(),
-            "could not get SigV4 credentials: role_arn can only be assumed with keys, not with "
-            "a web identity or a container's credentials");
+            "could not get SigV4 credentials: role_arn can only be assumed with keys (of the "
+            "environment or a profile), not with a web identity, a container's credentials or an "
+            "EC2 instance's");
 }
 
 TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {

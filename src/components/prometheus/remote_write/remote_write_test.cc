@@ -13,7 +13,7 @@
 #include "base/testing.h"
 #include "components/common/receiver.h"
 #include "components/common/testing.h"
-#include "net/aws_sts_testing.h"
+#include "net/aws_testing.h"
 #include "net/oauth2_testing.h"
 #include "net/sigv4_testing.h"
 #include "remote/fake_receiver.h"
@@ -431,6 +431,38 @@ TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfTheContainer) {
     EXPECT_EQ(net::FindHeader(r.headers, "X-Amz-Security-Token"), "pod-session");
   }
   EXPECT_EQ(fetches.load(), 1);
+  f.Stop();
+}
+
+// On an EC2 instance without other keys, the instance metadata service gives its role's keys,
+// fetched once (a session token, the role's name, its keys).
+TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfTheInstance) {
+  net::testing::FakeImds imds;
+  base::testing::TempDir home;
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  {
+    base::testing::ScopedEnv env({{"HOME", home.path()},
+                                  {"AWS_ACCESS_KEY_ID", std::nullopt},
+                                  {"AWS_ACCESS_KEY", std::nullopt},
+                                  {"AWS_ROLE_ARN", std::nullopt},
+                                  {"AWS_PROFILE", std::nullopt},
+                                  {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
+                                  {"AWS_CONFIG_FILE", std::nullopt},
+                                  {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
+                                  {"AWS_CONTAINER_CREDENTIALS_FULL_URI", std::nullopt},
+                                  {"AWS_EC2_METADATA_DISABLED", std::nullopt},
+                                  {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.Endpoint()}});
+    ASSERT_EQ(f.Build(Config(rx.url(), "  sigv4 {\n    region = \"eu-north-1\"\n  }\n")), "");
+  }
+  for (const auto& r : SendTwice(f, rx)) {
+    const net::testing::SigV4Check c = CheckSigned(r, "ec2/1");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIAEC21");
+    EXPECT_EQ(net::FindHeader(r.headers, "X-Amz-Security-Token"), "ec2-token-1");
+  }
+  EXPECT_EQ(imds.Asked().size(), 3U);
   f.Stop();
 }
 
