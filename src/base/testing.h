@@ -86,7 +86,8 @@ class ScopedEnv {
     }
   }
   ~ScopedEnv() {
-    for (const auto& [name, value] : saved_) Set(name, value);
+    // Last first: a variable given twice gets back the value it had before the first.
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) Set(it->first, it->second);
   }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;

@@ -61,31 +61,45 @@ inline std::string StsAnswer(const std::string& n, const std::string& expiration
          "</AssumeRoleWithWebIdentityResponse>\n";
 }
 
-class FakeSts {
+// What the fakes share: the lifetime of the keys they issue, and the requests to POST /data.
+class FakeKeyIssuer {
  public:
-  FakeSts()
-      : server_([this](HttpServer& s) {
-          s.Handle("POST", "/sts/", [this](const Request& r) { return Answer(r); });
-          s.Handle("POST", "/data", [this](const Request& r) {
-            std::lock_guard<std::mutex> lock(mu_);
-            data_.push_back(r);
-            return Response::Text(200, "ok");
-          });
-        }) {}
-
-  std::string Url(const std::string& path) const { return server_.Url(path); }
   void set_lifetime(std::chrono::seconds s) {
     std::lock_guard<std::mutex> lock(mu_);
     lifetime_ = s;
   }
+  std::vector<Request> Data() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return data_;
+  }
+
+ protected:
+  Response Record(const Request& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    data_.push_back(r);
+    return Response::Text(200, "ok");
+  }
+
+  std::mutex mu_;
+  std::chrono::seconds lifetime_{3600};  // guarded by mu_
+
+ private:
+  std::vector<Request> data_;  // guarded by mu_
+};
+
+class FakeSts : public FakeKeyIssuer {
+ public:
+  FakeSts()
+      : server_([this](HttpServer& s) {
+          s.Handle("POST", "/sts/", [this](const Request& r) { return Answer(r); });
+          s.Handle("POST", "/data", [this](const Request& r) { return Record(r); });
+        }) {}
+
+  std::string Url(const std::string& path) const { return server_.Url(path); }
   // The bodies of the AssumeRoleWithWebIdentity requests.
   std::vector<std::string> Forms() {
     std::lock_guard<std::mutex> lock(mu_);
     return forms_;
-  }
-  std::vector<Request> Data() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return data_;
   }
 
  private:
@@ -103,14 +117,11 @@ class FakeSts {
     return Response::Text(200, StsAnswer(std::to_string(forms_.size()), AwsTimeIn(lifetime_)));
   }
 
-  std::mutex mu_;
-  std::chrono::seconds lifetime_{3600};
   std::vector<std::string> forms_;
-  std::vector<Request> data_;
   TokenEndpoint server_;  // last: its handlers use the members above
 };
 
-class FakeImds {
+class FakeImds : public FakeKeyIssuer {
  public:
   static constexpr char kCredentialsPath[] = "/latest/meta-data/iam/security-credentials/";
 
@@ -122,11 +133,7 @@ class FakeImds {
           });
           s.Handle("GET", std::string(kCredentialsPath) + "writer",
                    [this](const Request& r) { return Answer(r, [this] { return Keys(); }); });
-          s.Handle("POST", "/data", [this](const Request& r) {
-            std::lock_guard<std::mutex> lock(mu_);
-            data_.push_back(r);
-            return Response::Text(200, "ok");
-          });
+          s.Handle("POST", "/data", [this](const Request& r) { return Record(r); });
         }) {}
 
   // The service's endpoint, as AWS_EC2_METADATA_SERVICE_ENDPOINT names it.
@@ -135,18 +142,10 @@ class FakeImds {
     return url.substr(0, url.size() - 1);
   }
   std::string Url(const std::string& path) const { return server_.Url(path); }
-  void set_lifetime(std::chrono::seconds s) {
-    std::lock_guard<std::mutex> lock(mu_);
-    lifetime_ = s;
-  }
   // The paths asked, in order.
   std::vector<std::string> Asked() {
     std::lock_guard<std::mutex> lock(mu_);
     return asked_;
-  }
-  std::vector<Request> Data() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return data_;
   }
 
  private:
@@ -176,13 +175,10 @@ class FakeImds {
   }
 
   const bool v1_only_;
-  std::mutex mu_;
-  std::chrono::seconds lifetime_{3600};
   std::string token_;
   int tokens_ = 0;
   int keys_ = 0;
   std::vector<std::string> asked_;
-  std::vector<Request> data_;
   TokenEndpoint server_;  // last: its handlers use the members above
 };
 

@@ -392,6 +392,23 @@ TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfAWebIdentityRole) {
   f.Stop();
 }
 
+// The environment with HOME at `home` and no AWS keys, role, profile, container endpoint or
+// instance metadata service setting; then `vars`.
+std::vector<base::testing::ScopedEnv::Var> WithoutAwsKeys(
+    const base::testing::TempDir& home, std::vector<base::testing::ScopedEnv::Var> vars) {
+  std::vector<base::testing::ScopedEnv::Var> all = {{"HOME", home.path()}};
+  for (const char* name :
+       {"AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_ROLE_ARN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"}) {
+    all.emplace_back(name, std::nullopt);
+  }
+  all.insert(all.end(), vars.begin(), vars.end());
+  return all;
+}
+
 // Without keys anywhere else, a container's credentials endpoint (EKS Pod Identity, ECS)
 // gives the keys, asked once with the container's authorization token.
 TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfTheContainer) {
@@ -410,18 +427,9 @@ TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfTheContainer) {
   ASSERT_TRUE(rx.Start().ok());
   ComponentFixture f;
   {
-    base::testing::ScopedEnv env(
-        {{"HOME", home.path()},
-         {"AWS_ACCESS_KEY_ID", std::nullopt},
-         {"AWS_ACCESS_KEY", std::nullopt},
-         {"AWS_ROLE_ARN", std::nullopt},
-         {"AWS_PROFILE", std::nullopt},
-         {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
-         {"AWS_CONFIG_FILE", std::nullopt},
-         {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
-         {"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.Url("/v1/credentials")},
-         {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "pod-token"},
-         {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", std::nullopt}});
+    base::testing::ScopedEnv env(WithoutAwsKeys(
+        home, {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.Url("/v1/credentials")},
+               {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "pod-token"}}));
     ASSERT_EQ(f.Build(Config(rx.url(), "  sigv4 {\n    region = \"eu-west-3\"\n  }\n")), "");
   }
   for (const auto& r : SendTwice(f, rx)) {
@@ -443,17 +451,8 @@ TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfTheInstance) {
   ASSERT_TRUE(rx.Start().ok());
   ComponentFixture f;
   {
-    base::testing::ScopedEnv env({{"HOME", home.path()},
-                                  {"AWS_ACCESS_KEY_ID", std::nullopt},
-                                  {"AWS_ACCESS_KEY", std::nullopt},
-                                  {"AWS_ROLE_ARN", std::nullopt},
-                                  {"AWS_PROFILE", std::nullopt},
-                                  {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
-                                  {"AWS_CONFIG_FILE", std::nullopt},
-                                  {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
-                                  {"AWS_CONTAINER_CREDENTIALS_FULL_URI", std::nullopt},
-                                  {"AWS_EC2_METADATA_DISABLED", std::nullopt},
-                                  {"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.Endpoint()}});
+    base::testing::ScopedEnv env(
+        WithoutAwsKeys(home, {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.Endpoint()}}));
     ASSERT_EQ(f.Build(Config(rx.url(), "  sigv4 {\n    region = \"eu-north-1\"\n  }\n")), "");
   }
   for (const auto& r : SendTwice(f, rx)) {
