@@ -23,6 +23,11 @@ base::Status StsError(const std::string& message) {
   return base::Status::Unavailable("sts: cannot fetch token: " + message);
 }
 
+base::Status InstanceError(const std::string& message) {
+  return base::Status::Unavailable(std::string(kInstanceCredentials) +
+                                   ": cannot fetch token: " + message);
+}
+
 // The text of the first <tag> element inside `xml` with XML's five entities decoded; nullopt
 // when there is none.
 std::optional<std::string> ElementText(std::string_view xml, std::string_view tag) {
@@ -263,8 +268,7 @@ base::Result<std::string> AwsInstanceCredentials::Accept(
   }
   std::string_view found = response->body;
   if (step == kSessionToken && found.find_first_of("\r\n") != std::string_view::npos) {
-    return base::Status::Unavailable(std::string(kInstanceCredentials) +
-                                     ": cannot fetch token: the session token holds a line break");
+    return InstanceError("the session token holds a line break");
   }
   if (step == kRoleName) {  // the first of the listed roles, as the SDK takes
     found = found.substr(0, found.find_first_of("\r\n"));
@@ -274,10 +278,9 @@ base::Result<std::string> AwsInstanceCredentials::Accept(
              std::string_view("_+=,.@-").find(c) != std::string_view::npos;
     });
     if (found.empty() || !valid) {
-      return base::Status::Unavailable(
-          std::string(kInstanceCredentials) + ": cannot fetch token: " +
-          (found.empty() ? "the instance has no IAM role"
-                         : "the instance's role name \"" + std::string(found) + "\" is not valid"));
+      return InstanceError(found.empty() ? "the instance has no IAM role"
+                                         : "the instance's role name \"" + std::string(found) +
+                                               "\" is not valid");
     }
   }
   std::lock_guard<std::mutex> lock(fetch_mu_);

@@ -337,6 +337,7 @@ TEST(AwsInstanceCredentialsTest, FailuresFailTheRequest) {
     int token_status;
     std::string roles;
     std::string want;
+    std::string token = "imds-1";
   };
   for (const Case& c : std::vector<Case>{
            {400, "writer", "400 Bad Request\nResponse: refused"},
@@ -345,10 +346,11 @@ TEST(AwsInstanceCredentialsTest, FailuresFailTheRequest) {
            {200, "\nwriter", "the instance has no IAM role"},
            {200, "../keys", "the instance's role name \"../keys\" is not valid"},
            {200, "reader", "404 Not Found\nResponse: 404 page not found\n"},
+           {200, "writer", "the session token holds a line break", "imds\r\nX-Injected: 1"},
        }) {
     testing::TokenEndpoint imds([&](HttpServer& s) {
       s.Handle("PUT", "/latest/api/token", [&](const Request&) {
-        return Response::Text(c.token_status, c.token_status == 200 ? "imds-1" : "refused");
+        return Response::Text(c.token_status, c.token_status == 200 ? c.token : "refused");
       });
       s.Handle("GET", testing::FakeImds::kCredentialsPath,
                [&](const Request&) { return Response::Text(200, c.roles); });
