@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -327,6 +328,35 @@ TEST(AwsInstanceCredentialsTest, SignsWithTheInstanceRolesKeys) {
       EXPECT_EQ(c.region, "eu-north-1");
       EXPECT_EQ(data[i].HeaderValue("X-Amz-Security-Token"), "ec2-token-" + n);
     }
+  }
+}
+
+// Sessions on several threads that fetch keys at once each get a set that works.
+TEST(AwsInstanceCredentialsTest, OverlappingFetchesEachGetKeys) {
+  testing::FakeImds imds;
+  imds.set_lifetime(120s);  // within the refresh margin: every request fetches
+  const auto cfg = SignedWithInstanceKeys(imds);
+  HttpClient client;
+  std::atomic<int> failures{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        HttpClient::Session session(client);
+        for (int i = 0; i < 5; ++i) {
+          if (!session.Do(PostData(imds, cfg)).ok()) ++failures;
+        }
+      });
+    }
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(imds.Asked().size(), 60U);
+  const std::vector<Request> data = imds.Data();
+  EXPECT_EQ(data.size(), 20U);
+  for (const Request& seen : data) {
+    const std::string token(seen.HeaderValue("X-Amz-Security-Token").value_or(""));
+    const std::string n = token.substr(std::string("ec2-token-").size());
+    EXPECT_EQ(testing::CheckSigV4(seen, "ec2/" + n).error, "");
   }
 }
 

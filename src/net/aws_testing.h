@@ -9,9 +9,10 @@
 //
 // FakeImds is an EC2 instance metadata service whose instance has the role "writer" with the
 // keys "ASIAEC2<n>", "ec2/<n>" and "ec2-token-<n>" (n counting its answers), which expire
-// `lifetime` after now. It issues session tokens "imds-<n>" and wants the latest on every
+// `lifetime` after now. It issues session tokens "imds-<n>" and wants one of them on every
 // other request; with `v1_only`, it refuses to issue them (403) and wants none.
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <functional>
@@ -156,14 +157,16 @@ class FakeImds : public FakeKeyIssuer {
     if (r.HeaderValue("X-aws-ec2-metadata-token-ttl-seconds") != "21600") {
       return Response::Text(400, "bad ttl");
     }
-    token_ = "imds-" + std::to_string(++tokens_);
-    return Response::Text(200, token_);
+    issued_.push_back("imds-" + std::to_string(issued_.size() + 1));
+    return Response::Text(200, issued_.back());
   }
   Response Answer(const Request& r, const std::function<std::string()>& body) {
     std::lock_guard<std::mutex> lock(mu_);
     asked_.push_back(r.path);
     const auto token = r.HeaderValue("X-aws-ec2-metadata-token");
-    if (v1_only_ ? token.has_value() : token != token_) return Response::Text(401, "");
+    const bool known =
+        token.has_value() && std::find(issued_.begin(), issued_.end(), *token) != issued_.end();
+    if (v1_only_ ? token.has_value() : !known) return Response::Text(401, "");
     return Response::Text(200, body());
   }
   std::string Keys() {  // mu_ held
@@ -175,8 +178,7 @@ class FakeImds : public FakeKeyIssuer {
   }
 
   const bool v1_only_;
-  std::string token_;
-  int tokens_ = 0;
+  std::vector<std::string> issued_;  // session tokens
   int keys_ = 0;
   std::vector<std::string> asked_;
   TokenEndpoint server_;  // last: its handlers use the members above
