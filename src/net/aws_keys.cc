@@ -188,6 +188,7 @@ AwsStsRole::AwsStsRole(Options options) : options_(std::move(options)) {
                              ? std::make_shared<ClientConfig>(*options_.config)
                              : std::make_shared<ClientConfig>();
     signed_config->sigv4 = ClientConfig::SigV4{options_.region, "sts", options_.keys};
+    signed_config->token_source = options_.base;
     request_config_ = std::move(signed_config);
   } else {
     request_config_ = options_.config;

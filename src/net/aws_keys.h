@@ -59,17 +59,19 @@ class AwsTemporaryKeys : public TokenSource {
 
 // A role's keys: with AssumeRoleWithWebIdentity for a Kubernetes service account (EKS's IAM
 // roles for service accounts), whose token is read from its file at each fetch as Kubernetes
-// rotates it, or with AssumeRole signed with other keys.
+// rotates it, or with AssumeRole signed with other keys, fixed or temporary.
 class AwsStsRole final : public AwsTemporaryKeys {
  public:
   struct Options {
     std::string role_arn;
     std::string session_name;
     std::string sts_url;  // "https://sts.<region>.amazonaws.com/"
-    // A web identity: the file of its token. Empty: AssumeRole, signed with `keys` for STS in
-    // `region`.
+    // A web identity: the file of its token. Empty: AssumeRole, signed for STS in `region`
+    // with `keys`, or with the temporary keys of `base` when set (another role's, a
+    // container's, an instance's).
     std::string token_file;
     AwsKeys keys;
+    std::shared_ptr<TokenSource> base;
     std::string region;
     // How to reach STS: TLS and proxy settings.
     std::shared_ptr<const ClientConfig> config;

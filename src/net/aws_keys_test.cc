@@ -177,6 +177,53 @@ TEST(AwsStsRoleTest, FailuresFailTheRequest) {
   EXPECT_TRUE(sts.Data().empty());
 }
 
+// AssumeRole signed with temporary keys (an instance's, a web identity role's): those are
+// fetched first, for the client's own requests and for a session's.
+TEST(AwsStsRoleTest, AssumesARoleWithTemporaryKeys) {
+  FakeSts sts;
+  testing::FakeImds imds;
+  base::testing::TempDir dir;
+  AwsStsRole::Options web;
+  web.role_arn = "arn:aws:iam::123456789012:role/web";
+  web.token_file = dir.Write("token", "jwt-a");
+  web.session_name = "w";
+  web.sts_url = sts.Url("/sts/");
+  for (const bool instance : {true, false}) {
+    SCOPED_TRACE(instance ? "an instance's keys, by the client" : "a role's keys, by a session");
+    AwsStsRole::Options o;
+    o.role_arn = "arn:aws:iam::210987654321:role/writer";
+    o.session_name = "s";
+    o.sts_url = sts.Url("/sts/");
+    o.region = "eu-north-1";
+    o.base = instance ? std::shared_ptr<TokenSource>(
+                            std::make_shared<AwsInstanceCredentials>(imds.Endpoint()))
+                      : std::make_shared<AwsStsRole>(web);
+    auto cfg = std::make_shared<ClientConfig>();
+    cfg->sigv4 = ClientConfig::SigV4{.region = "eu-north-1"};
+    cfg->token_source = std::make_shared<AwsStsRole>(o);
+    HttpClient client;
+    HttpClient::Session session(client);
+    for (int i = 0; i < 2; ++i) {
+      auto r = instance ? client.DoSync(Post(sts, cfg)) : session.Do(Post(sts, cfg));
+      ASSERT_TRUE(r.ok()) << r.error().ToString();
+    }
+  }
+  // The instance's keys signed the first AssumeRole; the web identity role's (ASIA2, as STS
+  // answered the first AssumeRole with ASIA1) the second, whose keys (ASIA3) signed the data.
+  EXPECT_EQ(sts.Signers(), (std::vector<std::string>{"ASIAEC21", "ASIA2"}));
+  ASSERT_EQ(sts.Forms().size(), 3U);
+  EXPECT_EQ(sts.Forms()[1].rfind("Action=AssumeRoleWithWebIdentity&", 0), 0U);
+  const std::vector<Request> data = sts.Data();
+  ASSERT_EQ(data.size(), 4U);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const std::string n = i < 2 ? "1" : "3";
+    const testing::SigV4Check c = testing::CheckSigV4(data[i], "secret/" + n + "+x");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIA" + n);
+    EXPECT_EQ(data[i].HeaderValue("X-Amz-Security-Token"), "token-" + n);
+  }
+}
+
 TEST(ContainerCredentialsTest, Parses) {
   const Clock::time_point now = Clock::now();
   const std::chrono::system_clock::time_point wall{std::chrono::seconds(1414191623)};  // 23:00:23

@@ -4,8 +4,9 @@
 // credentials. Each records the requests to POST /data, for clients to sign them.
 //
 // FakeSts answers (POST /sts/) AssumeRoleWithWebIdentity for the tokens "jwt-..." and
-// AssumeRole signed for "sts" with the secret key "base-secret" with the keys "ASIA<n>",
-// "secret/<n>+x" and "token-<n>" (n counting its answers) that expire `lifetime` after now.
+// AssumeRole signed for "sts" (with keys of SecretKeyOf, and their session token) with the keys
+// "ASIA<n>", "secret/<n>+x" and "token-<n>" (n counting its answers) that expire `lifetime`
+// after now.
 //
 // FakeImds is an EC2 instance metadata service whose instance has the role "writer" with the
 // keys "ASIAEC2<n>", "ec2/<n>" and "ec2-token-<n>" (n counting its answers), which expire
@@ -88,6 +89,21 @@ class FakeKeyIssuer {
   std::vector<Request> data_;  // guarded by mu_
 };
 
+// The secret key the fakes pair with an access key: their own temporary keys' ("ASIA<n>",
+// "ASIAEC2<n>"), else "base-secret".
+inline std::string SecretKeyOf(const std::string& access_key) {
+  if (access_key.rfind("ASIAEC2", 0) == 0) return "ec2/" + access_key.substr(7);
+  if (access_key.rfind("ASIA", 0) == 0) return "secret/" + access_key.substr(4) + "+x";
+  return "base-secret";
+}
+
+// The session token that goes with an access key of SecretKeyOf; none for "base-secret".
+inline std::optional<std::string> SessionTokenOf(const std::string& access_key) {
+  if (access_key.rfind("ASIAEC2", 0) == 0) return "ec2-token-" + access_key.substr(7);
+  if (access_key.rfind("ASIA", 0) == 0) return "token-" + access_key.substr(4);
+  return std::nullopt;
+}
+
 class FakeSts : public FakeKeyIssuer {
  public:
   FakeSts()
@@ -97,10 +113,15 @@ class FakeSts : public FakeKeyIssuer {
         }) {}
 
   std::string Url(const std::string& path) const { return server_.Url(path); }
-  // The bodies of the AssumeRoleWithWebIdentity requests.
+  // The bodies of the AssumeRoleWithWebIdentity and AssumeRole requests.
   std::vector<std::string> Forms() {
     std::lock_guard<std::mutex> lock(mu_);
     return forms_;
+  }
+  // The access keys that signed the AssumeRole requests.
+  std::vector<std::string> Signers() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return signers_;
   }
 
  private:
@@ -108,9 +129,15 @@ class FakeSts : public FakeKeyIssuer {
     std::lock_guard<std::mutex> lock(mu_);
     forms_.push_back(r.body);
     if (r.body.rfind("Action=AssumeRole&", 0) == 0) {
-      const SigV4Check c = CheckSigV4(r, "base-secret");
+      const std::string signer = CheckSigV4(r, "").access_key;
+      signers_.push_back(signer);
+      const SigV4Check c = CheckSigV4(r, SecretKeyOf(signer));
       if (!c.error.empty() || c.service != "sts") {
         return Response::Text(403, "<ErrorResponse>SignatureDoesNotMatch</ErrorResponse>");
+      }
+      const auto token = r.HeaderValue("X-Amz-Security-Token");
+      if (token != SessionTokenOf(signer)) {
+        return Response::Text(403, "<ErrorResponse>InvalidClientTokenId</ErrorResponse>");
       }
     } else if (r.body.find("WebIdentityToken=jwt-") == std::string::npos) {
       return Response::Text(400, "<ErrorResponse>InvalidIdentityToken</ErrorResponse>");
@@ -119,6 +146,7 @@ class FakeSts : public FakeKeyIssuer {
   }
 
   std::vector<std::string> forms_;
+  std::vector<std::string> signers_;
   TokenEndpoint server_;  // last: its handlers use the members above
 };
 

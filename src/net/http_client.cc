@@ -483,7 +483,7 @@ class HttpClient::Impl {
       return;
     }
     fetch.request = std::move(*request);
-    StartTransfer(std::move(fetch));
+    Start(std::move(fetch));  // the token request may need a token of its own (a role's base)
   }
 
   void StartTransfer(Command c) {

@@ -296,10 +296,22 @@ base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClie
   return std::make_shared<net::OAuth2TokenSource>(std::move(opts));
 }
 
-// SigV4 signing with the block's keys or those the AWS SDK would find; for a role (the
-// block's role_arn, or a web identity's), with the role's temporary keys from STS (the SDK's
-// endpoint variables apply); for a container or an EC2 instance, with the keys of its
-// credentials endpoint or its instance metadata service.
+// A role's temporary keys from AWS STS (the SDK's endpoint variables apply), reached through
+// the environment's proxies as the SDK's Go client reaches it.
+std::shared_ptr<net::TokenSource> StsRole(net::AwsStsRole::Options sts, const std::string& region) {
+  sts.region = region;
+  sts.sts_url = base::GetenvFirst("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL");
+  if (sts.sts_url.empty()) sts.sts_url = "https://sts." + region + ".amazonaws.com/";
+  auto sts_client = std::make_shared<net::ClientConfig>();
+  sts_client->environment_proxy = EnvironmentProxies();
+  sts.config = std::move(sts_client);
+  return std::make_shared<net::AwsStsRole>(std::move(sts));
+}
+
+// SigV4 signing with the block's keys or those the AWS SDK would find: fixed keys, or the
+// temporary keys of a web identity's role, a container's credentials endpoint or an EC2
+// instance's metadata service. With role_arn, those keys sign an AssumeRole of that role and
+// its temporary keys sign the requests, as the SDK's stscreds over the default chain.
 base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) {
   net::ClientConfig::SigV4 out;
   out.region = s.region.empty() ? FindAwsRegion(s.profile) : s.region;
@@ -307,7 +319,7 @@ base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) 
     return base::Status::InvalidArgument(
         "region not configured in sigv4 or in default credentials chain");
   }
-  net::AwsStsRole::Options sts;
+  std::shared_ptr<net::TokenSource> temporary;  // when the keys found are temporary
   if (!s.access_key.empty()) {
     out.keys = {s.access_key, s.secret_key.text, ""};
   } else {
@@ -318,37 +330,30 @@ base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) 
     }
     if (auto* keys = std::get_if<net::AwsKeys>(&*found)) {
       out.keys = std::move(*keys);
-    } else if (!s.role_arn.empty()) {
-      return base::Status::InvalidArgument(
-          "could not get SigV4 credentials: role_arn can only be assumed with keys (of the "
-          "environment or a profile), not with a web identity, a container's credentials or an "
-          "EC2 instance's");
     } else if (auto* role = std::get_if<AwsRoleWithWebIdentity>(&*found)) {
-      sts.role_arn = role->role_arn;
-      sts.token_file = role->token_file;
-      sts.session_name = role->session_name;
+      net::AwsStsRole::Options web;
+      web.role_arn = role->role_arn;
+      web.token_file = role->token_file;
+      web.session_name = role->session_name;
+      temporary = StsRole(std::move(web), out.region);
     } else if (auto* endpoint = std::get_if<AwsContainerEndpoint>(&*found)) {
-      cfg->token_source =
+      temporary =
           std::make_shared<net::AwsContainerCredentials>(net::AwsContainerCredentials::Options{
               endpoint->url, endpoint->authorization, endpoint->authorization_file});
     } else {
-      cfg->token_source = std::make_shared<net::AwsInstanceCredentials>(
+      temporary = std::make_shared<net::AwsInstanceCredentials>(
           std::get<AwsInstanceMetadata>(*found).endpoint);
     }
   }
-  if (!s.role_arn.empty()) {
-    sts.role_arn = s.role_arn;
-    sts.session_name = AwsSessionName();
-    sts.keys = out.keys;
-    sts.region = out.region;
-  }
-  if (!sts.role_arn.empty()) {  // the block's role or a web identity's
-    sts.sts_url = base::GetenvFirst("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL");
-    if (sts.sts_url.empty()) sts.sts_url = "https://sts." + out.region + ".amazonaws.com/";
-    auto sts_client = std::make_shared<net::ClientConfig>();
-    sts_client->environment_proxy = EnvironmentProxies();  // as the SDK's Go client
-    sts.config = std::move(sts_client);
-    cfg->token_source = std::make_shared<net::AwsStsRole>(std::move(sts));
+  if (s.role_arn.empty()) {
+    cfg->token_source = std::move(temporary);
+  } else {
+    net::AwsStsRole::Options assume;
+    assume.role_arn = s.role_arn;
+    assume.session_name = AwsSessionName();
+    assume.keys = out.keys;
+    assume.base = std::move(temporary);
+    cfg->token_source = StsRole(std::move(assume), out.region);
   }
   cfg->sigv4 = std::move(out);
   return base::Status::Ok();

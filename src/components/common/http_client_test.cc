@@ -421,16 +421,15 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
   EXPECT_NE((*cfg)->token_source, nullptr);
   EXPECT_EQ((*cfg)->sigv4->keys.access_key, "");
+  // The block's role, assumed with the web identity role's keys.
   found.sigv4->role_arn = "arn:aws:iam::1:role/other";
   {
     base::testing::ScopedEnv env(web_identity);
     cfg = BuildClientConfig(found);
   }
-  ASSERT_FALSE(cfg.ok());
-  EXPECT_EQ(cfg.error().message(),
-            "could not get SigV4 credentials: role_arn can only be assumed with keys (of the "
-            "environment or a profile), not with a web identity, a container's credentials or an "
-            "EC2 instance's");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+  EXPECT_NE(dynamic_cast<net::AwsStsRole*>((*cfg)->token_source.get()), nullptr);
+  EXPECT_EQ((*cfg)->sigv4->keys.access_key, "");
 }
 
 TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {

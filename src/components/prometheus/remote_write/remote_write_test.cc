@@ -465,6 +465,35 @@ TEST(PrometheusRemoteWriteTest, SignsWithTheKeysOfTheInstance) {
   f.Stop();
 }
 
+// On an EC2 instance, a role_arn (say, of another account) is assumed with the instance's
+// keys, and the role's keys sign the sends, as the SDK's stscreds over the default chain.
+TEST(PrometheusRemoteWriteTest, SignsWithARoleAssumedWithTheInstancesKeys) {
+  net::testing::FakeImds imds;
+  net::testing::FakeSts sts;
+  base::testing::TempDir home;
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  {
+    base::testing::ScopedEnv env(
+        WithoutAwsKeys(home, {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.Endpoint()},
+                              {"AWS_ENDPOINT_URL_STS", sts.Url("/sts/")}}));
+    ASSERT_EQ(f.Build(Config(rx.url(),
+                             "  sigv4 {\n    region = \"eu-north-1\"\n"
+                             "    role_arn = \"arn:aws:iam::210987654321:role/writer\"\n  }\n")),
+              "");
+  }
+  for (const auto& r : SendTwice(f, rx)) {
+    const net::testing::SigV4Check c = CheckSigned(r, "secret/1+x");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIA1");
+    EXPECT_EQ(net::FindHeader(r.headers, "X-Amz-Security-Token"), "token-1");
+  }
+  EXPECT_EQ(sts.Signers(), (std::vector<std::string>{"ASIAEC21"}));
+  EXPECT_EQ(imds.Asked().size(), 3U);
+  f.Stop();
+}
+
 // With an azuread block, every send carries a token of the managed identity, here from an
 // App Service identity endpoint named by the environment, fetched once.
 TEST(PrometheusRemoteWriteTest, SendsWithAnAzureManagedIdentityToken) {
