@@ -208,6 +208,26 @@ TEST(AwsStsRoleTest, AssumesARoleWithTemporaryKeys) {
       ASSERT_TRUE(r.ok()) << r.error().ToString();
     }
   }
+  // Without the temporary keys, the request fails with why they could not be had.
+  AwsStsRole::Options o;
+  o.role_arn = "arn:aws:iam::210987654321:role/writer";
+  o.session_name = "s";
+  o.sts_url = sts.Url("/sts/");
+  o.region = "eu-north-1";
+  const std::string nowhere = sts.Url("/nowhere");  // answers 404 to everything
+  o.base = std::make_shared<AwsInstanceCredentials>(nowhere);
+  auto cfg = std::make_shared<ClientConfig>();
+  cfg->sigv4 = ClientConfig::SigV4{.region = "eu-north-1"};
+  cfg->token_source = std::make_shared<AwsStsRole>(o);
+  HttpClient client;
+  auto failed = client.DoSync(Post(sts, cfg));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message(),
+            "Post \"" + sts.Url("/data") + "\": sts: cannot fetch token: Post \"" +
+                sts.Url("/sts/") +
+                "\": ec2 instance credentials: cannot fetch token: 404 Not "
+                "Found\nResponse: 404 page not found\n");
+
   // The instance's keys signed the first AssumeRole; the web identity role's (ASIA2, as STS
   // answered the first AssumeRole with ASIA1) the second, whose keys (ASIA3) signed the data.
   EXPECT_EQ(sts.Signers(), (std::vector<std::string>{"ASIAEC21", "ASIA2"}));
