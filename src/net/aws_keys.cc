@@ -197,11 +197,11 @@ AwsStsRole::AwsStsRole(Options options) : options_(std::move(options)) {
 
 base::Result<ClientRequest> AwsStsRole::TokenRequest(int /*step*/,
                                                      std::chrono::milliseconds timeout) const {
-  std::vector<std::pair<std::string, std::string>> params = {
-      {"Action", "AssumeRole"},
-      {"RoleArn", options_.role_arn},
-      {"RoleSessionName", options_.session_name},
-      {"Version", "2011-06-15"}};
+  std::vector<std::pair<std::string, std::string>> params = {{"Action", "AssumeRole"}};
+  if (!options_.external_id.empty()) params.emplace_back("ExternalId", options_.external_id);
+  params.insert(params.end(), {{"RoleArn", options_.role_arn},
+                               {"RoleSessionName", options_.session_name},
+                               {"Version", "2011-06-15"}});
   if (!options_.token_file.empty()) {
     ASSIGN_OR_RETURN(std::string token,
                      ReadTokenFile(options_.token_file, "web identity token file"));

@@ -6,7 +6,9 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string_view>
+#include <utility>
 
 #include "base/env.h"
 
@@ -112,48 +114,134 @@ base::Result<AwsCredentials> InstanceMetadata() {
                                        " is neither IPv4 nor IPv6");
 }
 
+// AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY) with AWS_SECRET_ACCESS_KEY (or AWS_SECRET_KEY) and
+// AWS_SESSION_TOKEN, when both keys are set.
+std::optional<net::AwsKeys> EnvironmentKeys() {
+  net::AwsKeys env{base::GetenvFirst("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
+                   base::GetenvFirst("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
+                   Getenv("AWS_SESSION_TOKEN")};
+  if (env.access_key.empty() || env.secret_key.empty()) return std::nullopt;
+  return env;
+}
+
+// The container's credentials endpoint the environment names, if any.
+base::Result<std::optional<AwsCredentials>> ContainerEndpoint() {
+  const std::string relative = Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  const std::string url = relative.empty() ? Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+                                           : "http://169.254.170.2" + relative;
+  if (url.empty()) return std::optional<AwsCredentials>();
+  if (!ContainerEndpointAllowed(url)) {
+    return base::Status::InvalidArgument(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI " + url +
+        " must use https, or name a loopback address or 169.254.170.2, 169.254.170.23 or "
+        "fd00:ec2::23");
+  }
+  return std::optional<AwsCredentials>(
+      AwsContainerEndpoint{url, Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+                           Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")});
+}
+
+struct SharedFiles {
+  std::string credentials;
+  std::string config;
+  std::string Neither() const { return "neither " + credentials + " nor " + config; }
+};
+
+// The credentials of profile `name` (nullopt when neither file has it), in the SDK's order:
+// those of its source_profile (followed; `seen` are the profiles that led here; itself: its
+// own keys), its keys, its credential_source, or its role with its web_identity_token_file.
+// Then its role_arn, if any, is assumed with them.
+base::Result<std::optional<AwsCredentialChain>> ProfileChain(const std::string& name,
+                                                             const SharedFiles& files,
+                                                             std::set<std::string> seen) {
+  std::optional<std::map<std::string, std::string>> keys =
+      ProfileKeys(name, files.credentials, files.config);
+  if (!keys) return std::optional<AwsCredentialChain>();
+  auto error = [&](const std::string& why) {
+    return base::Status::InvalidArgument("profile \"" + name + "\" " + why);
+  };
+  const net::AwsKeys fixed{(*keys)["aws_access_key_id"], (*keys)["aws_secret_access_key"],
+                           (*keys)["aws_session_token"]};
+  const bool has_keys = !fixed.access_key.empty() && !fixed.secret_key.empty();
+  const std::string role_arn = (*keys)["role_arn"];
+  const std::string source = (*keys)["source_profile"];
+  const std::string credential_source = (*keys)["credential_source"];
+  const std::string web_identity = (*keys)["web_identity_token_file"];
+  std::string session = (*keys)["role_session_name"];
+  if (session.empty()) session = AwsSessionName();
+  if (!source.empty() && !credential_source.empty()) {
+    return error("has both source_profile and credential_source");
+  }
+  AwsCredentialChain chain;
+  if (!source.empty() && source != name) {
+    seen.insert(name);
+    if (seen.count(source) != 0) {
+      return error("has source_profile \"" + source + "\", which leads back to it");
+    }
+    ASSIGN_OR_RETURN(std::optional<AwsCredentialChain> base, ProfileChain(source, files, seen));
+    if (!base) {
+      return error("has source_profile \"" + source + "\", which is in " + files.Neither());
+    }
+    chain = std::move(*base);
+  } else if (has_keys) {
+    chain.source = fixed;
+  } else if (credential_source == "Environment") {
+    std::optional<net::AwsKeys> env = EnvironmentKeys();
+    if (!env) {
+      return error(
+          "has credential_source Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+          "are not set");
+    }
+    chain.source = *env;
+  } else if (credential_source == "EcsContainer") {
+    ASSIGN_OR_RETURN(std::optional<AwsCredentials> container, ContainerEndpoint());
+    if (!container) {
+      return error("has credential_source EcsContainer, but no container's endpoint is set");
+    }
+    chain.source = std::move(*container);
+  } else if (credential_source == "Ec2InstanceMetadata") {
+    ASSIGN_OR_RETURN(chain.source, InstanceMetadata());
+  } else if (!credential_source.empty()) {
+    return error("has credential_source \"" + credential_source +
+                 "\", which is neither Environment, Ec2InstanceMetadata nor EcsContainer");
+  } else if (!web_identity.empty() && !role_arn.empty()) {
+    return std::optional<AwsCredentialChain>(
+        AwsCredentialChain{AwsRoleWithWebIdentity{role_arn, web_identity, session}});
+  } else {
+    return error("has no aws_access_key_id and aws_secret_access_key in " + files.credentials +
+                 " or " + files.config +
+                 (role_arn.empty() ? ""
+                                   : ", nor a source_profile, credential_source or "
+                                     "web_identity_token_file for its role_arn"));
+  }
+  if (!role_arn.empty()) chain.roles.push_back({role_arn, session, (*keys)["external_id"]});
+  return std::optional<AwsCredentialChain>(std::move(chain));
+}
+
 }  // namespace
 
-base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
+base::Result<AwsCredentialChain> FindAwsCredentials(const std::string& profile) {
   if (profile.empty()) {
-    net::AwsKeys env{base::GetenvFirst("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"),
-                     base::GetenvFirst("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"),
-                     Getenv("AWS_SESSION_TOKEN")};
-    if (!env.access_key.empty() && !env.secret_key.empty()) return env;
+    if (std::optional<net::AwsKeys> env = EnvironmentKeys()) return AwsCredentialChain{*env};
     AwsRoleWithWebIdentity role{Getenv("AWS_ROLE_ARN"), Getenv("AWS_WEB_IDENTITY_TOKEN_FILE"),
                                 Getenv("AWS_ROLE_SESSION_NAME")};
     if (!role.role_arn.empty() && !role.token_file.empty()) {
       if (role.session_name.empty()) role.session_name = AwsSessionName();
-      return role;
+      return AwsCredentialChain{role};
     }
   }
   const std::string name = ProfileName(profile);
-  const std::string credentials = SharedFile("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-  const std::string config = SharedFile("AWS_CONFIG_FILE", "config");
-  if (auto keys = ProfileKeys(name, credentials, config)) {
-    net::AwsKeys c{(*keys)["aws_access_key_id"], (*keys)["aws_secret_access_key"],
-                   (*keys)["aws_session_token"]};
-    if (!c.access_key.empty() && !c.secret_key.empty()) return c;
-    return base::Status::InvalidArgument("profile \"" + name +
-                                         "\" has no aws_access_key_id and "
-                                         "aws_secret_access_key in " +
-                                         credentials + " or " + config);
-  }
+  const SharedFiles files{SharedFile("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+                          SharedFile("AWS_CONFIG_FILE", "config")};
+  ASSIGN_OR_RETURN(std::optional<AwsCredentialChain> chain, ProfileChain(name, files, {}));
+  if (chain) return std::move(*chain);
   if (profile.empty()) {
-    const std::string relative = Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    const std::string url = relative.empty() ? Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-                                             : "http://169.254.170.2" + relative;
-    if (!url.empty()) {
-      if (!ContainerEndpointAllowed(url)) {
-        return base::Status::InvalidArgument(
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI " + url +
-            " must use https, or name a loopback address or 169.254.170.2, 169.254.170.23 or "
-            "fd00:ec2::23");
-      }
-      return AwsContainerEndpoint{url, Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
-                                  Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")};
+    ASSIGN_OR_RETURN(std::optional<AwsCredentials> container, ContainerEndpoint());
+    if (container) return AwsCredentialChain{std::move(*container)};
+    if (!InstanceMetadataDisabled()) {
+      ASSIGN_OR_RETURN(AwsCredentials imds, InstanceMetadata());
+      return AwsCredentialChain{std::move(imds)};
     }
-    if (!InstanceMetadataDisabled()) return InstanceMetadata();
   }
   return base::Status::NotFound(
       std::string("no AWS credentials: ") +
@@ -162,7 +250,7 @@ base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile) {
                          "AWS_EC2_METADATA_DISABLED turns off the instance metadata service, "
                          "and "
                        : "") +
-      "profile \"" + name + "\" is in neither " + credentials + " nor " + config);
+      "profile \"" + name + "\" is in " + files.Neither());
 }
 
 std::string AwsSessionName() {

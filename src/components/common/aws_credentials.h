@@ -7,6 +7,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "base/status.h"
 #include "net/http_client.h"
@@ -38,16 +39,31 @@ struct AwsInstanceMetadata {
 using AwsCredentials =
     std::variant<net::AwsKeys, AwsRoleWithWebIdentity, AwsContainerEndpoint, AwsInstanceMetadata>;
 
+// A role a profile names (role_arn, role_session_name, external_id), to assume with AssumeRole.
+struct AwsAssumedRole {
+  std::string role_arn;
+  std::string session_name;
+  std::string external_id;
+};
+// What FindAwsCredentials finds: credentials, and the roles to assume in turn starting with
+// them (each with the keys of the one before).
+struct AwsCredentialChain {
+  AwsCredentials source;
+  std::vector<AwsAssumedRole> roles;
+};
+
 // For an empty `profile`: AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY) with AWS_SECRET_ACCESS_KEY (or
 // AWS_SECRET_KEY) and AWS_SESSION_TOKEN, else the environment's web identity, else the
 // profile named by AWS_PROFILE (or "default"), else the container's endpoint, else the
 // instance metadata service unless AWS_EC2_METADATA_DISABLED is true. As the SDK, a FULL_URI
 // over http must name a loopback address or the container endpoints' addresses.
 // A named profile is looked for first (the SDK's order when a profile is configured). A
-// profile's keys come from the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
+// profile's settings come from the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
 // ~/.aws/credentials), else from its section of the config file (AWS_CONFIG_FILE, else
-// ~/.aws/config). The error says where it looked.
-base::Result<AwsCredentials> FindAwsCredentials(const std::string& profile);
+// ~/.aws/config): keys, or a role_arn to assume over its source_profile, its
+// credential_source (Environment, Ec2InstanceMetadata, EcsContainer) or its own keys, or with
+// its web_identity_token_file. The error says where it looked.
+base::Result<AwsCredentialChain> FindAwsCredentials(const std::string& profile);
 
 // A session name for an assumed role: the time in nanoseconds, as the SDK makes it.
 std::string AwsSessionName();

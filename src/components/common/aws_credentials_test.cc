@@ -44,10 +44,11 @@ std::vector<ScopedEnv::Var> Env(const std::string& home, std::vector<ScopedEnv::
 }
 
 // The keys found; fails the test when there are none.
-net::AwsKeys Keys(const base::Result<AwsCredentials>& found) {
+net::AwsKeys Keys(const base::Result<AwsCredentialChain>& found) {
   EXPECT_TRUE(found.ok()) << found.error().ToString();
   if (!found.ok()) return {};
-  const net::AwsKeys* keys = std::get_if<net::AwsKeys>(&*found);
+  EXPECT_TRUE(found->roles.empty());
+  const net::AwsKeys* keys = std::get_if<net::AwsKeys>(&found->source);
   EXPECT_NE(keys, nullptr);
   return keys != nullptr ? *keys : net::AwsKeys{};
 }
@@ -148,7 +149,7 @@ TEST(AwsCredentialsTest, WebIdentityOfTheEnvironment) {
     ScopedEnv env(Env(home.path(), role));
     auto found = FindAwsCredentials("");
     ASSERT_TRUE(found.ok()) << found.error().ToString();
-    const auto* r = std::get_if<AwsRoleWithWebIdentity>(&*found);
+    const auto* r = std::get_if<AwsRoleWithWebIdentity>(&found->source);
     ASSERT_NE(r, nullptr);
     EXPECT_EQ(r->role_arn, "arn:aws:iam::1:role/r");
     EXPECT_EQ(r->token_file, "/var/run/token");
@@ -160,7 +161,7 @@ TEST(AwsCredentialsTest, WebIdentityOfTheEnvironment) {
     ScopedEnv env(Env(home.path(), named));
     auto found = FindAwsCredentials("");
     ASSERT_TRUE(found.ok()) << found.error().ToString();
-    EXPECT_EQ(std::get<AwsRoleWithWebIdentity>(*found).session_name, "me");
+    EXPECT_EQ(std::get<AwsRoleWithWebIdentity>(found->source).session_name, "me");
   }
   named.emplace_back("AWS_ACCESS_KEY_ID", "ENVKEY");
   named.emplace_back("AWS_SECRET_ACCESS_KEY", "env-secret");
@@ -180,7 +181,7 @@ TEST(AwsCredentialsTest, ContainerEndpointOfTheEnvironment) {
                                     {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok"}}));
     auto found = FindAwsCredentials("");
     ASSERT_TRUE(found.ok()) << found.error().ToString();
-    const auto& e = std::get<AwsContainerEndpoint>(*found);
+    const auto& e = std::get<AwsContainerEndpoint>(found->source);
     EXPECT_EQ(e.url, "http://169.254.170.2/v2/creds/x");
     EXPECT_EQ(e.authorization, "tok");
     EXPECT_EQ(e.authorization_file, "");
@@ -192,8 +193,8 @@ TEST(AwsCredentialsTest, ContainerEndpointOfTheEnvironment) {
                                     {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/var/run/t"}}));
     auto found = FindAwsCredentials("");
     ASSERT_TRUE(found.ok()) << url << ": " << found.error().ToString();
-    EXPECT_EQ(std::get<AwsContainerEndpoint>(*found).url, url);
-    EXPECT_EQ(std::get<AwsContainerEndpoint>(*found).authorization_file, "/var/run/t");
+    EXPECT_EQ(std::get<AwsContainerEndpoint>(found->source).url, url);
+    EXPECT_EQ(std::get<AwsContainerEndpoint>(found->source).authorization_file, "/var/run/t");
   }
   for (const std::string url : {"http://creds.example/c", "http://127.0.0.1@evil.example/c",
                                 "http://169.254.169.254/latest"}) {
@@ -245,9 +246,9 @@ TEST(AwsCredentialsTest, ErrorsSayWhereTheyLooked) {
 // named profile.
 TEST(AwsCredentialsTest, InstanceMetadata) {
   TempDir home;
-  auto endpoint = [](const base::Result<AwsCredentials>& found) -> std::string {
+  auto endpoint = [](const base::Result<AwsCredentialChain>& found) -> std::string {
     if (!found.ok()) return found.error().message();
-    const auto* imds = std::get_if<AwsInstanceMetadata>(&*found);
+    const auto* imds = std::get_if<AwsInstanceMetadata>(&found->source);
     return imds != nullptr ? imds->endpoint : "not the instance metadata service";
   };
   {
@@ -273,6 +274,130 @@ TEST(AwsCredentialsTest, InstanceMetadata) {
   // The container's endpoint comes first.
   ScopedEnv env(Env(home.path(), {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/c"}}));
   EXPECT_EQ(endpoint(FindAwsCredentials("")), "not the instance metadata service");
+}
+
+const char kRoleConfig[] =
+    "[profile chain]\n"
+    "role_arn = arn:aws:iam::2:role/second\n"
+    "source_profile = first\n"
+    "external_id = ext-2\n"
+    "[profile first]\n"
+    "role_arn = arn:aws:iam::1:role/first\n"
+    "source_profile = default\n"
+    "role_session_name = me\n"
+    "[profile self]\n"
+    "role_arn = arn:aws:iam::3:role/self\n"
+    "source_profile = self\n"
+    "aws_access_key_id = SELFKEY\n"
+    "aws_secret_access_key = self-secret\n"
+    "[profile keys-and-role]\n"
+    "aws_access_key_id = KRKEY\n"
+    "aws_secret_access_key = kr-secret\n"
+    "role_arn = arn:aws:iam::4:role/kr\n"
+    "[profile on-ec2]\n"
+    "role_arn = arn:aws:iam::5:role/ec2\n"
+    "credential_source = Ec2InstanceMetadata\n"
+    "[profile from-env]\n"
+    "role_arn = arn:aws:iam::6:role/env\n"
+    "credential_source = Environment\n"
+    "[profile in-ecs]\n"
+    "role_arn = arn:aws:iam::7:role/ecs\n"
+    "credential_source = EcsContainer\n"
+    "[profile web]\n"
+    "role_arn = arn:aws:iam::8:role/web\n"
+    "web_identity_token_file = /var/run/token\n"
+    "role_session_name = w\n"
+    "[profile loop-a]\n"
+    "role_arn = arn:aws:iam::9:role/a\n"
+    "source_profile = loop-b\n"
+    "[profile loop-b]\n"
+    "role_arn = arn:aws:iam::9:role/b\n"
+    "source_profile = loop-a\n"
+    "[profile both]\n"
+    "role_arn = arn:aws:iam::9:role/both\n"
+    "source_profile = default\n"
+    "credential_source = Environment\n"
+    "[profile odd-source]\n"
+    "role_arn = arn:aws:iam::9:role/odd\n"
+    "credential_source = Somewhere\n"
+    "[profile lost]\n"
+    "role_arn = arn:aws:iam::9:role/lost\n"
+    "source_profile = missing\n"
+    "[profile bare-role]\n"
+    "role_arn = arn:aws:iam::9:role/bare\n";
+
+// A profile's role_arn is assumed over its source_profile (followed through other roles), its
+// own keys, its credential_source, or with its web identity token, as the SDK does.
+TEST(AwsCredentialsTest, ProfileRoles) {
+  TempDir home;
+  std::filesystem::create_directories(home.Path(".aws"));
+  home.Write(".aws/credentials", kCredentials);
+  home.Write(".aws/config", kRoleConfig);
+  const std::string files = home.Path(".aws/credentials") + " nor " + home.Path(".aws/config");
+  auto roles = [](const base::Result<AwsCredentialChain>& found) {
+    std::string out;
+    if (!found.ok()) return found.error().message();
+    for (const AwsAssumedRole& r : found->roles) {
+      out += r.role_arn + " as " + (r.session_name.size() > 2 ? "*" : r.session_name) +
+             (r.external_id.empty() ? "" : " for " + r.external_id) + "; ";
+    }
+    return out;
+  };
+  {
+    ScopedEnv env(Env(home.path()));
+    auto chain = FindAwsCredentials("chain");
+    EXPECT_EQ(roles(chain),
+              "arn:aws:iam::1:role/first as me; arn:aws:iam::2:role/second as * for ext-2; ");
+    ASSERT_TRUE(chain.ok());
+    EXPECT_EQ(std::get<net::AwsKeys>(chain->source).access_key, "DEFAULTKEY");
+    auto self = FindAwsCredentials("self");
+    EXPECT_EQ(roles(self), "arn:aws:iam::3:role/self as *; ");
+    EXPECT_EQ(std::get<net::AwsKeys>(self->source).access_key, "SELFKEY");
+    auto own_keys = FindAwsCredentials("keys-and-role");
+    EXPECT_EQ(roles(own_keys), "arn:aws:iam::4:role/kr as *; ");
+    EXPECT_EQ(std::get<net::AwsKeys>(own_keys->source).access_key, "KRKEY");
+    auto ec2 = FindAwsCredentials("on-ec2");
+    EXPECT_EQ(roles(ec2), "arn:aws:iam::5:role/ec2 as *; ");
+    EXPECT_EQ(std::get<AwsInstanceMetadata>(ec2->source).endpoint, "http://169.254.169.254");
+    auto web = FindAwsCredentials("web");
+    EXPECT_EQ(roles(web), "");
+    const auto& w = std::get<AwsRoleWithWebIdentity>(web->source);
+    EXPECT_EQ(w.role_arn, "arn:aws:iam::8:role/web");
+    EXPECT_EQ(w.token_file, "/var/run/token");
+    EXPECT_EQ(w.session_name, "w");
+
+    for (const auto& [profile, want] : std::vector<std::pair<std::string, std::string>>{
+             {"from-env",
+              "has credential_source Environment, but AWS_ACCESS_KEY_ID and "
+              "AWS_SECRET_ACCESS_KEY are not set"},
+             {"in-ecs", "has credential_source EcsContainer, but no container's endpoint is set"},
+             {"loop-a", "has source_profile \"loop-a\", which leads back to it"},
+             {"both", "has both source_profile and credential_source"},
+             {"odd-source",
+              "has credential_source \"Somewhere\", which is neither Environment, "
+              "Ec2InstanceMetadata nor EcsContainer"},
+             {"lost", "has source_profile \"missing\", which is in neither " + files},
+             {"bare-role",
+              "has no aws_access_key_id and aws_secret_access_key in " +
+                  home.Path(".aws/credentials") + " or " + home.Path(".aws/config") +
+                  ", nor a source_profile, credential_source or web_identity_token_file for "
+                  "its role_arn"},
+         }) {
+      auto found = FindAwsCredentials(profile);
+      ASSERT_FALSE(found.ok()) << profile;
+      const std::string who = profile == "loop-a" ? "loop-b" : profile;
+      EXPECT_EQ(found.error().message(), "profile \"" + who + "\" " + want);
+    }
+  }
+  ScopedEnv env(Env(home.path(), {{"AWS_ACCESS_KEY_ID", "ENVKEY"},
+                                  {"AWS_SECRET_ACCESS_KEY", "env-secret"},
+                                  {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/c"}}));
+  auto from_env = FindAwsCredentials("from-env");
+  EXPECT_EQ(roles(from_env), "arn:aws:iam::6:role/env as *; ");
+  EXPECT_EQ(std::get<net::AwsKeys>(from_env->source).access_key, "ENVKEY");
+  auto in_ecs = FindAwsCredentials("in-ecs");
+  EXPECT_EQ(roles(in_ecs), "arn:aws:iam::7:role/ecs as *; ");
+  EXPECT_EQ(std::get<AwsContainerEndpoint>(in_ecs->source).url, "http://127.0.0.1/c");
 }
 
 TEST(AwsCredentialsTest, Region) {

@@ -310,8 +310,9 @@ std::shared_ptr<net::TokenSource> StsRole(net::AwsStsRole::Options sts, const st
 
 // SigV4 signing with the block's keys or those the AWS SDK would find: fixed keys, or the
 // temporary keys of a web identity's role, a container's credentials endpoint or an EC2
-// instance's metadata service. With role_arn, those keys sign an AssumeRole of that role and
-// its temporary keys sign the requests, as the SDK's stscreds over the default chain.
+// instance's metadata service. The roles a profile names, then the block's role_arn, are
+// assumed in turn, each with the keys before it, and the last one's keys sign the requests,
+// as the SDK's stscreds over the default chain.
 base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) {
   net::ClientConfig::SigV4 out;
   out.region = s.region.empty() ? FindAwsRegion(s.profile) : s.region;
@@ -320,41 +321,44 @@ base::Status BuildSigV4(const HttpClientArgs::SigV4& s, net::ClientConfig* cfg) 
         "region not configured in sigv4 or in default credentials chain");
   }
   std::shared_ptr<net::TokenSource> temporary;  // when the keys found are temporary
+  std::vector<AwsAssumedRole> roles;
   if (!s.access_key.empty()) {
     out.keys = {s.access_key, s.secret_key.text, ""};
   } else {
-    base::Result<AwsCredentials> found = FindAwsCredentials(s.profile);
+    base::Result<AwsCredentialChain> found = FindAwsCredentials(s.profile);
     if (!found.ok()) {
       return base::Status::InvalidArgument("could not get SigV4 credentials: " +
                                            found.error().message());
     }
-    if (auto* keys = std::get_if<net::AwsKeys>(&*found)) {
+    roles = std::move(found->roles);
+    if (auto* keys = std::get_if<net::AwsKeys>(&found->source)) {
       out.keys = std::move(*keys);
-    } else if (auto* role = std::get_if<AwsRoleWithWebIdentity>(&*found)) {
+    } else if (auto* role = std::get_if<AwsRoleWithWebIdentity>(&found->source)) {
       net::AwsStsRole::Options web;
       web.role_arn = role->role_arn;
       web.token_file = role->token_file;
       web.session_name = role->session_name;
       temporary = StsRole(std::move(web), out.region);
-    } else if (auto* endpoint = std::get_if<AwsContainerEndpoint>(&*found)) {
+    } else if (auto* endpoint = std::get_if<AwsContainerEndpoint>(&found->source)) {
       temporary =
           std::make_shared<net::AwsContainerCredentials>(net::AwsContainerCredentials::Options{
               endpoint->url, endpoint->authorization, endpoint->authorization_file});
     } else {
       temporary = std::make_shared<net::AwsInstanceCredentials>(
-          std::get<AwsInstanceMetadata>(*found).endpoint);
+          std::get<AwsInstanceMetadata>(found->source).endpoint);
     }
   }
-  if (s.role_arn.empty()) {
-    cfg->token_source = std::move(temporary);
-  } else {
+  if (!s.role_arn.empty()) roles.push_back({s.role_arn, AwsSessionName(), ""});
+  for (AwsAssumedRole& role : roles) {  // each signed with the keys before it
     net::AwsStsRole::Options assume;
-    assume.role_arn = s.role_arn;
-    assume.session_name = AwsSessionName();
-    assume.keys = out.keys;
+    assume.role_arn = std::move(role.role_arn);
+    assume.session_name = std::move(role.session_name);
+    assume.external_id = std::move(role.external_id);
+    assume.keys = std::exchange(out.keys, {});
     assume.base = std::move(temporary);
-    cfg->token_source = StsRole(std::move(assume), out.region);
+    temporary = StsRole(std::move(assume), out.region);
   }
+  cfg->token_source = std::move(temporary);
   cfg->sigv4 = std::move(out);
   return base::Status::Ok();
 }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -491,6 +492,42 @@ TEST(PrometheusRemoteWriteTest, SignsWithARoleAssumedWithTheInstancesKeys) {
   }
   EXPECT_EQ(sts.Signers(), (std::vector<std::string>{"ASIAEC21"}));
   EXPECT_EQ(imds.Asked().size(), 3U);
+  f.Stop();
+}
+
+// A profile's role (over its source profile's keys) and then the block's role_arn are assumed
+// in turn, each with the keys before it.
+TEST(PrometheusRemoteWriteTest, SignsWithRolesOfAProfileAndTheBlock) {
+  net::testing::FakeSts sts;
+  base::testing::TempDir home;
+  std::filesystem::create_directories(home.Path(".aws"));
+  home.Write(".aws/credentials",
+             "[default]\naws_access_key_id = AKBASE\naws_secret_access_key = base-secret\n");
+  home.Write(".aws/config",
+             "[profile writer]\nrole_arn = arn:aws:iam::1:role/hop\nsource_profile = default\n"
+             "external_id = ext-1\n");
+  FakeReceiver rx;
+  ASSERT_TRUE(rx.Start().ok());
+  ComponentFixture f;
+  {
+    base::testing::ScopedEnv env(
+        WithoutAwsKeys(home, {{"AWS_ENDPOINT_URL_STS", sts.Url("/sts/")}}));
+    ASSERT_EQ(f.Build(Config(rx.url(),
+                             "  sigv4 {\n    region = \"eu-north-1\"\n    profile = \"writer\"\n"
+                             "    role_arn = \"arn:aws:iam::2:role/writer\"\n  }\n")),
+              "");
+  }
+  for (const auto& r : SendTwice(f, rx)) {
+    const net::testing::SigV4Check c = CheckSigned(r, "secret/2+x");
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.access_key, "ASIA2");
+  }
+  EXPECT_EQ(sts.Signers(), (std::vector<std::string>{"AKBASE", "ASIA1"}));
+  ASSERT_EQ(sts.Forms().size(), 2U);
+  EXPECT_EQ(sts.Forms()[0].rfind(
+                "Action=AssumeRole&ExternalId=ext-1&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3A", 0),
+            0U);
+  EXPECT_EQ(sts.Forms()[1].rfind("Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A2%3A", 0), 0U);
   f.Stop();
 }
 
