@@ -333,71 +333,71 @@ TEST(AwsCredentialsTest, ProfileRoles) {
   std::filesystem::create_directories(home.Path(".aws"));
   home.Write(".aws/credentials", kCredentials);
   home.Write(".aws/config", kRoleConfig);
-  const std::string files = home.Path(".aws/credentials") + " nor " + home.Path(".aws/config");
-  auto roles = [](const base::Result<AwsCredentialChain>& found) {
-    std::string out;
+  // What a profile leads to: where the first keys come from, then the roles assumed.
+  auto chain = [](const std::string& profile) {
+    const base::Result<AwsCredentialChain> found = FindAwsCredentials(profile);
     if (!found.ok()) return found.error().message();
+    std::string out;
+    if (const auto* keys = std::get_if<net::AwsKeys>(&found->source)) {
+      out = "keys " + keys->access_key;
+    } else if (const auto* imds = std::get_if<AwsInstanceMetadata>(&found->source)) {
+      out = "instance " + imds->endpoint;
+    } else if (const auto* container = std::get_if<AwsContainerEndpoint>(&found->source)) {
+      out = "container " + container->url;
+    } else {
+      const auto& web = std::get<AwsRoleWithWebIdentity>(found->source);
+      out = "web identity " + web.role_arn + " with " + web.token_file + " as " + web.session_name;
+    }
     for (const AwsAssumedRole& r : found->roles) {
-      out += r.role_arn + " as " + (r.session_name.size() > 2 ? "*" : r.session_name) +
-             (r.external_id.empty() ? "" : " for " + r.external_id) + "; ";
+      // Generated session names (the time) show as *.
+      out += "; " + r.role_arn + " as " + (r.session_name.size() > 2 ? "*" : r.session_name) +
+             (r.external_id.empty() ? "" : " for " + r.external_id);
     }
     return out;
   };
   {
     ScopedEnv env(Env(home.path()));
-    auto chain = FindAwsCredentials("chain");
-    EXPECT_EQ(roles(chain),
-              "arn:aws:iam::1:role/first as me; arn:aws:iam::2:role/second as * for ext-2; ");
-    ASSERT_TRUE(chain.ok());
-    EXPECT_EQ(std::get<net::AwsKeys>(chain->source).access_key, "DEFAULTKEY");
-    auto self = FindAwsCredentials("self");
-    EXPECT_EQ(roles(self), "arn:aws:iam::3:role/self as *; ");
-    EXPECT_EQ(std::get<net::AwsKeys>(self->source).access_key, "SELFKEY");
-    auto own_keys = FindAwsCredentials("keys-and-role");
-    EXPECT_EQ(roles(own_keys), "arn:aws:iam::4:role/kr as *; ");
-    EXPECT_EQ(std::get<net::AwsKeys>(own_keys->source).access_key, "KRKEY");
-    auto ec2 = FindAwsCredentials("on-ec2");
-    EXPECT_EQ(roles(ec2), "arn:aws:iam::5:role/ec2 as *; ");
-    EXPECT_EQ(std::get<AwsInstanceMetadata>(ec2->source).endpoint, "http://169.254.169.254");
-    auto web = FindAwsCredentials("web");
-    EXPECT_EQ(roles(web), "");
-    const auto& w = std::get<AwsRoleWithWebIdentity>(web->source);
-    EXPECT_EQ(w.role_arn, "arn:aws:iam::8:role/web");
-    EXPECT_EQ(w.token_file, "/var/run/token");
-    EXPECT_EQ(w.session_name, "w");
-
+    for (const auto& [profile, want] : std::vector<std::pair<std::string, std::string>>{
+             {"chain",
+              "keys DEFAULTKEY; arn:aws:iam::1:role/first as me; arn:aws:iam::2:role/second as "
+              "* for ext-2"},
+             {"self", "keys SELFKEY; arn:aws:iam::3:role/self as *"},
+             {"keys-and-role", "keys KRKEY; arn:aws:iam::4:role/kr as *"},
+             {"on-ec2", "instance http://169.254.169.254; arn:aws:iam::5:role/ec2 as *"},
+             {"web", "web identity arn:aws:iam::8:role/web with /var/run/token as w"},
+         }) {
+      EXPECT_EQ(chain(profile), want) << profile;
+    }
+    const std::string credentials = home.Path(".aws/credentials");
+    const std::string config = home.Path(".aws/config");
     for (const auto& [profile, want] : std::vector<std::pair<std::string, std::string>>{
              {"from-env",
-              "has credential_source Environment, but AWS_ACCESS_KEY_ID and "
+              "\"from-env\" has credential_source Environment, but AWS_ACCESS_KEY_ID and "
               "AWS_SECRET_ACCESS_KEY are not set"},
-             {"in-ecs", "has credential_source EcsContainer, but no container's endpoint is set"},
-             {"loop-a", "has source_profile \"loop-a\", which leads back to it"},
-             {"both", "has both source_profile and credential_source"},
+             {"in-ecs",
+              "\"in-ecs\" has credential_source EcsContainer, but no container's endpoint is "
+              "set"},
+             {"loop-a", "\"loop-b\" has source_profile \"loop-a\", which leads back to it"},
+             {"both", "\"both\" has both source_profile and credential_source"},
              {"odd-source",
-              "has credential_source \"Somewhere\", which is neither Environment, "
-              "Ec2InstanceMetadata nor EcsContainer"},
-             {"lost", "has source_profile \"missing\", which is in neither " + files},
+              "\"odd-source\" has credential_source \"Somewhere\", which is neither "
+              "Environment, Ec2InstanceMetadata nor EcsContainer"},
+             {"lost", "\"lost\" has source_profile \"missing\", which is in neither " +
+                          credentials + " nor " + config},
              {"bare-role",
-              "has no aws_access_key_id and aws_secret_access_key in " +
-                  home.Path(".aws/credentials") + " or " + home.Path(".aws/config") +
+              "\"bare-role\" has no aws_access_key_id and aws_secret_access_key in " + credentials +
+                  " or " + config +
                   ", nor a source_profile, credential_source or web_identity_token_file for "
                   "its role_arn"},
          }) {
-      auto found = FindAwsCredentials(profile);
-      ASSERT_FALSE(found.ok()) << profile;
-      const std::string who = profile == "loop-a" ? "loop-b" : profile;
-      EXPECT_EQ(found.error().message(), "profile \"" + who + "\" " + want);
+      EXPECT_EQ(chain(profile), "profile " + want);
     }
   }
   ScopedEnv env(Env(home.path(), {{"AWS_ACCESS_KEY_ID", "ENVKEY"},
                                   {"AWS_SECRET_ACCESS_KEY", "env-secret"},
                                   {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/c"}}));
-  auto from_env = FindAwsCredentials("from-env");
-  EXPECT_EQ(roles(from_env), "arn:aws:iam::6:role/env as *; ");
-  EXPECT_EQ(std::get<net::AwsKeys>(from_env->source).access_key, "ENVKEY");
-  auto in_ecs = FindAwsCredentials("in-ecs");
-  EXPECT_EQ(roles(in_ecs), "arn:aws:iam::7:role/ecs as *; ");
-  EXPECT_EQ(std::get<AwsContainerEndpoint>(in_ecs->source).url, "http://127.0.0.1/c");
+  EXPECT_EQ(chain("from-env"), "keys ENVKEY; arn:aws:iam::6:role/env as *");
+  EXPECT_EQ(chain("in-ecs"), "container http://127.0.0.1/c; arn:aws:iam::7:role/ecs as *");
 }
 
 TEST(AwsCredentialsTest, Region) {
