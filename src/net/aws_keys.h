@@ -66,7 +66,7 @@ class AwsStsRole final : public AwsTemporaryKeys {
     std::string role_arn;
     std::string session_name;
     std::string external_id;  // AssumeRole's ExternalId, when set
-    std::string sts_url;      // "https://sts.<region>.amazonaws.com/"
+    std::string sts_url;      // "https://sts.<region>.amazonaws.com/" (".com.cn" in China)
     // A web identity: the file of its token. Empty: AssumeRole, signed for STS in `region`
     // with `keys`, or with the temporary keys of `base` when set (another role's, a
     // container's, an instance's).

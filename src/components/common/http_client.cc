@@ -296,12 +296,16 @@ base::Result<std::shared_ptr<net::OAuth2TokenSource>> BuildOAuth2(const HttpClie
   return std::make_shared<net::OAuth2TokenSource>(std::move(opts));
 }
 
-// A role's temporary keys from AWS STS (the SDK's endpoint variables apply), reached through
-// the environment's proxies as the SDK's Go client reaches it.
+// A role's temporary keys from AWS STS (the SDK's endpoint variables apply, else the regional
+// endpoint in the region's partition: China's regions are under amazonaws.com.cn), reached
+// through the environment's proxies as the SDK's Go client reaches it.
 std::shared_ptr<net::TokenSource> StsRole(net::AwsStsRole::Options sts, const std::string& region) {
   sts.region = region;
   sts.sts_url = base::GetenvFirst("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL");
-  if (sts.sts_url.empty()) sts.sts_url = "https://sts." + region + ".amazonaws.com/";
+  if (sts.sts_url.empty()) {
+    const bool china = region.rfind("cn-", 0) == 0;
+    sts.sts_url = "https://sts." + region + (china ? ".amazonaws.com.cn/" : ".amazonaws.com/");
+  }
   auto sts_client = std::make_shared<net::ClientConfig>();
   sts_client->environment_proxy = EnvironmentProxies();
   sts.config = std::move(sts_client);

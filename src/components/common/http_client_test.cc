@@ -2,15 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "components/common/testing.h"
 #include "net/aws_keys.h"
+#include "net/http_client.h"
+#include "net/token_source.h"
 
 namespace starling::components {
 namespace {
@@ -430,6 +434,28 @@ TEST(HttpClientArgsTest, CloudAuthBlocks) {
   ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
   EXPECT_NE(dynamic_cast<net::AwsStsRole*>((*cfg)->token_source.get()), nullptr);
   EXPECT_EQ((*cfg)->sigv4->keys.access_key, "");
+}
+
+// Without an endpoint variable, a role's keys come from STS's regional endpoint, in the
+// region's partition.
+TEST(HttpClientArgsTest, StsEndpointOfTheRegion) {
+  for (const auto& [region, url] : std::vector<std::pair<std::string, std::string>>{
+           {"eu-west-1", "https://sts.eu-west-1.amazonaws.com/"},
+           {"us-gov-west-1", "https://sts.us-gov-west-1.amazonaws.com/"},
+           {"cn-northwest-1", "https://sts.cn-northwest-1.amazonaws.com.cn/"},
+       }) {
+    HttpClientArgs args;
+    args.sigv4 = HttpClientArgs::SigV4{region, "AK", {}, "", "arn:aws:iam::1:role/r"};
+    args.sigv4->secret_key.text = "SK";
+    base::testing::ScopedEnv env(
+        {{"AWS_ENDPOINT_URL_STS", std::nullopt}, {"AWS_ENDPOINT_URL", std::nullopt}});
+    auto cfg = BuildClientConfig(args);
+    ASSERT_TRUE(cfg.ok()) << cfg.error().ToString();
+    ASSERT_NE((*cfg)->token_source, nullptr);
+    auto request = (*cfg)->token_source->TokenRequest(0, std::chrono::seconds(1));
+    ASSERT_TRUE(request.ok()) << request.error().ToString();
+    EXPECT_EQ(request->url, url);
+  }
 }
 
 TEST(HttpClientArgsTest, BuildClientConfigNamesUnreadableFiles) {
