@@ -104,6 +104,18 @@ inline std::optional<std::string> SessionTokenOf(const std::string& access_key) 
   return std::nullopt;
 }
 
+// The access key r is signed with, when its signature and session token are those the fakes
+// pair with that key (SecretKeyOf, SessionTokenOf); else what is wrong.
+inline std::string SignedBy(const Request& r) {
+  const std::string key = CheckSigV4(r, "").access_key;
+  const SigV4Check c = CheckSigV4(r, SecretKeyOf(key));
+  if (!c.error.empty()) return c.error;
+  if (r.HeaderValue("X-Amz-Security-Token") != SessionTokenOf(key)) {
+    return "not the session token of " + key;
+  }
+  return key;
+}
+
 class FakeSts : public FakeKeyIssuer {
  public:
   FakeSts()
@@ -129,15 +141,10 @@ class FakeSts : public FakeKeyIssuer {
     std::lock_guard<std::mutex> lock(mu_);
     forms_.push_back(r.body);
     if (r.body.rfind("Action=AssumeRole&", 0) == 0) {
-      const std::string signer = CheckSigV4(r, "").access_key;
-      signers_.push_back(signer);
-      const SigV4Check c = CheckSigV4(r, SecretKeyOf(signer));
-      if (!c.error.empty() || c.service != "sts") {
+      const SigV4Check c = CheckSigV4(r, "");
+      signers_.push_back(c.access_key);
+      if (SignedBy(r) != c.access_key || c.service != "sts") {
         return Response::Text(403, "<ErrorResponse>SignatureDoesNotMatch</ErrorResponse>");
-      }
-      const auto token = r.HeaderValue("X-Amz-Security-Token");
-      if (token != SessionTokenOf(signer)) {
-        return Response::Text(403, "<ErrorResponse>InvalidClientTokenId</ErrorResponse>");
       }
     } else if (r.body.find("WebIdentityToken=jwt-") == std::string::npos) {
       return Response::Text(400, "<ErrorResponse>InvalidIdentityToken</ErrorResponse>");
