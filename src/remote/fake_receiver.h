@@ -82,6 +82,16 @@ class FakeReceiver {
     cv_.notify_all();
   }
 
+  // From now on, like Prometheus: a request with a sample older than the newest the receiver
+  // holds of its series is refused whole (400, out of order); a sample at that newest
+  // timestamp is a duplicate, accepted but not recorded again. `newest`: what the receiver
+  // holds already, by series ({a="b", ...}).
+  void RejectOutOfOrder(std::map<std::string, std::int64_t> newest = {}) {
+    std::lock_guard lock(mu_);
+    in_order_ = true;
+    newest_ = std::move(newest);
+  }
+
   void Script(std::vector<Answer> answers) {
     std::lock_guard lock(mu_);
     for (Answer& a : answers) script_.push_back(std::move(a));
@@ -147,10 +157,18 @@ class FakeReceiver {
       a = std::move(script_.front());
       script_.pop_front();
     }
+    if (a.status / 100 == 2 && in_order_ && OutOfOrder(rr.request)) {
+      a = Answer{400, {}, "out of order sample"};
+    }
     if (a.status / 100 == 2) {
       for (const prompb::TimeSeries& ts : rr.request.timeseries()) {
         const std::string series = SeriesString(ts);
         for (const prompb::Sample& s : ts.samples()) {
+          if (in_order_) {
+            auto [it, added] = newest_.emplace(series, s.timestamp());
+            if (!added && s.timestamp() == it->second) continue;  // a duplicate
+            it->second = s.timestamp();
+          }
           accepted_.push_back({series, s.timestamp(), s.value()});
         }
         exemplars_ += static_cast<std::size_t>(ts.exemplars_size());
@@ -162,16 +180,33 @@ class FakeReceiver {
     return resp;
   }
 
+  // Whether a sample of req is older than the newest of its series (counting req's own).
+  bool OutOfOrder(const prompb::WriteRequest& req) const {
+    std::map<std::string, std::int64_t> newest = newest_;
+    for (const prompb::TimeSeries& ts : req.timeseries()) {
+      const std::string series = SeriesString(ts);
+      for (const prompb::Sample& s : ts.samples()) {
+        auto [it, added] = newest.emplace(series, s.timestamp());
+        if (added) continue;
+        if (s.timestamp() < it->second) return true;
+        it->second = s.timestamp();
+      }
+    }
+    return false;
+  }
+
   net::IoThreadPool pool_;
   std::unique_ptr<net::HttpServer> server_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Answer> script_;              // guarded by mu_
-  std::vector<ReceivedRequest> requests_;  // guarded by mu_
-  std::vector<ReceivedSample> accepted_;   // guarded by mu_
-  std::size_t exemplars_ = 0;              // guarded by mu_
-  std::chrono::milliseconds delay_{0};     // guarded by mu_
-  bool held_ = false;                      // guarded by mu_
+  std::deque<Answer> script_;                   // guarded by mu_
+  std::vector<ReceivedRequest> requests_;       // guarded by mu_
+  std::vector<ReceivedSample> accepted_;        // guarded by mu_
+  std::size_t exemplars_ = 0;                   // guarded by mu_
+  std::chrono::milliseconds delay_{0};          // guarded by mu_
+  bool held_ = false;                           // guarded by mu_
+  bool in_order_ = false;                       // guarded by mu_
+  std::map<std::string, std::int64_t> newest_;  // guarded by mu_; with in_order_
 };
 
 }  // namespace starling::remote::testing

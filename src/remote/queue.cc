@@ -312,36 +312,58 @@ std::chrono::nanoseconds ParseRetryAfter(std::string_view value, base::Clock::Ti
   return delta > nanoseconds::zero() ? delta : nanoseconds::zero();
 }
 
-base::Result<std::optional<wal::Position>> ReadProgress(const std::string& dir) {
+ProgressFile::ProgressFile(std::string dir) : path_(std::move(dir) + "/" + kProgressFile) {}
+
+ProgressFile::~ProgressFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+base::Result<std::optional<Progress>> ProgressFile::Read(const std::string& dir) {
   const std::string path = dir + "/" + kProgressFile;
   std::ifstream in(path);
   if (!in) {
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) return std::optional<wal::Position>();
+    if (!std::filesystem::exists(path, ec)) return std::optional<Progress>();
     return base::Status::Internal("cannot read " + path);
   }
-  wal::Position p;
+  Progress p;
   std::string magic;
-  if (!(in >> magic >> p.segment >> p.offset) || magic != "v1" || p.segment < 0 || p.offset < 0) {
+  bool ok = static_cast<bool>(in >> magic >> p.acked.segment >> p.acked.offset);
+  if (ok && magic == "v2") {
+    ok = static_cast<bool>(in >> p.frontier.segment >> p.frontier.offset);
+  } else if (ok && magic == "v1") {
+    p.frontier = p.acked;
+  } else {
+    ok = false;
+  }
+  if (!ok || p.acked.segment < 0 || p.acked.offset < 0 || p.frontier.segment < 0 ||
+      p.frontier.offset < 0) {
     return base::Status::DataLoss("malformed progress file " + path);
   }
-  return std::optional<wal::Position>(p);
+  return std::optional<Progress>(p);
 }
 
-base::Status WriteProgress(const std::string& dir, wal::Position pos) {
-  const std::string path = dir + "/" + kProgressFile;
-  const std::string tmp = path + ".tmp";
-  const std::string text =
-      "v1 " + std::to_string(pos.segment) + " " + std::to_string(pos.offset) + "\n";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return base::Status::Internal("cannot create " + tmp);
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const bool synced = ::fdatasync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) return base::Status::Internal("cannot write " + tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return base::Status::Internal("cannot rename " + tmp + " to " + path);
+base::Status ProgressFile::Write(const Progress& p) {
+  // Padded to a fixed size, so that a line never leaves the tail of a longer one behind.
+  constexpr std::size_t kLine = 96;
+  if (fd_ < 0) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return base::Status::Internal("cannot open " + path_);
+    if (::ftruncate(fd_, kLine) != 0) return base::Status::Internal("cannot resize " + path_);
   }
+  std::string line = "v2 " + std::to_string(p.acked.segment) + " " +
+                     std::to_string(p.acked.offset) + " " + std::to_string(p.frontier.segment) +
+                     " " + std::to_string(p.frontier.offset);
+  line.resize(kLine - 1, ' ');
+  line += '\n';
+  if (::pwrite(fd_, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+    return base::Status::Internal("cannot write " + path_);
+  }
+  return base::Status::Ok();
+}
+
+base::Status ProgressFile::Sync() {
+  if (fd_ >= 0 && ::fdatasync(fd_) != 0) return base::Status::Internal("cannot sync " + path_);
   return base::Status::Ok();
 }
 
@@ -385,8 +407,8 @@ class Queue::Impl {
     std::error_code ec;
     std::filesystem::create_directories(state_dir_, ec);
     if (ec) return base::Status::Internal("cannot create " + state_dir_ + ": " + ec.message());
-    base::Result<std::optional<wal::Position>> read = ReadProgress(state_dir_);
-    std::optional<wal::Position> progress;
+    base::Result<std::optional<Progress>> read = ProgressFile::Read(state_dir_);
+    std::optional<Progress> progress;
     if (read.ok()) {
       progress = *read;
     } else {
@@ -399,14 +421,20 @@ class Queue::Impl {
       base::Result<wal::SegmentRange> segs = wal::Segments(wal_dir_);
       std::error_code size_ec;
       const auto size =
-          std::filesystem::file_size(wal::SegmentPath(wal_dir_, progress->segment), size_ec);
-      const bool beyond = !segs.ok() || segs->last < progress->segment ||
-                          (!size_ec && static_cast<std::int64_t>(size) < progress->offset);
+          std::filesystem::file_size(wal::SegmentPath(wal_dir_, progress->acked.segment), size_ec);
+      const bool beyond = !segs.ok() || segs->last < progress->acked.segment ||
+                          (!size_ec && static_cast<std::int64_t>(size) < progress->acked.offset);
       if (beyond) {
         Log(spdlog::level::warn, "progress file points beyond the WAL, ignoring it");
       } else {
-        start_acked_ = *progress;
+        start_acked_ = progress->acked;
+        start_frontier_ = progress->frontier;
       }
+    }
+    {
+      std::lock_guard plock(progress_mu_);
+      persisted_ = Progress{start_acked_, start_frontier_};
+      frontier_ = start_frontier_;
     }
     {
       std::lock_guard alock(ack_mu_);
@@ -442,7 +470,7 @@ class Queue::Impl {
       std::shared_lock slock(shards_mu_);
       for (auto& s : shards_) s->Stop();
     }
-    PersistProgress();
+    PersistProgress(true);
     StopShards();
   }
 
@@ -667,8 +695,25 @@ class Queue::Impl {
     void Run(const std::stop_token& stop);
     // Samples waiting behind the batch being sent. Needs mu_.
     std::size_t Queued() const { return samples_.size() - in_flight_; }
-    // Sends one batch with retries. False when stopped before it was done.
+    // Sends the batch with retries. False when stopped before it was done.
     bool SendBatch(const std::stop_token& stop);
+    struct Counts {
+      std::size_t samples = 0;
+      std::size_t exemplars = 0;
+    };
+    enum class Outcome { kAccepted, kRefused, kStopped };
+    // Sends entries in one request, retrying what may succeed later. *sent: what the request
+    // held (entries too old or of unknown series are dropped, and counted when count_dropped).
+    // kRefused: the receiver refused them for good, for the reason in *refusal.
+    Outcome Send(std::span<const Entry> batch, std::span<const ExemplarEntry> exemplar_batch,
+                 bool count_dropped, const std::stop_token& stop, Counts* sent,
+                 std::string* refusal);
+    // Sends each half of entries the receiver refused together on its own, halving again
+    // what it refuses, and drops single samples it refuses (added to *refused).
+    bool SendHalves(std::span<const Entry> samples, std::span<const ExemplarEntry> exemplars,
+                    const std::stop_token& stop, Counts* refused);
+    // Counts entries the receiver refused for good.
+    void Refused(const Counts& c, const std::string& error, bool log);
 
     Impl* const q_;
     mutable std::mutex mu_;
@@ -725,15 +770,33 @@ class Queue::Impl {
     for (auto& s : old) s->Stop();
   }
 
-  void PersistProgress() {
-    const wal::Position pos = AckedPosition();
-    if (pos == persisted_) return;
-    base::Status s = WriteProgress(state_dir_, pos);
-    if (!s.ok()) {
-      Log(spdlog::level::err, "cannot persist progress: " + s.message());
-      return;
+  // Writes the acked position and the frontier when they moved; with sync, makes them durable.
+  void PersistProgress(bool sync) {
+    {
+      std::lock_guard lock(progress_mu_);
+      WriteProgressLocked(Progress{AckedPosition(), frontier_});
+      sync = sync && unsynced_;
+      if (sync) unsynced_ = false;
     }
-    persisted_ = pos;
+    // Unlocked, so that the shards' writes need not wait for the disk.
+    if (!sync) return;
+    if (base::Status s = progress_file_.Sync(); !s.ok()) {
+      Log(spdlog::level::err, "cannot persist progress: " + s.message());
+      std::lock_guard lock(progress_mu_);
+      unsynced_ = true;
+    }
+  }
+  // Moves the frontier to the end of record `seq`, whose samples are about to be sent.
+  void AdvanceFrontier(std::uint64_t seq) {
+    const wal::Position end = RecordEnd(seq);
+    std::lock_guard lock(progress_mu_);
+    if (!Before(frontier_, end)) return;
+    frontier_ = end;
+    WriteProgressLocked(Progress{persisted_.acked, frontier_});
+  }
+  // Whether samples of record `seq` may have reached the receiver before this start.
+  bool MaybeSentBefore(std::uint64_t seq) const {
+    return seq <= uncertain_seq_.load(std::memory_order_relaxed);
   }
 
   void WatchLoop(const std::stop_token& stop);
@@ -745,10 +808,11 @@ class Queue::Impl {
   void Reshard(const std::stop_token& stop);
   void PurgeOverrides();
 
-  // Begins the record `seq`: its entries are on their way into the shards.
-  void BeginRecord(std::uint64_t seq) {
+  // Begins the record `seq`, which ends at `end`: its entries are on their way into the shards.
+  void BeginRecord(std::uint64_t seq, wal::Position end) {
     std::lock_guard lock(ack_mu_);
     busy_seq_ = seq;
+    busy_end_ = end;
   }
   void EndRecord(std::uint64_t seq, wal::Position end, bool has_entries) {
     std::lock_guard lock(ack_mu_);
@@ -758,6 +822,25 @@ class Queue::Impl {
       last_done_seq_ = seq;
     }
     if (Before(watcher_pos_, end)) watcher_pos_ = end;
+  }
+
+  // Where the record `seq` ends. The record is being enqueued or not yet acked (a shard holds
+  // entries of it).
+  wal::Position RecordEnd(std::uint64_t seq) const {
+    std::lock_guard lock(ack_mu_);
+    if (seq == busy_seq_) return busy_end_;
+    auto it = std::lower_bound(records_.begin(), records_.end(), seq,
+                               [](const auto& r, std::uint64_t s) { return r.first < s; });
+    return it != records_.end() && it->first == seq ? it->second : watcher_pos_;
+  }
+  void WriteProgressLocked(const Progress& p) {
+    if (p == persisted_) return;
+    if (base::Status s = progress_file_.Write(p); !s.ok()) {
+      Log(spdlog::level::err, "cannot persist progress: " + s.message());
+      return;
+    }
+    persisted_ = p;
+    unsynced_ = true;
   }
 
   // Writes the labels of `ref` into enc (external labels merged in). Needs overrides_mu_
@@ -790,10 +873,19 @@ class Queue::Impl {
   std::vector<net::Header> headers_;
 
   std::mutex lifecycle_mu_;
-  bool started_ = false;            // guarded by lifecycle_mu_
-  bool stopped_ = false;            // guarded by lifecycle_mu_
-  wal::Position persisted_{-1, 0};  // watcher thread, then Stop
-  wal::Position start_acked_;       // set by Start before the watcher runs
+  bool started_ = false;          // guarded by lifecycle_mu_
+  bool stopped_ = false;          // guarded by lifecycle_mu_
+  wal::Position start_acked_;     // set by Start before the watcher runs
+  wal::Position start_frontier_;  // likewise
+  // The highest seq of a record that ends before start_frontier_ (set by the watcher).
+  std::atomic<std::uint64_t> uncertain_seq_{0};
+
+  // The progress file, written by the shards after each send and by the watcher.
+  std::mutex progress_mu_;
+  ProgressFile progress_file_{state_dir_};  // guarded by progress_mu_
+  Progress persisted_;                      // guarded by progress_mu_
+  wal::Position frontier_;                  // guarded by progress_mu_
+  bool unsynced_ = false;                   // guarded by progress_mu_
 
   // Series whose labels are not sent as the source has them. Written by the watcher.
   mutable std::shared_mutex overrides_mu_;
@@ -807,6 +899,7 @@ class Queue::Impl {
   // Acknowledgement bookkeeping; see AckedPosition.
   mutable std::mutex ack_mu_;
   std::uint64_t busy_seq_ = 0;       // guarded by ack_mu_; the record being enqueued, or 0
+  wal::Position busy_end_;           // guarded by ack_mu_; where it ends
   std::uint64_t last_done_seq_ = 0;  // guarded by ack_mu_; the last record fully enqueued
   wal::Position watcher_pos_;        // guarded by ack_mu_; after the last record handled
   // Records fully enqueued and not known to be acked: (seq, end position).
@@ -997,7 +1090,8 @@ bool Queue::Impl::HandleSamples(std::string_view rec, wal::Position end,
     return true;
   }
   const std::uint64_t seq = ++next_seq_;
-  BeginRecord(seq);
+  BeginRecord(seq, end);
+  if (!Before(start_frontier_, end)) uncertain_seq_.store(seq, std::memory_order_relaxed);
   const std::size_t n = staging_.size();
   for (auto& st : staging_) st.clear();
   for (const wal::record::RefSample& rs : samples_buf_) {
@@ -1033,7 +1127,8 @@ bool Queue::Impl::HandleExemplars(std::string_view rec, wal::Position end,
     return true;
   }
   const std::uint64_t seq = ++next_seq_;
-  BeginRecord(seq);
+  BeginRecord(seq, end);
+  if (!Before(start_frontier_, end)) uncertain_seq_.store(seq, std::memory_order_relaxed);
   {
     std::shared_lock lock(shards_mu_);
     for (wal::record::RefExemplar& re : exemplars_buf_) {
@@ -1050,7 +1145,7 @@ void Queue::Impl::Periodic(const std::stop_token& stop) {
   const Steady::time_point now = Steady::now();
   if (now - last_progress_ >= opts_.progress_interval) {
     last_progress_ = now;
-    PersistProgress();
+    PersistProgress(true);
     std::size_t samples = 0;
     std::size_t exemplars = 0;
     {
@@ -1197,7 +1292,7 @@ void Queue::Impl::Shard::Run(const std::stop_token& stop) {
       }
     }
     const bool done = SendBatch(stop);
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     sending_ = false;
     in_flight_ = 0;
     space_cv_.notify_all();
@@ -1207,10 +1302,86 @@ void Queue::Impl::Shard::Run(const std::stop_token& stop) {
                      exemplars_.begin() + static_cast<std::ptrdiff_t>(batch_exemplars_.size()));
     batch_start_ = Steady::now();
     space_cv_.notify_all();
+    lock.unlock();
+    q_->PersistProgress(false);
   }
 }
 
 bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
+  std::uint64_t last = batch_.empty() ? 0 : batch_.back().seq;
+  if (!batch_exemplars_.empty()) last = std::max(last, batch_exemplars_.back().seq);
+  q_->AdvanceFrontier(last);
+  Counts sent;
+  std::string refusal;
+  switch (Send(batch_, batch_exemplars_, true, stop, &sent, &refusal)) {
+    case Outcome::kStopped:
+      return false;
+    case Outcome::kAccepted:
+      return true;
+    case Outcome::kRefused:
+      break;
+  }
+  std::uint64_t first = batch_.empty() ? kNoSeq : batch_.front().seq;
+  if (!batch_exemplars_.empty()) first = std::min(first, batch_exemplars_.front().seq);
+  if (!q_->MaybeSentBefore(first) || sent.samples + sent.exemplars <= 1) {
+    Refused(sent, refusal, true);
+    return true;
+  }
+  Counts refused;
+  if (!SendHalves(batch_, batch_exemplars_, stop, &refused)) return false;
+  if (refused.samples + refused.exemplars > 0) {
+    q_->Log(
+        spdlog::level::warn,
+        "the receiver refused " + std::to_string(refused.samples + refused.exemplars) + " of " +
+            std::to_string(sent.samples + sent.exemplars) +
+            " samples sent again after a restart, most likely as it has them already: " + refusal);
+  }
+  return true;
+}
+
+bool Queue::Impl::Shard::SendHalves(std::span<const Entry> samples,
+                                    std::span<const ExemplarEntry> exemplars,
+                                    const std::stop_token& stop, Counts* refused) {
+  // Samples first, then exemplars; both halves are non-empty as there are at least two.
+  const std::size_t half = (samples.size() + exemplars.size()) / 2;
+  const std::size_t s = std::min(half, samples.size());
+  const std::size_t e = half - s;
+  const std::pair<std::span<const Entry>, std::span<const ExemplarEntry>> parts[] = {
+      {samples.first(s), exemplars.first(e)}, {samples.subspan(s), exemplars.subspan(e)}};
+  for (const auto& [part_samples, part_exemplars] : parts) {
+    Counts sent;
+    std::string refusal;
+    const Outcome o = Send(part_samples, part_exemplars, false, stop, &sent, &refusal);
+    if (o == Outcome::kStopped) return false;
+    if (o == Outcome::kAccepted) continue;
+    if (sent.samples + sent.exemplars <= 1) {
+      Refused(sent, refusal, false);
+      refused->samples += sent.samples;
+      refused->exemplars += sent.exemplars;
+      continue;
+    }
+    if (!SendHalves(part_samples, part_exemplars, stop, refused)) return false;
+  }
+  return true;
+}
+
+void Queue::Impl::Shard::Refused(const Counts& c, const std::string& error, bool log) {
+  Impl& q = *q_;
+  q.SetError(error);
+  if (log) {
+    q.Log(spdlog::level::err, "non-recoverable error, dropping " +
+                                  std::to_string(c.samples + c.exemplars) + " samples: " + error);
+  }
+  q.metrics_.failed.Add(static_cast<double>(c.samples));
+  q.metrics_.exemplars_failed.Add(static_cast<double>(c.exemplars));
+  q.samples_out_ += c.samples + c.exemplars;
+}
+
+Queue::Impl::Shard::Outcome Queue::Impl::Shard::Send(std::span<const Entry> batch,
+                                                     std::span<const ExemplarEntry> exemplar_batch,
+                                                     bool count_dropped,
+                                                     const std::stop_token& stop, Counts* sent,
+                                                     std::string* refusal) {
   Impl& q = *q_;
   enc_.Reset();
   std::size_t samples = 0;
@@ -1229,7 +1400,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
     if (q.overrides_.empty() && q.labels_ != nullptr) {
       // The common case: every series' labels come from the source, looked up in one batch.
       refs_.clear();
-      for (const Entry& e : batch_) {
+      for (const Entry& e : batch) {
         if (e.t < min_t) {
           ++dropped;
           continue;
@@ -1241,7 +1412,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
       q.labels_->VisitBatch(refs_, be.Visitor());
       kept_.clear();
     } else {
-      for (const Entry& e : batch_) {
+      for (const Entry& e : batch) {
         if (e.t < min_t) {
           ++dropped;
           continue;
@@ -1258,7 +1429,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
         highest = std::max(highest, e.t);
       }
     }
-    for (const ExemplarEntry& e : batch_exemplars_) {
+    for (const ExemplarEntry& e : exemplar_batch) {
       enc_.BeginSeries();
       if (!q.EncodeLabels(e.ref, enc_)) {
         enc_.AbortSeries();
@@ -1270,10 +1441,12 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
       ++exemplars;
     }
   }
-  if (dropped > 0) q.metrics_.dropped.Add(static_cast<double>(dropped));
-  if (dropped_exemplars > 0)
+  if (count_dropped && dropped > 0) q.metrics_.dropped.Add(static_cast<double>(dropped));
+  if (count_dropped && dropped_exemplars > 0) {
     q.metrics_.exemplars_dropped.Add(static_cast<double>(dropped_exemplars));
-  if (samples + exemplars == 0) return true;
+  }
+  *sent = Counts{samples, exemplars};
+  if (samples + exemplars == 0) return Outcome::kAccepted;
   SnappyCompress(enc_.data(), &compressed_);
 
   nanoseconds backoff = q.opts_.queue.min_backoff;
@@ -1293,7 +1466,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
     if (!session_) session_ = std::make_unique<net::HttpClient::Session>(*q.client_);
     base::Result<net::ClientResponse> resp = session_->Do(std::move(req), stop);
     const nanoseconds took = Steady::now() - begin;
-    if (stop.stop_requested()) return false;
+    if (stop.stop_requested()) return Outcome::kStopped;
     q.metrics_.batch_duration.Observe(std::chrono::duration<double>(took).count());
     q.send_nanos_ += static_cast<std::uint64_t>(took.count());
 
@@ -1316,7 +1489,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
         const std::int64_t secs = q.highest_sent_ms_.load() / 1000;
         q.metrics_.highest_sent.Set(static_cast<double>(secs));
       }
-      return true;
+      return Outcome::kAccepted;
     } else {
       std::string body = resp->body.substr(0, kMaxErrorBody);
       while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
@@ -1329,15 +1502,11 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
         }
       }
     }
-    q.SetError(error);
     if (!recoverable) {
-      q.Log(spdlog::level::err, "non-recoverable error, dropping " +
-                                    std::to_string(samples + exemplars) + " samples: " + error);
-      q.metrics_.failed.Add(static_cast<double>(samples));
-      q.metrics_.exemplars_failed.Add(static_cast<double>(exemplars));
-      q.samples_out_ += samples + exemplars;
-      return true;
+      *refusal = std::move(error);
+      return Outcome::kRefused;
     }
+    q.SetError(error);
     q.metrics_.retried.Add(static_cast<double>(samples));
     q.metrics_.exemplars_retried.Add(static_cast<double>(exemplars));
     q.Log(spdlog::level::warn, "failed to send batch, retrying: " + error);
@@ -1346,7 +1515,7 @@ bool Queue::Impl::Shard::SendBatch(const std::stop_token& stop) {
       std::unique_lock lock(sleep_mu);
       sleep_cv.wait_for(lock, stop, sleep, [] { return false; });
     }
-    if (stop.stop_requested()) return false;
+    if (stop.stop_requested()) return Outcome::kStopped;
     backoff = std::min(backoff * 2, q.opts_.queue.max_backoff);
   }
 }

@@ -10,13 +10,21 @@
 //
 // Delivery guarantee: a sample leaves a shard only once the receiver accepted it (2xx) or
 // rejected it for good (4xx other than a retried 429). The queue persists the WAL position up to
-// which every sample record is done (the "acked position") in <state_dir>/progress, every
-// progress_interval and on Stop. On start it reads the newest checkpoint's series and every
-// segment from the first, and skips the samples of records before the acked position, so after
-// a crash only what was in flight or acked within the last progress_interval is sent again
-// (at-least-once delivery). With several
-// shards the acked position is that of the last record before the oldest one some shard still
-// holds. LowestUnackedSegment() tells the owner which segments may be deleted.
+// which every sample record is done (the "acked position") in <state_dir>/progress after every
+// batch sent (synced every progress_interval and on Stop). On start it reads the newest
+// checkpoint's series and every segment from the first, and skips the samples of records before
+// the acked position, so after a crash only what was in flight, or sent by a shard ahead of
+// the others, is sent again (at-least-once delivery). With several shards the acked position is
+// that of the last record before the oldest one some shard still holds. LowestUnackedSegment()
+// tells the owner which segments may be deleted.
+//
+// Sent again: the receiver may hold some of those samples already, and Prometheus refuses a
+// whole request for one sample older than what it has (out of order), which would drop the new
+// samples in it too. So the progress file also holds the "frontier", written before each send:
+// the end of the newest record any batch sent held. Samples of records between the acked
+// position and the frontier found at start may have been delivered; a batch holding any of them
+// that the receiver refuses for good is split in halves, each sent on its own, down to single
+// samples, and only what the receiver refuses alone is dropped.
 //
 // Shards: a series always goes to shard ref % N, so its samples stay in order. Every
 // shard_update_interval the queue recomputes the shard count from the rates of samples in and
@@ -142,9 +150,35 @@ int DesiredShards(const ShardInputs& in);
 // anything else or a time in the past.
 std::chrono::nanoseconds ParseRetryAfter(std::string_view value, base::Clock::TimePoint now);
 
-// The WAL position persisted in <dir>/progress; nullopt when the file does not exist.
-base::Result<std::optional<wal::Position>> ReadProgress(const std::string& dir);
-base::Status WriteProgress(const std::string& dir, wal::Position pos);
+// What a queue persists of its progress.
+struct Progress {
+  wal::Position acked;     // every sample of the records before it is done
+  wal::Position frontier;  // no sample of a record ending after it was ever sent
+  friend bool operator==(const Progress&, const Progress&) = default;
+};
+
+// <dir>/progress: one line of fixed size, rewritten in place, so that a write is a single
+// pwrite (cheap enough to follow every batch sent) and a crash leaves the old line or the new.
+// Writes must not overlap one another; a Sync may overlap a Write once one has opened the file.
+class ProgressFile {
+ public:
+  explicit ProgressFile(std::string dir);
+  ~ProgressFile();
+  ProgressFile(const ProgressFile&) = delete;
+  ProgressFile& operator=(const ProgressFile&) = delete;
+
+  // nullopt when the file does not exist. A file of the first format ("v1 <acked>") has its
+  // frontier at the acked position.
+  static base::Result<std::optional<Progress>> Read(const std::string& dir);
+  // Overwrites the file (not synced).
+  base::Status Write(const Progress& p);
+  // Makes what was written durable.
+  base::Status Sync();
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 // One endpoint's sending. Start, Stop and the accessors are thread-safe.
 class Queue {

@@ -300,10 +300,11 @@ TEST(QueueTest, RestartResumesFromPersistedPosition) {
     ASSERT_TRUE(f.WaitAcked(*q));
     q->Stop();
   }
-  auto progress = ReadProgress(f.state_dir);
+  auto progress = ProgressFile::Read(f.state_dir);
   ASSERT_TRUE(progress.ok());
   ASSERT_TRUE(progress->has_value());
-  EXPECT_EQ(**progress, f.wal.wal().End());
+  EXPECT_EQ((*progress)->acked, f.wal.wal().End());
+  EXPECT_EQ((*progress)->frontier, f.wal.wal().End());
 
   // New samples of old series (whose series records come before the acked position).
   f.wal.Samples({{1, 5000, 50}, {2, 5000, 60}});
@@ -333,7 +334,7 @@ TEST(QueueTest, ResumesFromProgressLeftByACrash) {
   f.wal.Samples({{1, 2000, 2}, {2, 2000, 2}});
   f.wal.Samples({{1, 3000, 3}});
   std::filesystem::create_directories(f.state_dir);
-  ASSERT_TRUE(WriteProgress(f.state_dir, after_first).ok());
+  ASSERT_TRUE(ProgressFile(f.state_dir).Write({after_first, after_first}).ok());
   auto q = f.NewQueue(FastOptions(f.receiver.url()));
   ASSERT_TRUE(q->Start().ok());
   ASSERT_TRUE(f.receiver.WaitForSamples(3));
@@ -364,6 +365,84 @@ TEST(QueueTest, RestartAfterOutageResendsUnacked) {
   ASSERT_TRUE(fresh.WaitForSamples(6));
   q->Stop();
   EXPECT_EQ(fresh.Accepted().size(), 6U);
+}
+
+TEST(QueueTest, PersistsTheFrontierBeforeSendingAndTheAckedPositionAfter) {
+  Fixture f;
+  f.receiver.Hold();
+  WriteSeriesAndSamples(f.wal, 2, 3);
+  const wal::Position end = f.wal.wal().End();
+  QueueOptions o = FastOptions(f.receiver.url());
+  o.progress_interval = std::chrono::hours(1);  // only sends write the file
+  o.queue.max_samples_per_send = 6;             // one batch of all
+  o.queue.batch_send_deadline = std::chrono::hours(1);
+  auto q = f.NewQueue(o);
+  ASSERT_TRUE(q->Start().ok());
+  auto persisted = [&](const Progress& want) {
+    for (int i = 0; i < 4000; ++i) {
+      auto got = ProgressFile::Read(f.state_dir);
+      if (got.ok() && got->has_value() && **got == want) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  };
+  // The batch is out, held by the receiver: nothing is acked, everything may be sent.
+  EXPECT_TRUE(persisted({{0, 0}, end}));
+  f.receiver.Release();
+  ASSERT_TRUE(f.receiver.WaitForSamples(6));
+  EXPECT_TRUE(persisted({end, end}));
+  q->Stop();
+}
+
+TEST(QueueTest, SplitsWhatTheReceiverRefusesOfWhatMayHaveBeenSent) {
+  // A crash left the acked position after t=1002 and the frontier after t=1005: samples up to
+  // 1005 may have been delivered. The receiver holds series 1 and 2 up to 1005 and series 3
+  // and 4 up to 1003, and refuses a whole request with a sample older than that, as
+  // Prometheus does. Only those older samples may be dropped.
+  Fixture f;
+  for (int s = 1; s <= 4; ++s) {
+    f.wal.Series(static_cast<storage::SeriesRef>(s),
+                 model::Labels{{"__name__", "m"}, {"s", std::to_string(s)}});
+  }
+  wal::Position acked;
+  wal::Position frontier;
+  for (int i = 0; i < 10; ++i) {
+    std::vector<wal::record::RefSample> rec;
+    for (int s = 1; s <= 4; ++s) {
+      rec.push_back({static_cast<storage::SeriesRef>(s), 1000 + i, static_cast<double>(i)});
+    }
+    f.wal.Samples(rec);
+    if (i == 2) acked = f.wal.wal().End();
+    if (i == 5) frontier = f.wal.wal().End();
+  }
+  std::filesystem::create_directories(f.state_dir);
+  ASSERT_TRUE(ProgressFile(f.state_dir).Write({acked, frontier}).ok());
+  const std::string s1 = "{__name__=\"m\", s=\"1\"}";
+  const std::string s2 = "{__name__=\"m\", s=\"2\"}";
+  const std::string s3 = "{__name__=\"m\", s=\"3\"}";
+  const std::string s4 = "{__name__=\"m\", s=\"4\"}";
+  f.receiver.RejectOutOfOrder({{s1, 1005}, {s2, 1005}, {s3, 1003}, {s4, 1003}});
+  auto q = f.NewQueue(FastOptions(f.receiver.url()));
+  ASSERT_TRUE(q->Start().ok());
+  ASSERT_TRUE(f.WaitAcked(*q));
+  auto by = BySeries(f.receiver.Accepted());
+  EXPECT_EQ(by[s1], (std::vector<std::int64_t>{1006, 1007, 1008, 1009}));
+  EXPECT_EQ(by[s2], (std::vector<std::int64_t>{1006, 1007, 1008, 1009}));
+  EXPECT_EQ(by[s3], (std::vector<std::int64_t>{1004, 1005, 1006, 1007, 1008, 1009}));
+  EXPECT_EQ(by[s4], (std::vector<std::int64_t>{1004, 1005, 1006, 1007, 1008, 1009}));
+  // Refused alone: 1003 and 1004 of series 1 and 2.
+  EXPECT_EQ(f.Metric("prometheus_remote_storage_samples_failed_total"), 4);
+  EXPECT_LE(f.receiver.RequestCount(), 60U);
+
+  // Samples written since the start were never sent: a request of them that the receiver
+  // refuses is dropped whole, not split.
+  const std::size_t requests = f.receiver.RequestCount();
+  f.wal.Samples({{1, 1001, 1}, {2, 1010, 10}});
+  ASSERT_TRUE(f.WaitAcked(*q));
+  q->Stop();
+  EXPECT_EQ(f.receiver.RequestCount(), requests + 1);
+  EXPECT_EQ(f.Metric("prometheus_remote_storage_samples_failed_total"), 6);
+  EXPECT_EQ(BySeries(f.receiver.Accepted())[s2].back(), 1009);
 }
 
 TEST(QueueTest, WriteRelabelConfigsAndLabelSource) {
@@ -646,16 +725,30 @@ TEST(QueueTest, ParseRetryAfter) {
 
 TEST(QueueTest, ProgressFile) {
   TempDir dir;
-  auto none = ReadProgress(dir.path());
+  auto none = ProgressFile::Read(dir.path());
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  ASSERT_TRUE(WriteProgress(dir.path(), {3, 12345}).ok());
-  auto got = ReadProgress(dir.path());
+  {
+    ProgressFile file(dir.path());
+    ASSERT_TRUE(file.Write({{3, 1234567}, {4, 89}}).ok());
+    // Rewritten in place: a shorter line leaves nothing of the longer one behind.
+    ASSERT_TRUE(file.Write({{3, 12}, {3, 40}}).ok());
+    ASSERT_TRUE(file.Sync().ok());
+  }
+  auto got = ProgressFile::Read(dir.path());
   ASSERT_TRUE(got.ok());
   ASSERT_TRUE(got->has_value());
-  EXPECT_EQ(**got, (wal::Position{3, 12345}));
-  dir.Write("progress", "garbage");
-  EXPECT_FALSE(ReadProgress(dir.path()).ok());
+  EXPECT_EQ(**got, (Progress{{3, 12}, {3, 40}}));
+  // The first format holds only the acked position.
+  dir.Write("progress", "v1 3 12345\n");
+  got = ProgressFile::Read(dir.path());
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(**got, (Progress{{3, 12345}, {3, 12345}}));
+  for (const char* bad : {"garbage", "v2 3 12", "v2 3 12 -1 0", "v3 1 2 3 4"}) {
+    SCOPED_TRACE(bad);
+    dir.Write("progress", bad);
+    EXPECT_FALSE(ProgressFile::Read(dir.path()).ok());
+  }
 }
 
 }  // namespace
