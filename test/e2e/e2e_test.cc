@@ -238,17 +238,31 @@ class CountingTarget {
   return ::testing::AssertionSuccess();
 }
 
-TEST(EndToEnd, NoSampleLostAcrossReceiverOutageAndCrash) {
+// Prometheus, a CountingTarget and Starling scraping the one into the other.
+struct CountingPipeline {
   TempDir dir;
-  PrometheusServer prom(dir.Path("prometheus"));
-  ASSERT_NO_FATAL_FAILURE(prom.Start());
+  PrometheusServer prom{dir.Path("prometheus")};
   CountingTarget target;
   int self_port = FreePort();
-  dir.Write("config.river",
-            StarlingConfig(ScrapeBlock("count", "count", target.port()), prom.write_url()));
-  auto starling = StartStarling(dir, self_port);
-  ASSERT_TRUE(Eventually([&] { return HasEveryScrape(prom, 3) == true; }))
-      << starling->stderr_text();
+  std::unique_ptr<Process> starling;
+
+  // Starts them and waits until Prometheus has the first `scrapes` scrapes.
+  void Start(std::int64_t scrapes) {
+    ASSERT_NO_FATAL_FAILURE(prom.Start());
+    dir.Write("config.river",
+              StarlingConfig(ScrapeBlock("count", "count", target.port()), prom.write_url()));
+    starling = StartStarling(dir, self_port);
+    ASSERT_TRUE(Eventually([&] { return HasEveryScrape(prom, scrapes) == true; }))
+        << starling->stderr_text();
+  }
+};
+
+TEST(EndToEnd, NoSampleLostAcrossReceiverOutageAndCrash) {
+  CountingPipeline p;
+  ASSERT_NO_FATAL_FAILURE(p.Start(3));
+  PrometheusServer& prom = p.prom;
+  CountingTarget& target = p.target;
+  std::unique_ptr<Process>& starling = p.starling;
 
   // The receiver goes away for a minute while scraping goes on.
   prom.Stop();
@@ -270,7 +284,7 @@ TEST(EndToEnd, NoSampleLostAcrossReceiverOutageAndCrash) {
   starling->Wait(30s);
   starling.reset();
   target.Pause(false);
-  starling = StartStarling(dir, self_port);
+  starling = StartStarling(p.dir, p.self_port);
   std::this_thread::sleep_for(5s);
   ASSERT_NO_FATAL_FAILURE(prom.Start());
   served = target.served();
@@ -288,28 +302,22 @@ TEST(EndToEnd, NoSampleLostAcrossRepeatedCrashes) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> pause_ms(300, 3000);
-  TempDir dir;
-  PrometheusServer prom(dir.Path("prometheus"));
-  ASSERT_NO_FATAL_FAILURE(prom.Start());
-  CountingTarget target;
-  int self_port = FreePort();
-  dir.Write("config.river",
-            StarlingConfig(ScrapeBlock("count", "count", target.port()), prom.write_url()));
-  auto starling = StartStarling(dir, self_port);
-  ASSERT_TRUE(Eventually([&] { return HasEveryScrape(prom, 2) == true; }))
-      << starling->stderr_text();
+  CountingPipeline p;
+  ASSERT_NO_FATAL_FAILURE(p.Start(2));
+  PrometheusServer& prom = p.prom;
+  std::unique_ptr<Process>& starling = p.starling;
   std::set<std::int64_t> interrupted;
   for (int kill = 0; kill < 6; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
     starling->Signal(SIGKILL);
     starling->Wait(30s);
     starling.reset();
-    interrupted.insert(target.served());
-    starling = StartStarling(dir, self_port);
+    interrupted.insert(p.target.served());
+    starling = StartStarling(p.dir, p.self_port);
     ASSERT_FALSE(HasFailure()) << "restart " << kill + 1;
   }
   std::this_thread::sleep_for(3s);
-  const std::int64_t served = target.served();
+  const std::int64_t served = p.target.served();
   EXPECT_TRUE(Eventually([&] { return HasEveryScrape(prom, served, interrupted) == true; }))
       << HasEveryScrape(prom, served, interrupted).message()
       << "; interrupted: " << ::testing::PrintToString(interrupted) << "\n"
