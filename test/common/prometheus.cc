@@ -43,13 +43,19 @@ PrometheusServer::PrometheusServer(std::string dir, std::string listen_host)
   std::ofstream(dir_ + "/prometheus.yml") << "global:\n  scrape_interval: 1m\n";
 }
 
+void PrometheusServer::SetConfig(const std::string& yaml) {
+  std::ofstream(dir_ + "/prometheus.yml") << yaml;
+}
+
+void PrometheusServer::AddFlag(std::string flag) { flags_.push_back(std::move(flag)); }
+
 void PrometheusServer::Start() {
-  process_ = std::make_unique<Process>(
-      kPrometheusBinary,
-      std::vector<std::string>{"--config.file=" + dir_ + "/prometheus.yml",
-                               "--storage.tsdb.path=" + dir_ + "/data",
-                               "--web.listen-address=" + listen_host_ + ":" + std::to_string(port_),
-                               "--web.enable-remote-write-receiver"});
+  std::vector<std::string> args = {
+      "--config.file=" + dir_ + "/prometheus.yml", "--storage.tsdb.path=" + dir_ + "/data",
+      "--web.listen-address=" + listen_host_ + ":" + std::to_string(port_),
+      "--web.enable-remote-write-receiver"};
+  args.insert(args.end(), flags_.begin(), flags_.end());
+  process_ = std::make_unique<Process>(kPrometheusBinary, std::move(args));
   ASSERT_TRUE(Eventually([&] { return HttpGet(port_, "/-/ready").status == 200; }, 60s))
       << process_->stderr_text();
 }
@@ -61,12 +67,28 @@ void PrometheusServer::Stop() {
   process_.reset();
 }
 
-std::optional<nlohmann::json> PrometheusServer::Query(const std::string& promql) const {
-  HttpReply r = HttpGet(port_, "/api/v1/query?query=" + UrlEncode(promql));
+namespace {
+
+// The data of an API reply, or nullopt when the request failed.
+std::optional<nlohmann::json> ApiData(int port, const std::string& path) {
+  HttpReply r = HttpGet(port, path);
   if (r.status != 200) return std::nullopt;
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
-  return j["data"]["result"];
+  return j["data"];
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> PrometheusServer::Query(const std::string& promql) const {
+  auto data = ApiData(port_, "/api/v1/query?query=" + UrlEncode(promql));
+  if (!data) return std::nullopt;
+  return (*data)["result"];
+}
+
+std::optional<nlohmann::json> PrometheusServer::QueryExemplars(const std::string& promql) const {
+  return ApiData(port_,
+                 "/api/v1/query_exemplars?start=0&end=4000000000&query=" + UrlEncode(promql));
 }
 
 std::string PrometheusServer::write_url(const std::string& host) const {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/process.h"
 
@@ -29,6 +30,11 @@ class PrometheusServer {
   // namespaces); the test reaches it at 127.0.0.1 either way.
   explicit PrometheusServer(std::string dir, std::string listen_host = "127.0.0.1");
 
+  // Before Start: replaces its configuration file (by default one with no scrape jobs).
+  void SetConfig(const std::string& yaml);
+  // Before Start: one more command-line flag, e.g. "--enable-feature=exemplar-storage".
+  void AddFlag(std::string flag);
+
   // Starts it with --web.enable-remote-write-receiver and waits until it is ready.
   void Start();
   // SIGTERM, and waits for it to exit.
@@ -36,6 +42,8 @@ class PrometheusServer {
 
   // The result of an instant query, or nullopt when the query fails.
   std::optional<nlohmann::json> Query(const std::string& promql) const;
+  // The exemplars of the series `promql` selects, whatever their time; nullopt on failure.
+  std::optional<nlohmann::json> QueryExemplars(const std::string& promql) const;
 
   // The remote-write URL at `host` (an address of this machine the writer can reach).
   std::string write_url(const std::string& host = "127.0.0.1") const;
@@ -45,6 +53,7 @@ class PrometheusServer {
   std::string dir_;
   std::string listen_host_;
   int port_;
+  std::vector<std::string> flags_;
   std::unique_ptr<Process> process_;
 };
 

@@ -50,13 +50,13 @@ std::vector<std::int64_t> SeriesValues(const nlohmann::json& result) {
   return out;
 }
 
-std::string StarlingConfig(const std::string& scrapes, const std::string& write_url) {
+std::string StarlingConfig(const std::string& scrapes, const std::string& write_url,
+                           const std::string& endpoint_extra = "") {
   return scrapes + R"(
 prometheus.remote_write "default" {
   endpoint {
     url = ")" +
-         write_url +
-         R"("
+         write_url + "\"\n" + endpoint_extra + R"(
     queue_config {
       batch_send_deadline = "1s"
       max_backoff         = "1s"
@@ -66,10 +66,11 @@ prometheus.remote_write "default" {
 )";
 }
 
-std::string ScrapeBlock(const std::string& name, const std::string& job, int port) {
+std::string ScrapeBlock(const std::string& name, const std::string& job, int port,
+                        const std::string& path = "/metrics") {
   return "prometheus.scrape \"" + name +
          "\" {\n  targets = [{\"__address__\" = \"127.0.0.1:" + std::to_string(port) +
-         "\"}]\n  job_name = \"" + job +
+         "\"}]\n  job_name = \"" + job + "\"\n  metrics_path = \"" + path +
          "\"\n  scrape_interval = \"1s\"\n  scrape_timeout = \"1s\"\n"
          "  forward_to = [prometheus.remote_write.default.receiver]\n}\n";
 }
@@ -182,6 +183,212 @@ TEST(EndToEnd, ScrapesNodeExporterAndItselfIntoPrometheus) {
     EXPECT_TRUE(Eventually([&] {
       auto r = prom.Query(q);
       return r && r->size() == 1;
+    }));
+  }
+  starling->Signal(SIGTERM);
+  EXPECT_EQ(starling->Wait(30s), std::optional<int>(0)) << starling->stderr_text();
+  prom.Stop();
+}
+
+// Exposition bodies covering what a scraper must treat as Prometheus does: OpenMetrics types
+// with _created series, units and exemplars, escaped label values, NaN and infinities; in the
+// text format a label clashing with a target label, an empty label value, untyped samples and
+// an explicit timestamp.
+constexpr char kOpenMetricsBody[] = R"(# TYPE foo counter
+# HELP foo A counter.
+foo_total{a="1"} 17.0 # {trace_id="abc"} 1.0 1520879607.789
+foo_created{a="1"} 1520430000.123
+# TYPE hist_seconds histogram
+# UNIT hist_seconds seconds
+hist_seconds_bucket{le="0.5"} 1
+hist_seconds_bucket{le="1"} 2
+hist_seconds_bucket{le="1.0e1"} 3
+hist_seconds_bucket{le="+Inf"} 4 # {id="x"} 7 1520879607.1
+hist_seconds_count 4
+hist_seconds_sum 12.5
+hist_seconds_created 1520430000.5
+# TYPE summ summary
+summ{quantile="0.5"} 3
+summ{quantile="1"} 4
+summ_count 7
+summ_sum 20
+summ_created 1520430000
+# TYPE gh gaugehistogram
+gh_bucket{le="1"} 2
+gh_bucket{le="+Inf"} 3
+gh_gcount 3
+gh_gsum 4
+# TYPE inf info
+inf_info{version="1.2"} 1
+# TYPE ss stateset
+ss{ss="a"} 1
+ss{ss="b"} 0
+# TYPE un unknown
+un 5
+# TYPE g gauge
+g{x="\"q\\\n"} NaN
+g{x="inf"} +Inf
+g{x="minus"} -Inf
+# EOF
+)";
+
+constexpr char kTextBody[] = R"(# HELP t_total a counter
+# TYPE t_total counter
+t_total{job="inner",instance="inner:1",b="2"} 3
+# TYPE th histogram
+th_bucket{le="0.1"} 1
+th_bucket{le="+Inf"} 2
+th_sum 1
+th_count 2
+untyped_metric{l="v"} 1.5e3
+empty_value{a="",b="x"} 1
+# TYPE s summary
+s{quantile="0.99"} 1
+s_sum 2
+s_count 3
+)";
+
+// Serves kOpenMetricsBody at /om, and at /text kTextBody plus a sample timestamped a second ago
+// and, until SetExtraSeries(false), the series extra_series.
+class ExpositionTarget {
+ public:
+  ExpositionTarget() : pool_(1), server_(pool_.context(), {}) {
+    server_.Handle("GET", "/om", [](const net::Request&) {
+      net::Response r = net::Response::Text(200, kOpenMetricsBody);
+      r.content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+      return r;
+    });
+    server_.Handle("GET", "/text", [this](const net::Request&) {
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      std::string body = kTextBody;
+      body += "with_timestamp 7 " + std::to_string(now - 1000) + "\n";
+      if (extra_.load()) body += "extra_series 1\n";
+      net::Response r = net::Response::Text(200, std::move(body));
+      r.content_type = "text/plain; version=0.0.4";
+      return r;
+    });
+    EXPECT_TRUE(server_.Start().ok());
+  }
+  ~ExpositionTarget() {
+    server_.Stop();
+    pool_.Stop();
+  }
+  int port() const { return server_.port(); }
+  void SetExtraSeries(bool on) { extra_.store(on); }
+
+ private:
+  std::atomic<bool> extra_{true};
+  net::IoThreadPool pool_;
+  net::HttpServer server_;
+};
+
+// The series of `job` Prometheus holds now, by their labels but job (as JSON), with their values.
+std::map<std::string, std::string> JobSeries(const PrometheusServer& prom, const std::string& job) {
+  std::map<std::string, std::string> out;
+  auto r = prom.Query("{job=\"" + job + "\"}");
+  if (!r) return out;
+  for (const auto& s : *r) {
+    nlohmann::json labels = s["metric"];
+    labels.erase("job");
+    out[labels.dump()] = s["value"][1].get<std::string>();
+  }
+  return out;
+}
+
+// Each series' exemplars, by its labels but job.
+std::map<std::string, std::string> JobExemplars(const PrometheusServer& prom,
+                                                const std::string& job) {
+  std::map<std::string, std::string> out;
+  auto r = prom.QueryExemplars("{job=\"" + job + "\"}");
+  if (!r) return out;
+  for (const auto& s : *r) {
+    nlohmann::json labels = s["seriesLabels"];
+    labels.erase("job");
+    out[labels.dump()] = s["exemplars"].dump();
+  }
+  return out;
+}
+
+std::string Lines(const std::map<std::string, std::string>& m) {
+  std::string out;
+  for (const auto& [k, v] : m) out.append(k).append(" = ").append(v).append("\n");
+  return out;
+}
+
+// Prometheus scrapes the same targets as Starling, which writes to that Prometheus under other
+// job names: both must store the same series, values and exemplars, and both must end a
+// series that vanishes from its target (a staleness marker) rather than let it linger.
+TEST(EndToEnd, StoresWhatPrometheusStoresScrapingTheSameTargets) {
+  TempDir dir;
+  int node_port = FreePort();
+  Process node(kNodeExporter, {"--web.listen-address=127.0.0.1:" + std::to_string(node_port)});
+  ASSERT_TRUE(Eventually([&] { return HttpGet(node_port, "/metrics").status == 200; }, 60s))
+      << node.stderr_text();
+  ExpositionTarget target;
+
+  struct Job {
+    std::string name;
+    int port;
+    std::string path;
+  };
+  const std::vector<Job> jobs = {{"node", node_port, "/metrics"},
+                                 {"om", target.port(), "/om"},
+                                 {"text", target.port(), "/text"}};
+  std::string yaml = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n";
+  std::string scrapes;
+  for (const Job& j : jobs) {
+    yaml += "  - job_name: prom-" + j.name + "\n    metrics_path: " + j.path +
+            "\n    static_configs: [{targets: ['127.0.0.1:" + std::to_string(j.port) + "']}]\n";
+    scrapes += ScrapeBlock(j.name, j.name, j.port, j.path);
+  }
+  PrometheusServer prom(dir.Path("prometheus"));
+  prom.SetConfig(yaml);
+  prom.AddFlag("--enable-feature=exemplar-storage");
+  ASSERT_NO_FATAL_FAILURE(prom.Start());
+  int self_port = FreePort();
+  dir.Write("config.river",
+            StarlingConfig(scrapes, prom.write_url(), "    send_exemplars = true\n"));
+  auto starling = StartStarling(dir, self_port);
+
+  for (const Job& j : jobs) {
+    SCOPED_TRACE(j.name);
+    // The node exporter's values move between scrapes, so only its series are compared; the
+    // other targets' values are fixed but for the scrape's duration.
+    auto comparable = [&](const std::string& job) {
+      std::map<std::string, std::string> series = JobSeries(prom, job);
+      for (auto& [labels, value] : series) {
+        if (j.name == "node" || labels.find("scrape_duration_seconds") != std::string::npos) {
+          value.clear();
+        }
+      }
+      return series;
+    };
+    EXPECT_TRUE(Eventually([&] {
+      auto ours = comparable(j.name);
+      return !ours.empty() && ours == comparable("prom-" + j.name);
+    })) << "Starling:\n"
+        << Lines(comparable(j.name)) << "Prometheus:\n"
+        << Lines(comparable("prom-" + j.name)) << starling->stderr_text();
+  }
+  EXPECT_EQ(JobSeries(prom, "text")
+                .count(R"({"__name__":"extra_series","instance":"127.0.0.1:)" +
+                       std::to_string(target.port()) + "\"}"),
+            1U);
+  // Every sample of the body (an invalid one would leave only the 5 report series).
+  EXPECT_EQ(JobSeries(prom, "om").size(), 25U + 5U);
+
+  auto exemplars = JobExemplars(prom, "om");
+  EXPECT_EQ(exemplars.size(), 2U);
+  EXPECT_EQ(exemplars, JobExemplars(prom, "prom-om"));
+
+  target.SetExtraSeries(false);
+  for (const std::string job : {"prom-text", "text"}) {
+    SCOPED_TRACE(job);
+    EXPECT_TRUE(Eventually([&] {
+      auto r = prom.Query("extra_series{job=\"" + job + "\"}");
+      return r && r->empty();
     }));
   }
   starling->Signal(SIGTERM);
