@@ -392,8 +392,10 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
     const model::Labels* lset = nullptr;
     if (e != nullptr) {
       if (e->Has(E::kSeen)) {
-        // The same series twice in one exposition: the later sample would collide.
+        // The same series twice in one exposition: the later sample would collide. As in
+        // Prometheus, it still counts as a sample left after relabeling.
         if (metrics_ != nullptr) metrics_->sample_duplicate.Inc();
+        ++counts->added;
         continue;
       }
       ref = e->ref();
@@ -413,8 +415,10 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
     }
     if (options_.sample_limit > 0 && !storage::IsStaleNaN(sv.value) &&
         ++limited > options_.sample_limit) {
-      // Keep counting what the target exposes; the scrape fails at the end.
+      // Keep counting what the target exposes, so that scrape_samples_post_metric_relabeling
+      // shows by how much the limit was exceeded, as in Prometheus; the scrape fails at the end.
       sample_limit_hit = true;
+      ++counts->added;
       continue;
     }
     base::Result<storage::SeriesRef> got = app.Append(ref, *lset, t, sv.value);

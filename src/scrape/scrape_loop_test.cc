@@ -267,7 +267,10 @@ TEST(ScrapeLoopTest, SampleLimitReportsCounts) {
   LoopHarness h(o);
   auto s = h.Scrape("a 1\nb 2\nc 3\nd 4\n");
   EXPECT_EQ(Value(s, "{__name__=\"scrape_samples_scraped\", " + kTL + "}"), 4);
-  EXPECT_EQ(Value(s, "{__name__=\"scrape_samples_post_metric_relabeling\", " + kTL + "}"), 2);
+  // As in Prometheus: every sample left after relabeling, within the limit or not, but only
+  // the series appended before the limit was reached.
+  EXPECT_EQ(Value(s, "{__name__=\"scrape_samples_post_metric_relabeling\", " + kTL + "}"), 4);
+  EXPECT_EQ(Value(s, "{__name__=\"scrape_series_added\", " + kTL + "}"), 2);
   EXPECT_EQ(h.metrics.exceeded_sample_limit.Value(), 1);
 }
 
@@ -387,7 +390,9 @@ TEST(ScrapeLoopTest, DuplicateSeriesInOneScrape) {
   LoopHarness h;
   auto s = h.Scrape("a 1\na 2\n");
   EXPECT_EQ(Value(s, "{__name__=\"scrape_samples_scraped\", " + kTL + "}"), 2);
-  EXPECT_EQ(Value(s, "{__name__=\"scrape_samples_post_metric_relabeling\", " + kTL + "}"), 1);
+  // Prometheus counts the dropped duplicate too.
+  EXPECT_EQ(Value(s, "{__name__=\"scrape_samples_post_metric_relabeling\", " + kTL + "}"), 2);
+  EXPECT_EQ(Value(s, "{__name__=\"scrape_series_added\", " + kTL + "}"), 1);
   EXPECT_EQ(h.metrics.sample_duplicate.Value(), 1);
 }
 
