@@ -402,7 +402,7 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
       const model::Labels* kept = ref != 0 ? nullptr : cache_.Labels(*e);
       lset = kept != nullptr ? kept : &kNoLabels;
     } else {
-      p->Metric(&scratch_);
+      if (base::Status s = p->Metric(&scratch_); !s.ok()) return s;
       BuildSeriesLabels(scratch_, &fresh);
       if (!fresh.Has("__name__")) {
         return base::Status::InvalidArgument("missing metric name (__name__ label)");
@@ -424,8 +424,9 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
     base::Result<storage::SeriesRef> got = app.Append(ref, *lset, t, sv.value);
     if (Forgotten(got, ref, *lset)) {
       // The appendable dropped the series (a WAL forgets series idle past its keepalive, which
-      // a long scrape interval can exceed): append it by its labels again.
-      p->Metric(&scratch_);
+      // a long scrape interval can exceed): append it by its labels again. They were checked
+      // when the series was first scraped.
+      (void)p->Metric(&scratch_);
       BuildSeriesLabels(scratch_, &fresh);
       lset = &fresh;
       got = app.Append(0, fresh, t, sv.value);

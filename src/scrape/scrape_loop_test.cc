@@ -396,6 +396,15 @@ TEST(ScrapeLoopTest, DuplicateSeriesInOneScrape) {
   EXPECT_EQ(h.metrics.sample_duplicate.Value(), 1);
 }
 
+// As in Prometheus, whose storage refuses the series: the scrape fails.
+TEST(ScrapeLoopTest, RepeatedLabelNameFailsTheScrape) {
+  LoopHarness h;
+  auto s = h.Scrape("a 1\nb{x=\"1\",x=\"2\"} 1\n");
+  EXPECT_EQ(Value(s, "{__name__=\"up\", " + kTL + "}"), 0);
+  EXPECT_EQ(s.size(), 5U);  // the report only
+  EXPECT_EQ(h.loop.Status().last_error, "label name \"x\" is not unique: invalid sample");
+}
+
 TEST(ScrapeLoopTest, ForcedErrorAndAppendableChange) {
   LoopHarness h;
   h.Scrape("a 1\n");

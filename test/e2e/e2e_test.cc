@@ -249,8 +249,9 @@ s_sum 2
 s_count 3
 )";
 
-// Serves kOpenMetricsBody at /om, and at /text kTextBody plus a sample timestamped a second ago
-// and, until SetExtraSeries(false), the series extra_series.
+// Serves kOpenMetricsBody at /om; at /text kTextBody plus a sample timestamped a second ago
+// and, until SetExtraSeries(false), the series extra_series; and at /repeated a series with a
+// label name twice, which fails the scrape.
 class ExpositionTarget {
  public:
   ExpositionTarget() : pool_(1), server_(pool_.context(), {}) {
@@ -258,6 +259,9 @@ class ExpositionTarget {
       net::Response r = net::Response::Text(200, kOpenMetricsBody);
       r.content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
       return r;
+    });
+    server_.Handle("GET", "/repeated", [](const net::Request&) {
+      return net::Response::Text(200, "a 1\nb{x=\"1\",x=\"2\"} 1\n");
     });
     server_.Handle("GET", "/text", [this](const net::Request&) {
       const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -335,6 +339,7 @@ TEST(EndToEnd, StoresWhatPrometheusStoresScrapingTheSameTargets) {
     std::string path;
     std::string yaml_extra;  // for Prometheus's scrape config
     std::string river_extra;
+    bool fails = false;  // every scrape of it
   };
   const std::vector<Job> jobs = {
       {"node", node_port, "/metrics", "", ""},
@@ -342,7 +347,8 @@ TEST(EndToEnd, StoresWhatPrometheusStoresScrapingTheSameTargets) {
       {"text", target.port(), "/text", "", ""},
       // Over the limit: the target is down, its series are ended, and the report shows by
       // how much the limit was exceeded.
-      {"limited", target.port(), "/text", "    sample_limit: 5\n", "  sample_limit = 5\n"}};
+      {"limited", target.port(), "/text", "    sample_limit: 5\n", "  sample_limit = 5\n", true},
+      {"repeated", target.port(), "/repeated", "", "", true}};
   std::string yaml = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n";
   std::string scrapes;
   for (const Job& j : jobs) {
@@ -370,7 +376,7 @@ TEST(EndToEnd, StoresWhatPrometheusStoresScrapingTheSameTargets) {
       std::map<std::string, std::string> series = JobSeries(prom, job);
       for (auto& [labels, value] : series) {
         if (j.name == "node" || labels.find("scrape_duration_seconds") != std::string::npos ||
-            (j.name == "limited" && labels.find("scrape_series_added") != std::string::npos)) {
+            (j.fails && labels.find("scrape_series_added") != std::string::npos)) {
           value.clear();
         }
       }
@@ -382,6 +388,9 @@ TEST(EndToEnd, StoresWhatPrometheusStoresScrapingTheSameTargets) {
     })) << "Starling:\n"
         << Lines(comparable(j.name)) << "Prometheus:\n"
         << Lines(comparable("prom-" + j.name)) << starling->stderr_text();
+    if (j.fails) {
+      EXPECT_EQ(JobSeries(prom, j.name).size(), 5U);  // the report only
+    }
   }
   EXPECT_EQ(JobSeries(prom, "text")
                 .count(R"({"__name__":"extra_series","instance":"127.0.0.1:)" +

@@ -91,8 +91,9 @@ class Parser {
   // Resets *b and sets the current series' labels, __name__ included (a builder drops labels
   // whose value is empty).
   virtual void Labels(model::LabelsBuilder* b) const = 0;
-  // The current series' labels, __name__ included, empty values kept.
-  virtual void Metric(model::Labels* out) const = 0;
+  // The current series' labels, __name__ included, empty values kept. Fails when a label name
+  // repeats (the text format's grammar allows it), as Prometheus's storage refuses the series.
+  virtual base::Status Metric(model::Labels* out) const = 0;
   // Fills *e and returns true when the current sample carries an exemplar.
   virtual bool Exemplar(textparse::Exemplar* e) const = 0;
   // For an OpenMetrics counter, histogram, gauge histogram or summary sample, the value of the

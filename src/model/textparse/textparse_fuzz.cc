@@ -25,7 +25,7 @@ void Drain(starling::model::textparse::Parser& p) {
       case Entry::kSeries:
         (void)p.Series();
         p.Labels(&builder);
-        p.Metric(&labels);
+        (void)p.Metric(&labels);
         (void)p.Exemplar(&exemplar);
         (void)p.CreatedTimestamp();
         break;

@@ -50,9 +50,10 @@ std::vector<std::string> Transcript(Parser& p) {
       case Entry::kSeries: {
         SeriesView s = p.Series();
         Labels l;
-        p.Metric(&l);
+        Status labels_ok = p.Metric(&l);
         std::string line = "series " + std::string(s.series) + " " + FormatFloat(s.value) + " " +
                            FormatTs(s.timestamp) + " " + l.String();
+        if (!labels_ok.ok()) line += " error: " + labels_ok.message();
         Exemplar ex;
         if (p.Exemplar(&ex)) {
           line += " ex " + ex.labels.String() + " " + FormatFloat(ex.value) + " " +
@@ -113,6 +114,19 @@ TEST(TextparseTest, Table) {
       {"prom no final newline", false, "a 1", {"series a 1 - {__name__=\"a\"}", "eof"}},
       {"prom empty body", false, "", {"eof"}},
       {"prom blank lines", false, "\n\na 1\n\n", {"series a 1 - {__name__=\"a\"}", "eof"}},
+      // The grammar allows a repeated label name; the series' labels cannot hold it.
+      {"prom repeated label",
+       false,
+       "a{b=\"1\",c=\"2\",b=\"3\"} 1\n",
+       {"series a{b=\"1\",c=\"2\",b=\"3\"} 1 - {__name__=\"a\", b=\"3\", c=\"2\"} error: label "
+        "name \"b\" is not unique: invalid sample",
+        "eof"}},
+      {"prom label named __name__",
+       false,
+       "a{__name__=\"b\"} 1\n",
+       {"series a{__name__=\"b\"} 1 - {__name__=\"b\"} error: label name \"__name__\" is not "
+        "unique: invalid sample",
+        "eof"}},
       {"prom timestamp",
        false,
        "a 1.5 1700000000000\n",

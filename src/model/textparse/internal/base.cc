@@ -145,7 +145,7 @@ void ParserBase::Labels(model::LabelsBuilder* b) const {
   }
 }
 
-void ParserBase::Metric(model::Labels* out) const {
+base::Status ParserBase::Metric(model::Labels* out) const {
   std::vector<model::Label> v;
   v.reserve(labels_.size() + 1);
   v.emplace_back("__name__", std::string(name_));
@@ -153,6 +153,19 @@ void ParserBase::Metric(model::Labels* out) const {
     v.emplace_back(std::string(l.name), UnescapeLabelValue(l.raw_value));
   }
   *out = model::Labels(std::move(v));
+  if (out->Size() == labels_.size() + 1) return base::Status::Ok();
+  // Labels keeps one label of each name: some name repeats.
+  std::string_view repeated = "__name__";
+  for (std::size_t i = 0; i < labels_.size() && repeated == "__name__"; ++i) {
+    for (std::size_t j = i + 1; j < labels_.size(); ++j) {
+      if (labels_[i].name == labels_[j].name) {
+        repeated = labels_[i].name;
+        break;
+      }
+    }
+  }
+  return base::Status::InvalidArgument("label name \"" + std::string(repeated) +
+                                       "\" is not unique: invalid sample");
 }
 
 bool ParserBase::Exemplar(textparse::Exemplar* /*e*/) const { return false; }

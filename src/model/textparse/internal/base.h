@@ -64,7 +64,7 @@ class ParserBase : public Parser {
   MetadataView Unit() const override;
   std::string_view Comment() const override;
   void Labels(model::LabelsBuilder* b) const override;
-  void Metric(model::Labels* out) const override;
+  base::Status Metric(model::Labels* out) const override;
   bool Exemplar(textparse::Exemplar* e) const override;
   std::optional<std::int64_t> CreatedTimestamp() const override;
 
