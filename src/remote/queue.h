@@ -69,8 +69,8 @@ class LabelSource {
   virtual ~LabelSource() = default;
   // Calls f(ctx, name, value) for each label of `ref` in name order; false if ref is unknown.
   virtual bool Visit(storage::SeriesRef ref, Visitor f, void* ctx) const = 0;
-  // The labels of many series (see storage::LabelBatchVisitor). The default visits them in
-  // index order with Visit; sources that can do better override it.
+  // The labels of many series (see storage::LabelBatchVisitor). The default visits them one
+  // by one with Visit; sources that can do better override it.
   virtual void VisitBatch(std::span<const storage::SeriesRef> refs,
                           const storage::LabelBatchVisitor& v) const;
 };

@@ -33,8 +33,8 @@ using SeriesRef = std::uint64_t;
 // Callbacks for looking up the labels of many series at once (wal::Storage::VisitLabelsBatch,
 // remote::LabelSource::VisitBatch). For each index i of the refs: begin(ctx, i), then
 // label(ctx, name, value) for each label in name order, then end(ctx, i, found), where found
-// is false for an unknown ref (no labels then). Series are visited in an order of the
-// visitor's choosing that keeps equal refs in their relative order.
+// is false for an unknown ref (no labels then), for i = 0, 1, ... in order: a remote-write
+// request is built in that order, and scrape order keeps series with common labels together.
 struct LabelBatchVisitor {
   void* ctx = nullptr;
   void (*begin)(void* ctx, std::size_t i) = nullptr;

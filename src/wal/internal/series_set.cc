@@ -175,10 +175,24 @@ void SeriesSet::ForEachByStripe(std::size_t n, RefOf&& ref_of, F&& f) const {
   }
 }
 
+namespace {
+// VisitBatch's label blob of each index; null for an unknown ref.
+thread_local std::vector<const std::uint8_t*> visit_blobs;
+}  // namespace
+
 void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
                            const storage::LabelBatchVisitor& v) const {
-  // Two stages of prefetching, as a series' labels are behind its entry: the entry of the
-  // series visited 2 * kAhead steps later, and the labels of the one kAhead steps later, whose
+  // The blobs are found stripe by stripe, each locked once, and then visited in the order of
+  // refs: that is the order the samples were scraped in, where neighbours share most labels,
+  // and a remote-write request built in it compresses faster and smaller than one in stripe
+  // order. Blobs do not change once stored, and holding tables_mu_ keeps the compactions from
+  // freeing them or replacing the symbol tables until they are visited; the stripe locks
+  // published the blobs and the symbols they refer to.
+  std::shared_lock tables_lock(tables_mu_);
+  std::vector<const std::uint8_t*>& blobs = visit_blobs;
+  blobs.assign(refs.size(), nullptr);
+  // Two stages of prefetching, as a series' blob is behind its entry: the entry of the
+  // series found 2 * kAhead steps later, and the blob of the one kAhead steps later, whose
   // entry was prefetched kAhead steps ago. Only series of the stripe being visited qualify.
   constexpr std::uint32_t kAhead = 8;
   ForEachByStripe(
@@ -199,15 +213,17 @@ void SeriesSet::VisitBatch(std::span<const storage::SeriesRef> refs,
             }
           }
         }
-        const Entry* e = FindEntry(rs, refs[i]);
-        v.begin(v.ctx, i);
-        if (e != nullptr) {
-          ForEachPacked(rs.arena.Get(e->blob), [&](std::uint32_t name, std::uint32_t value) {
-            v.label(v.ctx, symbols_->Get(name), symbols_->Get(value));
-          });
-        }
-        v.end(v.ctx, i, e != nullptr);
+        if (const Entry* e = FindEntry(rs, refs[i]); e != nullptr) blobs[i] = rs.arena.Get(e->blob);
       });
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    v.begin(v.ctx, i);
+    if (blobs[i] != nullptr) {
+      ForEachPacked(blobs[i], [&](std::uint32_t name, std::uint32_t value) {
+        v.label(v.ctx, symbols_->Get(name), symbols_->Get(value));
+      });
+    }
+    v.end(v.ctx, i, blobs[i] != nullptr);
+  }
 }
 
 SeriesSet::Entry* SeriesSet::MakeEntry(RefStripe& rs, storage::SeriesRef ref) {
@@ -640,6 +656,8 @@ bool SeriesSet::EncodeAll(std::size_t max_bytes,
 
 void SeriesSet::CompactArenas() {
   for (RefStripe& rs : ref_stripes_) {
+    // A stripe at a time, as this frees blobs VisitBatch may be reading outside stripe locks.
+    std::unique_lock tables_lock(tables_mu_);
     std::lock_guard lock(rs.mu);
     if (rs.arena.dead_bytes < 64 * 1024 || rs.arena.dead_bytes < rs.arena.live_bytes) continue;
     Arena fresh;

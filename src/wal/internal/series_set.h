@@ -117,8 +117,9 @@ class SeriesSet {
 
   template <typename F>
   bool VisitLabels(storage::SeriesRef ref, F&& f) const;
-  // Visits the labels of many series (see storage::LabelBatchVisitor), grouped by ref stripe
-  // so that each stripe is locked once and its entries, laid out by ref, are read in order.
+  // Visits the labels of many series (see storage::LabelBatchVisitor) in the order of refs,
+  // having found their label blobs stripe by stripe, so that each stripe is locked once and
+  // its entries, laid out by ref, are read in order.
   void VisitBatch(std::span<const storage::SeriesRef> refs,
                   const storage::LabelBatchVisitor& v) const;
 
@@ -280,9 +281,11 @@ class SeriesSet {
   void ForEachPacked(const std::uint8_t* blob, F&& f) const;
 
   // Replaced only by CompactSymbols, holding tables_mu_ and every ref stripe lock. Read under
-  // a ref stripe lock; interned into under tables_mu_ shared (taken after a hash stripe lock
-  // and before a ref stripe lock), until the blob is stored.
-  std::shared_mutex tables_mu_;
+  // a ref stripe lock or tables_mu_ shared; interned into under tables_mu_ shared (taken after
+  // a hash stripe lock and before a ref stripe lock), until the blob is stored. Label blobs
+  // are freed only under tables_mu_ (CompactSymbols, CompactArenas), so VisitBatch can read
+  // them holding it shared.
+  mutable std::shared_mutex tables_mu_;
   std::unique_ptr<SymbolTable> symbols_ = std::make_unique<SymbolTable>();
   std::unique_ptr<SymbolTable> schemas_ = std::make_unique<SymbolTable>();
   // For MaybeCompactSymbols: series removed by Gc since the last compaction, and live after it.

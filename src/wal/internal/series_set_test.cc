@@ -240,5 +240,63 @@ TEST(SeriesSetTest, CompactSymbolsWhileSeriesAreAppendedAndRead) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+// VisitBatch reads label blobs after letting go of the stripe locks: the compactions, which
+// free blobs, must wait for it.
+TEST(SeriesSetTest, VisitBatchWhileArenasAndSymbolsAreCompacted) {
+  SeriesSet set;
+  constexpr int kKept = 256;
+  std::vector<storage::SeriesRef> refs;
+  for (int i = 0; i < kKept; ++i) refs.push_back(Create(set, Series(i), 100));
+  struct Seen {
+    std::vector<std::string> labels;
+    std::size_t current = 0;
+    int found = 0;
+  };
+  const storage::LabelBatchVisitor visitor{
+      .ctx = nullptr,
+      .begin = [](void* ctx, std::size_t i) { static_cast<Seen*>(ctx)->current = i; },
+      .label =
+          [](void* ctx, std::string_view n, std::string_view v) {
+            auto* s = static_cast<Seen*>(ctx);
+            s->labels[s->current].append(n).append("=").append(v).append(",");
+          },
+      .end = [](void* ctx, std::size_t, bool found) { static_cast<Seen*>(ctx)->found += found; },
+  };
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::atomic<int> batches{0};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      Seen seen;
+      seen.labels.resize(refs.size());
+      storage::LabelBatchVisitor v = visitor;
+      v.ctx = &seen;
+      set.VisitBatch(refs, v);
+      for (int i = 0; i < kKept; ++i) {
+        if (seen.labels[static_cast<std::size_t>(i)] != LabelsString(Series(i))) bad.fetch_add(1);
+      }
+      if (seen.found != kKept) bad.fetch_add(1);
+      batches.fetch_add(1);
+    }
+  });
+  // Each round fills stripe 0 (which holds some of the kept series) with big series and
+  // removes them, so that its arena is compacted; and compacts the symbols.
+  constexpr int kBig = 30;
+  for (int round = 1; round < 40; ++round) {
+    for (int k = 0; k < kBig; ++k) {
+      const int i = (round * kBig + k) * 1000;
+      set.ReplaySeries(static_cast<storage::SeriesRef>(1 + i) * SeriesSet::kStripes,
+                       CompactionSeries(i), round);
+    }
+    ASSERT_EQ(set.Gc(round + 1, kNever), static_cast<std::size_t>(kBig));
+    set.CompactArenas();
+    set.CompactSymbols();
+  }
+  while (batches.load() < 3) std::this_thread::yield();
+  stop.store(true);
+  reader.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
 }  // namespace
 }  // namespace starling::wal::storage_internal
