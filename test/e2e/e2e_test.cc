@@ -67,13 +67,15 @@ prometheus.remote_write "default" {
 }
 
 // `extra`: more attributes, each on a line of its own.
-std::string ScrapeBlock(const std::string& name, const std::string& job, int port,
-                        const std::string& path = "/metrics", const std::string& extra = "") {
+std::string ScrapeBlock(
+    const std::string& name, const std::string& job, int port, const std::string& path = "/metrics",
+    const std::string& extra = "",
+    const std::string& forward_to = "prometheus.remote_write.default.receiver") {
   return "prometheus.scrape \"" + name +
          "\" {\n  targets = [{\"__address__\" = \"127.0.0.1:" + std::to_string(port) +
          "\"}]\n  job_name = \"" + job + "\"\n  metrics_path = \"" + path +
          "\"\n  scrape_interval = \"1s\"\n  scrape_timeout = \"1s\"\n" + extra +
-         "  forward_to = [prometheus.remote_write.default.receiver]\n}\n";
+         "  forward_to = [" + forward_to + "]\n}\n";
 }
 
 std::unique_ptr<Process> StartStarling(const TempDir& dir, int port) {
@@ -340,7 +342,63 @@ TEST(EndToEnd, StoresWhatPrometheusStoresScrapingTheSameTargets) {
     std::string yaml_extra;  // for Prometheus's scrape config
     std::string river_extra;
     bool fails = false;  // every scrape of it
+    // Where Starling's scrape sends its samples; the default is the remote write.
+    std::string forward_to = "prometheus.remote_write.default.receiver";
   };
+  // The same relabeling rules for Prometheus's metric_relabel_configs and prometheus.relabel.
+  const std::string relabel_yaml = R"yaml(    metric_relabel_configs:
+      - {source_labels: [__name__], regex: 'th_.*', action: drop}
+      - {source_labels: [l], regex: '(v)', target_label: l2, replacement: '${1}${1}'}
+      - {source_labels: [__name__], modulus: 8, target_label: shard, action: hashmod}
+      - {regex: 'exported_(.*)', replacement: 'orig_$1', action: labelmap}
+      - {source_labels: [b], target_label: b_upper, action: uppercase}
+      - {regex: quantile, action: labeldrop}
+      - source_labels: [__name__]
+        regex: 's_(.*)'
+        target_label: __name__
+        replacement: 'summary_$1'
+)yaml";
+  const std::string relabel_river = R"river(prometheus.relabel "rules" {
+  forward_to = [prometheus.remote_write.default.receiver]
+  rule {
+    source_labels = ["__name__"]
+    regex         = "th_.*"
+    action        = "drop"
+  }
+  rule {
+    source_labels = ["l"]
+    regex         = "(v)"
+    target_label  = "l2"
+    replacement   = "${1}${1}"
+  }
+  rule {
+    source_labels = ["__name__"]
+    modulus       = 8
+    target_label  = "shard"
+    action        = "hashmod"
+  }
+  rule {
+    regex       = "exported_(.*)"
+    replacement = "orig_$1"
+    action      = "labelmap"
+  }
+  rule {
+    source_labels = ["b"]
+    target_label  = "b_upper"
+    action        = "uppercase"
+  }
+  rule {
+    regex  = "quantile"
+    action = "labeldrop"
+  }
+  rule {
+    source_labels = ["__name__"]
+    regex         = "s_(.*)"
+    target_label  = "__name__"
+    replacement   = "summary_$1"
+  }
+}
+)river";
   const std::vector<Job> jobs = {
       {"node", node_port, "/metrics", "", ""},
       {"om", target.port(), "/om", "", ""},
@@ -348,15 +406,20 @@ TEST(EndToEnd, StoresWhatPrometheusStoresScrapingTheSameTargets) {
       // Over the limit: the target is down, its series are ended, and the report shows by
       // how much the limit was exceeded.
       {"limited", target.port(), "/text", "    sample_limit: 5\n", "  sample_limit = 5\n", true},
-      {"repeated", target.port(), "/repeated", "", "", true}};
+      {"repeated", target.port(), "/repeated", "", "", true},
+      // Flow relabels the report series too, Prometheus only the scraped ones: only those are
+      // compared.
+      {"relabeled", target.port(), "/text", relabel_yaml, "", false,
+       "prometheus.relabel.rules.receiver"}};
   std::string yaml = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n";
   std::string scrapes;
   for (const Job& j : jobs) {
     yaml += "  - job_name: prom-" + j.name + "\n    metrics_path: " + j.path +
             "\n    static_configs: [{targets: ['127.0.0.1:" + std::to_string(j.port) + "']}]\n" +
             j.yaml_extra;
-    scrapes += ScrapeBlock(j.name, j.name, j.port, j.path, j.river_extra);
+    scrapes += ScrapeBlock(j.name, j.name, j.port, j.path, j.river_extra, j.forward_to);
   }
+  scrapes += relabel_river;
   PrometheusServer prom(dir.Path("prometheus"));
   prom.SetConfig(yaml);
   prom.AddFlag("--enable-feature=exemplar-storage");
@@ -374,6 +437,12 @@ TEST(EndToEnd, StoresWhatPrometheusStoresScrapingTheSameTargets) {
     // Starling forgets series never delivered, and counts them in each failure.
     auto comparable = [&](const std::string& job) {
       std::map<std::string, std::string> series = JobSeries(prom, job);
+      if (j.name == "relabeled") {
+        std::erase_if(series, [](const auto& s) {
+          return s.first.find(R"("__name__":"scrape_)") != std::string::npos ||
+                 s.first.find(R"("__name__":"up")") != std::string::npos;
+        });
+      }
       for (auto& [labels, value] : series) {
         if (j.name == "node" || labels.find("scrape_duration_seconds") != std::string::npos ||
             (j.fails && labels.find("scrape_series_added") != std::string::npos)) {
