@@ -7,6 +7,8 @@
 namespace starling::scrape {
 namespace {
 
+constexpr int kMaxIdleConnections = 20000;  // Prometheus's MaxIdleConns
+
 // Every scrape of the process shares one client (see SharedHttpClient).
 class HttpFetcher final : public Fetcher {
  public:
@@ -23,7 +25,12 @@ class HttpFetcher final : public Fetcher {
 
 std::shared_ptr<net::HttpClient> SharedHttpClient() {
   // Never destroyed: callbacks may still be running while the process exits.
-  static auto* client = new std::shared_ptr<net::HttpClient>(std::make_shared<net::HttpClient>());
+  // One idle connection per target is kept, however many targets there are, as Prometheus's
+  // client keeps up to 20000. With fewer than targets, the least recently used connection is
+  // closed each time one is returned, and that is the next target due: every scrape would
+  // connect anew.
+  static auto* client = new std::shared_ptr<net::HttpClient>(std::make_shared<net::HttpClient>(
+      net::HttpClient::Options{.max_idle_connections = kMaxIdleConnections}));
   return *client;
 }
 
