@@ -1,10 +1,14 @@
 #include "net/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <cstddef>
@@ -177,17 +181,21 @@ std::optional<std::string_view> ClientResponse::HeaderValue(std::string_view nam
   return FindHeader(headers, name);
 }
 
-// The multi handle and everything attached to it belong to the client's thread; other threads
-// only touch the command queue (under mu_) and wake the thread with curl_multi_wakeup.
+// The multi handles and everything attached to them belong to the client's thread; other
+// threads only touch the command queue (under mu_) and wake the thread through wake_fd_.
+//
+// Hosts are spread over several multi handles ("groups") of at most kHostsPerGroup hosts each,
+// driven together through one epoll set: libcurl 7.88 walks the whole connection cache of a
+// multi handle each time a transfer is removed from it, which with one handle for hundreds of
+// targets cost more than the transfer itself.
 class HttpClient::Impl {
  public:
   explicit Impl(Options options) : options_(std::move(options)) {
     GlobalInit();
-    multi_ = curl_multi_init();
-    if (options_.max_idle_connections > 0) {
-      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
-                        static_cast<long>(options_.max_idle_connections));
-    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kWakeKey;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
     thread_ = std::thread([this] {
       base::SetThreadName("http-client");
       Loop();
@@ -200,10 +208,12 @@ class HttpClient::Impl {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
     }
-    curl_multi_wakeup(multi_);
+    Wake();
     thread_.join();
     for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
-    curl_multi_cleanup(multi_);
+    for (std::unique_ptr<Group>& g : groups_) curl_multi_cleanup(g->multi);
+    close(wake_fd_);
+    close(epoll_fd_);
   }
 
   Impl(const Impl&) = delete;
@@ -218,7 +228,7 @@ class HttpClient::Impl {
       queue_.push_back(Command{id, std::move(request), std::move(done), false});
     }
     // The thread itself (a timer or callback) takes the queue before it next sleeps.
-    if (!OnClientThread()) curl_multi_wakeup(multi_);
+    if (!OnClientThread()) Wake();
     return id;
   }
 
@@ -230,7 +240,7 @@ class HttpClient::Impl {
     }
     // The thread sleeps until the earliest timer at the latest, and computes that just before
     // it sleeps: only an earlier timer from another thread needs it woken.
-    if (earliest && !OnClientThread()) curl_multi_wakeup(multi_);
+    if (earliest && !OnClientThread()) Wake();
   }
 
   // Fails the request with kCancelled unless it has already finished.
@@ -239,7 +249,7 @@ class HttpClient::Impl {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.push_back(Command{id, {}, nullptr, true});
     }
-    curl_multi_wakeup(multi_);
+    Wake();
   }
 
  private:
@@ -253,10 +263,29 @@ class HttpClient::Impl {
     bool cancel = false;
   };
 
+  // A multi handle, its connection cache and the hosts whose requests it runs.
+  struct Group {
+    CURLM* multi = nullptr;
+    std::uint32_t index = 0;  // in groups_, and in the epoll keys of its sockets
+    std::size_t hosts = 0;
+    Steady::time_point timeout = Steady::time_point::max();  // curl's timer
+    Impl* client = nullptr;
+  };
+  struct HostGroup {
+    Group* group = nullptr;
+    Steady::time_point last_used;
+  };
+  static constexpr std::size_t kHostsPerGroup = 32;
+  // A host unused for this long leaves its group (curl has closed its connections by then:
+  // they live 118 s idle).
+  static constexpr std::chrono::minutes kHostIdle{5};
+  static constexpr std::uint64_t kWakeKey = ~std::uint64_t{0};
+
   // One request in flight; its address is the easy handle's CURLOPT_PRIVATE.
   struct Transfer {
     std::uint64_t id = 0;
     CURL* easy = nullptr;
+    Group* group = nullptr;
     ClientRequest request;
     Callback done;
     Slist headers;
@@ -325,6 +354,7 @@ class HttpClient::Impl {
 
   void Loop() {
     std::vector<std::function<void()>> due;
+    std::array<epoll_event, 64> events{};
     while (true) {
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -346,25 +376,138 @@ class HttpClient::Impl {
           Start(std::move(c));
         }
       }
-      int running = 0;
-      curl_multi_perform(multi_, &running);
-      ReapFinished();
-      // Sleeps until the next timer (1 s without one), or shorter for curl's own timeouts.
-      int wait_ms = 1000;
+      // curl's timers, which starting a transfer sets to now.
+      Steady::time_point next = Steady::now();
+      for (std::unique_ptr<Group>& g : groups_) {
+        if (g->timeout > next) continue;
+        g->timeout = Steady::time_point::max();
+        int running = 0;
+        curl_multi_socket_action(g->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        ReapFinished(*g);
+      }
+      SweepHosts(next);
+      // Sleeps until the next timer of ours or curl's (1 s without one).
+      next += std::chrono::seconds(1);
+      bool queued = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        if (!queue_.empty()) {
-          wait_ms = 0;
-        } else if (!timers_.empty()) {
-          const auto until =
-              std::chrono::ceil<std::chrono::milliseconds>(timers_.earliest() - Steady::now());
-          wait_ms = static_cast<int>(
-              std::clamp<std::int64_t>(until.count(), 0, std::numeric_limits<int>::max()));
-        }
+        queued = !queue_.empty();
+        if (!timers_.empty()) next = std::min(next, timers_.earliest());
       }
-      if (wait_ms > 0) curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr);
+      for (const std::unique_ptr<Group>& g : groups_) next = std::min(next, g->timeout);
+      const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next - Steady::now());
+      const int wait_ms = queued ? 0 : static_cast<int>(std::max<std::int64_t>(wait.count(), 0));
+      const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_ms);
+      for (int i = 0; i < n; ++i) {
+        const epoll_event& ev = events[static_cast<std::size_t>(i)];
+        if (ev.data.u64 == kWakeKey) {
+          std::uint64_t count = 0;
+          static_cast<void>(read(wake_fd_, &count, sizeof(count)));
+          continue;
+        }
+        Group& g = *groups_[ev.data.u64 >> 32];
+        int flags = 0;
+        if ((ev.events & EPOLLIN) != 0) flags |= CURL_CSELECT_IN;
+        if ((ev.events & EPOLLOUT) != 0) flags |= CURL_CSELECT_OUT;
+        if ((ev.events & (EPOLLERR | EPOLLHUP)) != 0) flags |= CURL_CSELECT_ERR;
+        int running = 0;
+        curl_multi_socket_action(g.multi, static_cast<curl_socket_t>(ev.data.u64 & 0xffffffff),
+                                 flags, &running);
+        ReapFinished(g);
+      }
     }
     Shutdown();
+  }
+
+  void Wake() {
+    const std::uint64_t one = 1;
+    static_cast<void>(write(wake_fd_, &one, sizeof(one)));
+  }
+
+  // curl's socket callback: keeps the epoll set in step with the sockets curl waits on.
+  static int OnSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* user, void* socket_data) {
+    auto* g = static_cast<Group*>(user);
+    const int epoll_fd = g->client->epoll_fd_;
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) ev.events |= EPOLLIN;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) ev.events |= EPOLLOUT;
+    ev.data.u64 = (std::uint64_t{g->index} << 32) | static_cast<std::uint32_t>(fd);
+    if (socket_data == nullptr) {
+      // A descriptor number curl closed without telling (it does for sockets it never
+      // waited on) may still be in the set.
+      if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+      }
+      curl_multi_assign(g->multi, fd, g);  // marks the socket as known
+    } else {
+      epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+    }
+    return 0;
+  }
+
+  // curl's timer callback: when curl wants CURL_SOCKET_TIMEOUT (-1: never).
+  static int OnTimer(CURLM* /*multi*/, long timeout_ms, void* user) {
+    auto* g = static_cast<Group*>(user);
+    g->timeout = timeout_ms < 0 ? Steady::time_point::max()
+                                : Steady::now() + std::chrono::milliseconds(timeout_ms);
+    return 0;
+  }
+
+  // The group that runs the requests to url's scheme://host:port, so that they find its
+  // connections; a new host joins the group with the fewest hosts, or a new group.
+  Group* GroupFor(const std::string& url) {
+    const std::size_t scheme_end = url.find("://");
+    const std::size_t host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+    const std::string key = url.substr(0, url.find_first_of("/?#", host_start));
+    HostGroup& h = hosts_[key];
+    h.last_used = Steady::now();
+    if (h.group != nullptr) return h.group;
+    Group* best = nullptr;
+    for (std::unique_ptr<Group>& g : groups_) {
+      if (best == nullptr || g->hosts < best->hosts) best = g.get();
+    }
+    if (best == nullptr || best->hosts >= kHostsPerGroup) best = NewGroup();
+    if (best == nullptr) {
+      hosts_.erase(key);
+      return nullptr;
+    }
+    ++best->hosts;
+    h.group = best;
+    return best;
+  }
+
+  Group* NewGroup() {
+    CURLM* multi = curl_multi_init();
+    if (multi == nullptr) return nullptr;
+    auto g = std::make_unique<Group>();
+    g->multi = multi;
+    g->index = static_cast<std::uint32_t>(groups_.size());
+    g->client = this;
+    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
+    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, g.get());
+    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
+    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, g.get());
+    if (options_.max_idle_connections > 0) {
+      curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
+                        static_cast<long>(options_.max_idle_connections));
+    }
+    groups_.push_back(std::move(g));
+    return groups_.back().get();
+  }
+
+  // Forgets hosts not used for kHostIdle, once a minute, so that their groups take new ones.
+  void SweepHosts(Steady::time_point now) {
+    if (now < next_sweep_) return;
+    next_sweep_ = now + std::chrono::minutes(1);
+    std::erase_if(hosts_, [&](const auto& entry) {
+      if (now - entry.second.last_used < kHostIdle) return false;
+      --entry.second.group->hosts;
+      return true;
+    });
   }
 
   bool OnClientThread() const { return std::this_thread::get_id() == thread_id_; }
@@ -375,7 +518,7 @@ class HttpClient::Impl {
     for (auto& [id, t] : active_) active.push_back(std::move(t));
     active_.clear();
     for (std::unique_ptr<Transfer>& t : active) {
-      curl_multi_remove_handle(multi_, t->easy);
+      curl_multi_remove_handle(t->group->multi, t->easy);
       curl_easy_cleanup(t->easy);
       t->easy = nullptr;
       Callback done = std::move(t->done);
@@ -497,7 +640,11 @@ class HttpClient::Impl {
       return;
     }
     base::Status st = Configure(*t, options_);
-    if (st.ok() && curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
+    if (st.ok()) {
+      t->group = GroupFor(t->request.url);
+      if (t->group == nullptr) st = base::Status::Internal("cannot start an HTTP transfer");
+    }
+    if (st.ok() && curl_multi_add_handle(t->group->multi, t->easy) != CURLM_OK) {
       st = base::Status::Internal("cannot start an HTTP transfer");
     }
     if (!st.ok()) {
@@ -699,7 +846,7 @@ class HttpClient::Impl {
     if (it == active_.end()) return;  // finished already
     std::unique_ptr<Transfer> t = std::move(it->second);
     active_.erase(it);
-    curl_multi_remove_handle(multi_, t->easy);
+    curl_multi_remove_handle(t->group->multi, t->easy);
     // A transfer stopped midway leaves its connection unusable; curl closes it.
     ReturnEasy(t->easy);
     Callback done = std::move(t->done);
@@ -707,9 +854,9 @@ class HttpClient::Impl {
     done(base::Status::Cancelled("request cancelled"));
   }
 
-  void ReapFinished() {
+  void ReapFinished(Group& g) {
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    while (CURLMsg* msg = curl_multi_info_read(g.multi, &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
       CURL* easy = msg->easy_handle;
       CURLcode code = msg->data.result;
@@ -720,7 +867,7 @@ class HttpClient::Impl {
       if (it == active_.end()) continue;
       std::unique_ptr<Transfer> t = std::move(it->second);
       active_.erase(it);
-      curl_multi_remove_handle(multi_, easy);
+      curl_multi_remove_handle(g.multi, easy);
       base::Result<ClientResponse> result = Finish(*t, code);
       ReturnEasy(easy);
       Callback done = std::move(t->done);
@@ -763,7 +910,8 @@ class HttpClient::Impl {
   }
 
   const Options options_;
-  CURLM* multi_ = nullptr;
+  const int epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  const int wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   std::thread thread_;
 
   std::thread::id thread_id_;
@@ -778,6 +926,9 @@ class HttpClient::Impl {
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> active_;
   std::unordered_map<const TokenSource*, TokenWait> token_waits_;
   std::vector<CURL*> idle_easy_;
+  std::vector<std::unique_ptr<Group>> groups_;  // never shrinks: epoll keys hold indexes
+  std::unordered_map<std::string, HostGroup> hosts_;
+  Steady::time_point next_sweep_;
 };
 
 // The session's multi handle keeps its connections between requests; its one easy handle is

@@ -120,9 +120,9 @@ struct ClientResponse {
 class HttpClient {
  public:
   struct Options {
-    // Idle connections kept for reuse, across all hosts (curl's CURLMOPT_MAXCONNECTS; the
-    // least recently used is closed when the cache is full). Connections per host are not
-    // limited. Raise it above the number of hosts polled regularly to keep them all alive.
+    // Idle connections kept for reuse by each group of up to 32 hosts (curl's
+    // CURLMOPT_MAXCONNECTS; the least recently used is closed when the cache is full).
+    // Connections per host are not limited.
     int max_idle_connections = 256;
     std::string user_agent = "Starling";
   };
