@@ -1466,7 +1466,9 @@ Queue::Impl::Shard::Outcome Queue::Impl::Shard::Send(std::span<const Entry> batc
     if (!session_) session_ = std::make_unique<net::HttpClient::Session>(*q.client_);
     base::Result<net::ClientResponse> resp = session_->Do(std::move(req), stop);
     const nanoseconds took = Steady::now() - begin;
-    if (stop.stop_requested()) return Outcome::kStopped;
+    // A response that arrived counts even when stopping: the receiver has the samples, and
+    // leaving them unacked would send them again after a restart.
+    if (!resp.ok() && stop.stop_requested()) return Outcome::kStopped;
     q.metrics_.batch_duration.Observe(std::chrono::duration<double>(took).count());
     q.send_nanos_ += static_cast<std::uint64_t>(took.count());
 
@@ -1506,6 +1508,7 @@ Queue::Impl::Shard::Outcome Queue::Impl::Shard::Send(std::span<const Entry> batc
       *refusal = std::move(error);
       return Outcome::kRefused;
     }
+    if (stop.stop_requested()) return Outcome::kStopped;
     q.SetError(error);
     q.metrics_.retried.Add(static_cast<double>(samples));
     q.metrics_.exemplars_retried.Add(static_cast<double>(exemplars));
