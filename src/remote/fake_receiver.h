@@ -115,6 +115,11 @@ class FakeReceiver {
     std::lock_guard lock(mu_);
     return requests_;
   }
+  // Waits (up to 20 s) until n requests have arrived, held ones included.
+  bool WaitForArrivals(std::size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(20), [&] { return arrived_ >= n; });
+  }
   std::size_t RequestCount() {
     std::lock_guard lock(mu_);
     return requests_.size();
@@ -146,6 +151,8 @@ class FakeReceiver {
     std::chrono::milliseconds delay;
     {
       std::unique_lock lock(mu_);
+      ++arrived_;
+      cv_.notify_all();
       cv_.wait(lock, [&] { return !held_; });
       delay = delay_;
     }
@@ -203,6 +210,7 @@ class FakeReceiver {
   std::vector<ReceivedRequest> requests_;       // guarded by mu_
   std::vector<ReceivedSample> accepted_;        // guarded by mu_
   std::size_t exemplars_ = 0;                   // guarded by mu_
+  std::size_t arrived_ = 0;                     // guarded by mu_: requests, held ones too
   std::chrono::milliseconds delay_{0};          // guarded by mu_
   bool held_ = false;                           // guarded by mu_
   bool in_order_ = false;                       // guarded by mu_

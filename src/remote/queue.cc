@@ -465,9 +465,13 @@ class Queue::Impl {
       watcher_.join();
     }
     // Stop the shards but keep their entries until progress is persisted: abandoned entries
-    // are unacked and will be read from the WAL again after a restart.
+    // are unacked and will be read from the WAL again after a restart. Requests in flight get
+    // stop_grace to finish, all shards' at once.
     {
       std::shared_lock slock(shards_mu_);
+      for (auto& s : shards_) s->RequestStop();
+      const Steady::time_point deadline = Steady::now() + opts_.stop_grace;
+      for (auto& s : shards_) s->WaitStopped(deadline);
       for (auto& s : shards_) s->Stop();
     }
     PersistProgress(true);
@@ -563,11 +567,27 @@ class Queue::Impl {
       thread_ = std::jthread([this](const std::stop_token& st) {
         base::SetThreadName("rw-shard");
         Run(st);
+        {
+          std::lock_guard lock(exit_mu_);
+          exited_ = true;
+        }
+        exit_cv_.notify_all();
       });
     }
+    // Stops starting sends and retries, but lets a request in flight finish: cancelled, its
+    // samples would be unacked and sent again after a restart, though the receiver has them.
+    void RequestStop() { thread_.request_stop(); }
+    // Waits until the thread has ended or the deadline passed; then Stop joins it at once.
+    void WaitStopped(Steady::time_point deadline) {
+      if (!thread_.joinable()) return;
+      std::unique_lock lock(exit_mu_);
+      exit_cv_.wait_until(lock, deadline, [&] { return exited_; });
+    }
+    // Stops at once, cancelling a request in flight.
     void Stop() {
       if (thread_.joinable()) {
         thread_.request_stop();
+        http_stop_.request_stop();
         thread_.join();
       }
     }
@@ -735,6 +755,10 @@ class Queue::Impl {
     ByteBuffer compressed_;
     // The shard's own connection, used on its thread (created with the first batch).
     std::unique_ptr<net::HttpClient::Session> session_;
+    std::stop_source http_stop_;  // cancels the request in flight (Stop)
+    std::mutex exit_mu_;
+    std::condition_variable exit_cv_;
+    bool exited_ = false;  // guarded by exit_mu_: the thread has ended
     std::jthread thread_;
   };
 
@@ -1453,6 +1477,7 @@ Queue::Impl::Shard::Outcome Queue::Impl::Shard::Send(std::span<const Entry> batc
   std::mutex sleep_mu;
   std::condition_variable_any sleep_cv;
   for (;;) {
+    if (stop.stop_requested()) return Outcome::kStopped;  // no new request once stopping
     net::ClientRequest req;
     req.method = "POST";
     req.url = q.opts_.url;
@@ -1464,7 +1489,7 @@ Queue::Impl::Shard::Outcome Queue::Impl::Shard::Send(std::span<const Entry> batc
     req.config = q.opts_.client_config;
     const Steady::time_point begin = Steady::now();
     if (!session_) session_ = std::make_unique<net::HttpClient::Session>(*q.client_);
-    base::Result<net::ClientResponse> resp = session_->Do(std::move(req), stop);
+    base::Result<net::ClientResponse> resp = session_->Do(std::move(req), http_stop_.get_token());
     const nanoseconds took = Steady::now() - begin;
     // A response that arrived counts even when stopping: the receiver has the samples, and
     // leaving them unacked would send them again after a restart.

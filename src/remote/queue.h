@@ -112,6 +112,8 @@ struct QueueOptions {
   // How often the WAL is checked for new records; sends are batched for batch_send_deadline
   // anyway, so this adds little latency and saves wakeups.
   std::chrono::nanoseconds wal_poll_interval = std::chrono::milliseconds(250);
+  // How long Stop lets requests in flight finish before cancelling them.
+  std::chrono::nanoseconds stop_grace = std::chrono::seconds(5);
 };
 
 // What the queue is doing, for the debug panel.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -392,6 +393,64 @@ TEST(QueueTest, PersistsTheFrontierBeforeSendingAndTheAckedPositionAfter) {
   ASSERT_TRUE(f.receiver.WaitForSamples(6));
   EXPECT_TRUE(persisted({end, end}));
   q->Stop();
+}
+
+// Stop lets the request in flight finish: cancelled, it would leave samples the receiver has
+// unacked, and a restart (a config update) would send them again.
+TEST(QueueTest, StopLetsTheRequestInFlightFinish) {
+  Fixture f;
+  f.receiver.Hold();
+  WriteSeriesAndSamples(f.wal, 2, 3);
+  auto q = f.NewQueue(FastOptions(f.receiver.url()));
+  ASSERT_TRUE(q->Start().ok());
+  ASSERT_TRUE(f.receiver.WaitForArrivals(1));
+  auto stopped = std::async(std::launch::async, [&] { q->Stop(); });
+  // Stop waits for the held request, within its grace.
+  EXPECT_EQ(stopped.wait_for(200ms), std::future_status::timeout);
+  f.receiver.Release();
+  stopped.get();
+  auto progress = ProgressFile::Read(f.state_dir);
+  ASSERT_TRUE(progress.ok() && progress->has_value());
+  EXPECT_EQ((*progress)->acked, f.wal.wal().End());
+  EXPECT_EQ(f.receiver.Accepted().size(), 6U);
+
+  f.wal.Samples({{1, 5000, 50}});
+  auto again = f.NewQueue(FastOptions(f.receiver.url()));
+  ASSERT_TRUE(again->Start().ok());
+  ASSERT_TRUE(f.receiver.WaitForSamples(7));
+  ASSERT_TRUE(f.WaitAcked(*again));
+  again->Stop();
+  EXPECT_EQ(f.receiver.Accepted().size(), 7U);  // none of the first six sent twice
+}
+
+// Past stop_grace, Stop cancels the request; its samples stay unacked and are sent after a
+// restart.
+TEST(QueueTest, StopCancelsTheRequestInFlightAfterTheGrace) {
+  Fixture f;
+  f.receiver.Hold();
+  WriteSeriesAndSamples(f.wal, 2, 3);
+  QueueOptions o = FastOptions(f.receiver.url());
+  o.stop_grace = 50ms;
+  auto q = f.NewQueue(o);
+  ASSERT_TRUE(q->Start().ok());
+  ASSERT_TRUE(f.receiver.WaitForArrivals(1));
+  auto stopped = std::async(std::launch::async, [&] { q->Stop(); });
+  // Generous: only a Stop that waits for the receiver would take this long.
+  EXPECT_EQ(stopped.wait_for(20s), std::future_status::ready);
+  f.receiver.Release();
+  stopped.get();
+  auto progress = ProgressFile::Read(f.state_dir);
+  ASSERT_TRUE(progress.ok() && progress->has_value());
+  EXPECT_NE((*progress)->acked, f.wal.wal().End());
+
+  FakeReceiver fresh;
+  ASSERT_TRUE(fresh.Start().ok());
+  auto again = f.NewQueue(FastOptions(fresh.url()));
+  ASSERT_TRUE(again->Start().ok());
+  ASSERT_TRUE(fresh.WaitForSamples(6));
+  ASSERT_TRUE(f.WaitAcked(*again));
+  again->Stop();
+  EXPECT_EQ(fresh.Accepted().size(), 6U);
 }
 
 TEST(QueueTest, SplitsWhatTheReceiverRefusesOfWhatMayHaveBeenSent) {
