@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -395,31 +397,47 @@ TEST(QueueTest, PersistsTheFrontierBeforeSendingAndTheAckedPositionAfter) {
   q->Stop();
 }
 
+// Starts a queue with options o over 6 samples of f's WAL, the receiver holding its request,
+// and stops it on another thread once the request arrived. The receiver is released by
+// `release` after the stop started; returns the acked position persisted by the stop.
+std::optional<wal::Position> StopWithRequestHeld(
+    Fixture& f, QueueOptions o, const std::function<void(std::future<void>&)>& release) {
+  f.receiver.Hold();
+  WriteSeriesAndSamples(f.wal, 2, 3);
+  auto q = f.NewQueue(std::move(o));
+  if (!q->Start().ok() || !f.receiver.WaitForArrivals(1)) return std::nullopt;
+  std::future<void> stopped = std::async(std::launch::async, [&] { q->Stop(); });
+  release(stopped);
+  f.receiver.Release();
+  stopped.get();
+  auto progress = ProgressFile::Read(f.state_dir);
+  if (!progress.ok() || !progress->has_value()) return std::nullopt;
+  return (*progress)->acked;
+}
+
+// Sends what f's WAL holds with a new queue to rx, until all is acked.
+void SendTheRest(Fixture& f, FakeReceiver& rx, std::size_t total) {
+  auto q = f.NewQueue(FastOptions(rx.url()));
+  ASSERT_TRUE(q->Start().ok());
+  ASSERT_TRUE(rx.WaitForSamples(total));
+  ASSERT_TRUE(f.WaitAcked(*q));
+  q->Stop();
+}
+
 // Stop lets the request in flight finish: cancelled, it would leave samples the receiver has
 // unacked, and a restart (a config update) would send them again.
 TEST(QueueTest, StopLetsTheRequestInFlightFinish) {
   Fixture f;
-  f.receiver.Hold();
-  WriteSeriesAndSamples(f.wal, 2, 3);
-  auto q = f.NewQueue(FastOptions(f.receiver.url()));
-  ASSERT_TRUE(q->Start().ok());
-  ASSERT_TRUE(f.receiver.WaitForArrivals(1));
-  auto stopped = std::async(std::launch::async, [&] { q->Stop(); });
-  // Stop waits for the held request, within its grace.
-  EXPECT_EQ(stopped.wait_for(200ms), std::future_status::timeout);
-  f.receiver.Release();
-  stopped.get();
-  auto progress = ProgressFile::Read(f.state_dir);
-  ASSERT_TRUE(progress.ok() && progress->has_value());
-  EXPECT_EQ((*progress)->acked, f.wal.wal().End());
+  auto acked = StopWithRequestHeld(f, FastOptions(f.receiver.url()), [](auto& stopped) {
+    // Stop waits for the held request, within its grace.
+    EXPECT_EQ(stopped.wait_for(200ms), std::future_status::timeout);
+  });
+  ASSERT_TRUE(acked.has_value());
+  EXPECT_EQ(*acked, f.wal.wal().End());
   EXPECT_EQ(f.receiver.Accepted().size(), 6U);
 
   f.wal.Samples({{1, 5000, 50}});
-  auto again = f.NewQueue(FastOptions(f.receiver.url()));
-  ASSERT_TRUE(again->Start().ok());
-  ASSERT_TRUE(f.receiver.WaitForSamples(7));
-  ASSERT_TRUE(f.WaitAcked(*again));
-  again->Stop();
+  SendTheRest(f, f.receiver, 7);
   EXPECT_EQ(f.receiver.Accepted().size(), 7U);  // none of the first six sent twice
 }
 
@@ -427,29 +445,18 @@ TEST(QueueTest, StopLetsTheRequestInFlightFinish) {
 // restart.
 TEST(QueueTest, StopCancelsTheRequestInFlightAfterTheGrace) {
   Fixture f;
-  f.receiver.Hold();
-  WriteSeriesAndSamples(f.wal, 2, 3);
   QueueOptions o = FastOptions(f.receiver.url());
   o.stop_grace = 50ms;
-  auto q = f.NewQueue(o);
-  ASSERT_TRUE(q->Start().ok());
-  ASSERT_TRUE(f.receiver.WaitForArrivals(1));
-  auto stopped = std::async(std::launch::async, [&] { q->Stop(); });
-  // Generous: only a Stop that waits for the receiver would take this long.
-  EXPECT_EQ(stopped.wait_for(20s), std::future_status::ready);
-  f.receiver.Release();
-  stopped.get();
-  auto progress = ProgressFile::Read(f.state_dir);
-  ASSERT_TRUE(progress.ok() && progress->has_value());
-  EXPECT_NE((*progress)->acked, f.wal.wal().End());
+  auto acked = StopWithRequestHeld(f, o, [](auto& stopped) {
+    // Generous: only a Stop that waits for the receiver would take this long.
+    EXPECT_EQ(stopped.wait_for(20s), std::future_status::ready);
+  });
+  ASSERT_TRUE(acked.has_value());
+  EXPECT_NE(*acked, f.wal.wal().End());
 
   FakeReceiver fresh;
   ASSERT_TRUE(fresh.Start().ok());
-  auto again = f.NewQueue(FastOptions(fresh.url()));
-  ASSERT_TRUE(again->Start().ok());
-  ASSERT_TRUE(fresh.WaitForSamples(6));
-  ASSERT_TRUE(f.WaitAcked(*again));
-  again->Stop();
+  SendTheRest(f, fresh, 6);
   EXPECT_EQ(fresh.Accepted().size(), 6U);
 }
 
