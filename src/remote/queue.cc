@@ -1533,7 +1533,7 @@ Queue::Impl::Shard::Outcome Queue::Impl::Shard::Send(std::span<const Entry> batc
       *refusal = std::move(error);
       return Outcome::kRefused;
     }
-    if (stop.stop_requested()) return Outcome::kStopped;
+    if (stop.stop_requested()) return Outcome::kStopped;  // no retry once stopping
     q.SetError(error);
     q.metrics_.retried.Add(static_cast<double>(samples));
     q.metrics_.exemplars_retried.Add(static_cast<double>(exemplars));
@@ -1543,7 +1543,6 @@ Queue::Impl::Shard::Outcome Queue::Impl::Shard::Send(std::span<const Entry> batc
       std::unique_lock lock(sleep_mu);
       sleep_cv.wait_for(lock, stop, sleep, [] { return false; });
     }
-    if (stop.stop_requested()) return Outcome::kStopped;
     backoff = std::min(backoff * 2, q.opts_.queue.max_backoff);
   }
 }
