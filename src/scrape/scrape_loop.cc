@@ -367,6 +367,26 @@ base::Status ScrapeLoop::CheckLabelLimits(const model::Labels& lset) const {
   return base::Status::Ok();
 }
 
+namespace {
+
+// The series a scrape loop's cache expects next, for textparse::Parser::NextKnown, which asks
+// whether a text is it. The key of the text last asked about is kept, so that it is not hashed
+// again.
+struct Expectation {
+  SeriesKey want;
+  std::string_view text;
+  SeriesKey got;
+
+  static bool Known(void* ctx, std::string_view text) {
+    auto* x = static_cast<Expectation*>(ctx);
+    x->text = text;
+    x->got = SeriesCache::Key(text);
+    return x->got == x->want;
+  }
+};
+
+}  // namespace
+
 base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view body,
                                     std::string_view content_type, std::int64_t ts,
                                     Counts* counts) {
@@ -376,7 +396,15 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
   std::uint64_t limited = 0;
   bool sample_limit_hit = false;
   while (true) {
-    base::Result<model::textparse::Entry> entry = p->Next();
+    // The cache vouches for the series it expects next, so that the parser need not scan
+    // again the labels of a series it accepted in an earlier scrape.
+    Expectation x;
+    const E* expected = cache_.Expected();
+    const std::size_t len = expected != nullptr ? expected->key.length() : 0;
+    base::Result<model::textparse::Entry> entry =
+        len > 0 && len < SeriesKey::kLongText
+            ? (x.want = expected->key, p->NextKnown(len, &Expectation::Known, &x))
+            : p->Next();
     if (!entry.ok()) return entry.error();
     if (*entry == model::textparse::Entry::kEof) break;
     if (*entry != model::textparse::Entry::kSeries) continue;
@@ -384,7 +412,9 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
     const model::textparse::SeriesView sv = p->Series();
     const bool explicit_ts = options_.honor_timestamps && sv.timestamp.has_value();
     const std::int64_t t = explicit_ts ? *sv.timestamp : ts;
-    const SeriesKey key = SeriesCache::Key(sv.series);
+    const SeriesKey key = sv.series.data() == x.text.data() && sv.series.size() == x.text.size()
+                              ? x.got
+                              : SeriesCache::Key(sv.series);
 
     SeriesCache::Entry* e = cache_.Find(key);
     model::Labels fresh;  // empty unless the series is new; no allocation then

@@ -358,19 +358,29 @@ TEST(ScrapeLoopTest, SeriesTheAppendableForgotAreAppendedByLabelsAgain) {
   // A WAL forgets series idle for longer than its keepalive, which a scrape interval can
   // exceed: cached refs then come back NotFound.
   LoopHarness h;
-  h.Scrape("a 1\nb 1\n");
+  h.Scrape("a{x=\"1\"} 1\nb 1\n");
   h.app->ForgetAll();
-  auto s2 = h.Scrape("a 2\n");
-  EXPECT_EQ(Value(s2, "{__name__=\"a\", " + kTL + "}"), 2);
+  auto s2 = h.Scrape("a{x=\"1\"} 2\n");
+  EXPECT_EQ(Value(s2, "{__name__=\"a\", " + kTL + ", x=\"1\"}"), 2);
   EXPECT_EQ(Value(s2, "{__name__=\"up\", " + kTL + "}"), 1);
   EXPECT_EQ(h.loop.Status().health, TargetHealth::kUp) << h.loop.Status().last_error;
   EXPECT_TRUE(StaleSeries(s2).empty());  // b is gone from the appendable too: no marker
   // The new refs are cached: the next scrape appends by ref alone.
   const int with_labels = h.app->appends_with_labels();
-  auto s3 = h.Scrape("a 3\n");
-  EXPECT_EQ(Value(s3, "{__name__=\"a\", " + kTL + "}"), 3);
+  auto s3 = h.Scrape("a{x=\"1\"} 3\n");
+  EXPECT_EQ(Value(s3, "{__name__=\"a\", " + kTL + ", x=\"1\"}"), 3);
   EXPECT_EQ(h.app->appends_with_labels(), with_labels);
   EXPECT_EQ(h.app->bad_appends(), 0);
+}
+
+TEST(ScrapeLoopTest, ALineThatOnlyStartsWithACachedSeriesIsParsedInFull) {
+  // The cache expects `a` first, and the line starts with `a `, but a label set follows.
+  LoopHarness h;
+  h.Scrape("a 1\n");
+  auto s = h.Scrape("a {x=\"y\"} 2\n");
+  EXPECT_EQ(Value(s, "{__name__=\"a\", " + kTL + ", x=\"y\"}"), 2);
+  EXPECT_EQ(Value(s, "{__name__=\"scrape_series_added\", " + kTL + "}"), 1);
+  EXPECT_EQ(StaleSeries(s), std::vector<std::string>{"{__name__=\"a\", " + kTL + "}"});
 }
 
 TEST(ScrapeLoopTest, EndOfRun) {

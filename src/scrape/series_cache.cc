@@ -9,7 +9,9 @@
 namespace starling::scrape {
 
 SeriesKey SeriesCache::Key(std::string_view series_text) {
-  return {XXH3_64bits(series_text.data(), series_text.size())};
+  const std::uint64_t hash = XXH3_64bits(series_text.data(), series_text.size());
+  return {(hash & ~SeriesKey::kLongText) |
+          std::min<std::uint64_t>(series_text.size(), SeriesKey::kLongText)};
 }
 
 void SeriesCache::Entry::set_ref(storage::SeriesRef ref) {

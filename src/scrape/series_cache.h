@@ -1,8 +1,8 @@
 #pragma once
 
 // SeriesCache: what a scrape loop remembers about each series of its target between scrapes,
-// keyed by a 64-bit hash of the series text as exposed (metric name and labels as written),
-// so a series seen before costs one hash and one probe: no label parsing, no allocation.
+// keyed by a hash of the series text as exposed (metric name and labels as written), so a
+// series seen before costs one hash and one probe: no label parsing, no allocation.
 //
 // An entry holds the series' ref from the appendable and a few flags: whether the current
 // attempt appended it and whether the last successful scrape had it (for staleness). The
@@ -26,9 +26,15 @@
 
 namespace starling::scrape {
 
-// 64 bits: a cache holds one target's series (thousands), so a collision is vanishingly rare.
+// A series text's hash (48 bits) and length (16 bits, kLongText from there on): a cache holds
+// one target's series (thousands), so a collision, which needs equal lengths too, is
+// vanishingly rare. The length lets the parser take the next series' text on trust
+// (textparse::Parser::NextKnown).
 struct SeriesKey {
+  static constexpr std::uint64_t kLongText = 0xFFFF;
   std::uint64_t lo = 0;
+  // The text's length; kLongText when it is that long or longer.
+  std::size_t length() const { return lo & kLongText; }
   friend bool operator==(const SeriesKey&, const SeriesKey&) = default;
 };
 
@@ -61,6 +67,9 @@ class SeriesCache {
 
   static SeriesKey Key(std::string_view series_text);
 
+  // The entry Find checks first: the one after the last found, which targets that expose their
+  // series in the same order every scrape want next. Null past the last.
+  const Entry* Expected() const { return next_ < entries_.size() ? &entries_[next_] : nullptr; }
   Entry* Find(const SeriesKey& key) {
     // Targets expose their series in the same order every scrape, and entries are kept in the
     // order they were first seen: the entry after the last one found is usually the one wanted,

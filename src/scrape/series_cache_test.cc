@@ -39,6 +39,28 @@ TEST(SeriesCacheTest, FindsEveryKeyInAnyOrder) {
   EXPECT_EQ(c.Find(SeriesCache::Key("absent")), nullptr);
 }
 
+TEST(SeriesCacheTest, AKeyCarriesItsTextsLength) {
+  EXPECT_EQ(SeriesCache::Key("up").length(), 2u);
+  EXPECT_EQ(SeriesCache::Key("m{i=\"1\"}").length(), 8u);
+  EXPECT_EQ(SeriesCache::Key(std::string(70000, 'a')).length(), SeriesKey::kLongText);
+  EXPECT_NE(SeriesCache::Key("m{i=\"1\"}"), SeriesCache::Key("m{i=\"2\"}"));
+}
+
+TEST(SeriesCacheTest, ExpectsTheEntryAfterTheLastOneFound) {
+  const std::vector<SeriesKey> keys = Keys(3);
+  SeriesCache c;
+  EXPECT_EQ(c.Expected(), nullptr);
+  Fill(c, keys);
+  EXPECT_EQ(c.Expected(), nullptr);  // past the last inserted
+  c.Find(keys[0]);
+  ASSERT_NE(c.Expected(), nullptr);
+  EXPECT_EQ(c.Expected()->key, keys[1]);
+  c.Find(keys[2]);
+  EXPECT_EQ(c.Expected(), nullptr);
+  c.Find(keys[1]);
+  EXPECT_EQ(c.Expected()->key, keys[2]);
+}
+
 TEST(SeriesCacheTest, AnAbsentKeyAfterAHitIsNotFound) {
   const std::vector<SeriesKey> keys = Keys(10);
   SeriesCache c;

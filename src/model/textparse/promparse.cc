@@ -19,9 +19,12 @@ void PromParser::SkipBlanks() {
   while (pos_ < body_.size() && IsBlank(body_[pos_])) ++pos_;
 }
 
-Result<Entry> PromParser::Next() {
+Result<Entry> PromParser::Next() { return NextKnown(0, nullptr, nullptr); }
+
+Result<Entry> PromParser::NextKnown(std::size_t len, KnownSeries known, void* ctx) {
   if (!error_.ok()) return error_;
   labels_.clear();
+  labels_unscanned_ = false;
   ts_.reset();
   for (;;) {
     line_start_ = pos_;
@@ -34,7 +37,24 @@ Result<Entry> PromParser::Next() {
     break;
   }
   if (Peek() == '#') return ParseComment();
-  if (internal::IsMetricNameStart(Peek())) return ParseSeries();
+  if (internal::IsMetricNameStart(Peek())) {
+    const std::size_t start = pos_;
+    if (known != nullptr && len > 0 && len < body_.size() - start && IsBlank(body_[start + len]) &&
+        known(ctx, body_.substr(start, len))) {
+      series_ = body_.substr(start, len);
+      pos_ = start + len;
+      if (Result<Entry> e = ParseSample(); e.ok()) {
+        labels_unscanned_ = true;
+        return e;
+      }
+      // Not that series after all: `foo {a="b"} 1` starts with the known `foo`. Parse the line.
+      error_ = Status::Ok();
+      ts_.reset();
+      pos_ = start;
+    }
+    if (Status s = ScanSeries(); !s.ok()) return Fail(std::move(s));
+    return ParseSample();
+  }
   std::size_t end = body_.find('\n', pos_);
   std::string_view got = body_.substr(pos_, end == std::string_view::npos ? end : end - pos_);
   ++pos_;
@@ -96,18 +116,20 @@ Result<Entry> PromParser::ParseComment() {
   return Entry::kComment;
 }
 
-Result<Entry> PromParser::ParseSeries() {
+Status PromParser::ScanSeries() {
   std::size_t start = pos_;
   name_ = ScanMetricName();
   SkipBlanks();
   if (Peek() == '{') {
     ++pos_;
-    if (Status s = ScanLabels(/*allow_blanks=*/true, /*trailing_comma=*/true, &labels_); !s.ok()) {
-      return Fail(std::move(s));
-    }
+    RETURN_IF_ERROR(ScanLabels(/*allow_blanks=*/true, /*trailing_comma=*/true, &labels_));
   }
   series_ = body_.substr(start, pos_ - start);
   while (!series_.empty() && IsBlank(series_.back())) series_.remove_suffix(1);
+  return Status::Ok();
+}
+
+Result<Entry> PromParser::ParseSample() {
   SkipBlanks();
   std::size_t value_start = pos_;
   while (pos_ < body_.size() && !IsBlank(body_[pos_]) && body_[pos_] != '\n') ++pos_;
@@ -134,6 +156,23 @@ Result<Entry> PromParser::ParseSeries() {
   }
   if (!AtEnd()) ++pos_;
   return Entry::kSeries;
+}
+
+PromParser PromParser::Rescanned() const {
+  PromParser p(series_);
+  // The text was accepted as a series before (see NextKnown), so the scan succeeds.
+  (void)p.ScanSeries();
+  return p;
+}
+
+void PromParser::Labels(model::LabelsBuilder* b) const {
+  if (labels_unscanned_) return Rescanned().ParserBase::Labels(b);
+  ParserBase::Labels(b);
+}
+
+base::Status PromParser::Metric(model::Labels* out) const {
+  if (labels_unscanned_) return Rescanned().ParserBase::Metric(out);
+  return ParserBase::Metric(out);
 }
 
 }  // namespace starling::model::textparse

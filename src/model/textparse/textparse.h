@@ -11,6 +11,7 @@
 // (validate.h) adds the metric-family rules of the OpenMetrics specification that Prometheus
 // does not enforce while scraping.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -80,6 +81,18 @@ class Parser {
   // The next entry: kEof at the end of the input, or an InvalidArgument error for malformed
   // input (after which the parser keeps returning that error).
   virtual Result<Entry> Next() = 0;
+  // Whether `text` is a series text the caller vouches for (see NextKnown).
+  using KnownSeries = bool (*)(void* ctx, std::string_view text);
+  // Next(), for a caller that expects the next entry to be a sample line whose series text (as
+  // Series() gives it) is `len` bytes long. When the line starts with such a text and
+  // known(ctx, text) holds, the text is taken as it is, without scanning its labels again;
+  // Labels() and Metric() scan them when asked. `known` must hold only for a text a parser of
+  // this package accepted as a series before: a scrape cache keyed by the text vouches for the
+  // series it has seen, sparing each the label scan on every scrape. (The OpenMetrics series
+  // syntax is a subset of the text format's.) Parsers without the fast path call Next().
+  virtual Result<Entry> NextKnown(std::size_t /*len*/, KnownSeries /*known*/, void* /*ctx*/) {
+    return Next();
+  }
 
   // Accessors for the current entry; each is only meaningful for its entry kind.
   virtual SeriesView Series() const = 0;
