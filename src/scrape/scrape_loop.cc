@@ -400,11 +400,11 @@ base::Status ScrapeLoop::AppendBody(storage::Appender& app, std::string_view bod
     // again the labels of a series it accepted in an earlier scrape.
     Expectation x;
     const E* expected = cache_.Expected();
-    const std::size_t len = expected != nullptr ? expected->key.length() : 0;
-    base::Result<model::textparse::Entry> entry =
-        len > 0 && len < SeriesKey::kLongText
-            ? (x.want = expected->key, p->NextKnown(len, &Expectation::Known, &x))
-            : p->Next();
+    if (expected != nullptr) x.want = expected->key;
+    const std::size_t len = x.want.length();
+    base::Result<model::textparse::Entry> entry = len > 0 && len < SeriesKey::kLongText
+                                                      ? p->NextKnown(len, &Expectation::Known, &x)
+                                                      : p->Next();
     if (!entry.ok()) return entry.error();
     if (*entry == model::textparse::Entry::kEof) break;
     if (*entry != model::textparse::Entry::kSeries) continue;

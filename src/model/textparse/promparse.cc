@@ -166,8 +166,11 @@ PromParser PromParser::Rescanned() const {
 }
 
 void PromParser::Labels(model::LabelsBuilder* b) const {
-  if (labels_unscanned_) return Rescanned().ParserBase::Labels(b);
-  ParserBase::Labels(b);
+  if (labels_unscanned_) {
+    Rescanned().ParserBase::Labels(b);
+  } else {
+    ParserBase::Labels(b);
+  }
 }
 
 base::Status PromParser::Metric(model::Labels* out) const {
