@@ -1,11 +1,8 @@
 // HttpClient's cost per scrape-like GET over a kept-alive loopback connection, counted on the
-// client's own thread only (the server here is a plain socket loop on a thread of its own).
+// client's own thread only (the server runs on threads of its own).
 
 #include <benchmark/benchmark.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,67 +11,13 @@
 #include <string>
 #include <thread>
 
+#include "net/http.h"
 #include "net/http_client.h"
+#include "net/http_server.h"
+#include "net/io_pool.h"
 
 namespace starling::net {
 namespace {
-
-// Answers every request on each accepted connection with the same response.
-class FixedServer {
- public:
-  explicit FixedServer(std::size_t body_size) {
-    response_ = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
-                std::to_string(body_size) + "\r\n\r\n" + std::string(body_size, 'x');
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || ::listen(fd_, 8) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      return;
-    }
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~FixedServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    if (thread_.joinable()) thread_.join();
-  }
-  FixedServer(const FixedServer&) = delete;
-  FixedServer& operator=(const FixedServer&) = delete;
-  int port() const { return port_; }
-
- private:
-  void Serve() {
-    for (;;) {
-      const int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string in;
-      char buf[4096];
-      for (;;) {
-        const ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<std::size_t>(n));
-        while (in.find("\r\n\r\n") != std::string::npos) {
-          in.erase(0, in.find("\r\n\r\n") + 4);
-          for (std::size_t off = 0; off < response_.size();) {
-            const ssize_t w = ::send(c, response_.data() + off, response_.size() - off, 0);
-            if (w <= 0) break;
-            off += static_cast<std::size_t>(w);
-          }
-        }
-      }
-      ::close(c);
-    }
-  }
-
-  std::string response_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
 
 double ThreadCpuSeconds(clockid_t clock) {
   timespec ts{};
@@ -86,8 +29,11 @@ double ThreadCpuSeconds(clockid_t clock) {
 // apart, and after such a pause the same request costs several times its back-to-back cost
 // (the loopback send that wakes the server, cold caches); the pause makes that visible.
 void ScrapeGet(benchmark::State& state) {
-  FixedServer server(static_cast<std::size_t>(state.range(0)));
-  if (server.port() == 0) {
+  IoThreadPool pool(1);
+  HttpServer server(pool.context(), HttpServer::Options{});
+  const std::string body(static_cast<std::size_t>(state.range(0)), 'x');
+  server.Handle("GET", "/metrics", [&body](const Request&) { return Response::Text(200, body); });
+  if (!server.Start().ok()) {
     state.SkipWithError("cannot start the server");
     return;
   }
