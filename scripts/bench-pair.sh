@@ -4,8 +4,8 @@
 # per series over the same window. The harness runs agents one after another, and on a shared
 # VM the machine's speed drifts between runs by 10-25%; side by side, both agents see the same
 # machine, so their ratio is steadier. Use the harness (scripts/bench.sh) for the recorded table.
-# It also prints where Starling's CPU went, by thread (scrape workers, HTTP client, WAL watcher,
-# remote-write shards).
+# It also prints where Starling's CPU went, by thread (scrape lanes, WAL watcher, remote-write
+# shards).
 #
 # Usage: scripts/bench-pair.sh [T S I [SECONDS]]   (default: 200 5000 10 60)
 # Environment: OTHER = vmagent (default) or the path of another starling binary, to compare two

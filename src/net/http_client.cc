@@ -197,7 +197,7 @@ class HttpClient::Impl {
     ev.data.u64 = kWakeKey;
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
     thread_ = std::thread([this] {
-      base::SetThreadName("http-client");
+      base::SetThreadName(options_.thread_name);
       Loop();
     });
     thread_id_ = thread_.get_id();

@@ -115,8 +115,10 @@ struct ClientResponse {
   std::optional<std::string_view> HeaderValue(std::string_view name) const;
 };
 
-// Thread-safe. Callbacks run on the client's thread: they must be quick and must not block on
-// other requests of the same client.
+// Thread-safe. Callbacks run on the client's thread and hold up its other requests while they
+// run: they must be quick, unless every request of the client can wait for them (as on a
+// scrape lane's client, whose callbacks parse). They must not block on other requests of the
+// same client.
 class HttpClient {
  public:
   struct Options {
@@ -125,6 +127,8 @@ class HttpClient {
     // Connections per host are not limited.
     int max_idle_connections = 256;
     std::string user_agent = "Starling";
+    // The name of the client's thread, as ps and /proc show it (up to 15 bytes).
+    std::string thread_name = "http-client";
   };
   using Callback = std::function<void(base::Result<ClientResponse>)>;
 

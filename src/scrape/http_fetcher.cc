@@ -1,5 +1,9 @@
+#include <algorithm>
 #include <memory>
+#include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "net/http_client.h"
 #include "scrape/scrape_pool.h"
@@ -9,33 +13,39 @@ namespace {
 
 constexpr int kMaxIdleConnections = 20000;  // Prometheus's MaxIdleConns
 
-// Every scrape of the process shares one client (see SharedHttpClient).
+// Every scrape of the process goes through the client of its lane (see ScrapeClient).
 class HttpFetcher final : public Fetcher {
  public:
-  explicit HttpFetcher(std::shared_ptr<net::HttpClient> client) : client_(std::move(client)) {}
-  void Fetch(net::ClientRequest request, Callback done) override {
-    client_->Do(std::move(request), std::move(done));
+  void Fetch(net::ClientRequest request, std::size_t lane, Callback done) override {
+    ScrapeClient(lane)->Do(std::move(request), std::move(done));
   }
-
- private:
-  std::shared_ptr<net::HttpClient> client_;
 };
 
 }  // namespace
 
-std::shared_ptr<net::HttpClient> SharedHttpClient() {
+std::size_t ScrapeLanes() {
+  static const std::size_t kLanes = std::clamp(std::thread::hardware_concurrency(), 1U, 8U);
+  return kLanes;
+}
+
+std::shared_ptr<net::HttpClient> ScrapeClient(std::size_t lane) {
   // Never destroyed: callbacks may still be running while the process exits.
   // One idle connection per target is kept, however many targets there are, as Prometheus's
   // client keeps up to 20000. With fewer than targets, the least recently used connection is
   // closed each time one is returned, and that is the next target due: every scrape would
   // connect anew.
-  static auto* client = new std::shared_ptr<net::HttpClient>(std::make_shared<net::HttpClient>(
-      net::HttpClient::Options{.max_idle_connections = kMaxIdleConnections}));
-  return *client;
+  static auto* clients = [] {
+    auto* v = new std::vector<std::shared_ptr<net::HttpClient>>;
+    for (std::size_t i = 0; i < ScrapeLanes(); ++i) {
+      v->push_back(std::make_shared<net::HttpClient>(
+          net::HttpClient::Options{.max_idle_connections = kMaxIdleConnections,
+                                   .thread_name = "scrape-" + std::to_string(i)}));
+    }
+    return v;
+  }();
+  return (*clients)[lane % clients->size()];
 }
 
-std::shared_ptr<Fetcher> NewHttpFetcher() {
-  return std::make_shared<HttpFetcher>(SharedHttpClient());
-}
+std::shared_ptr<Fetcher> NewHttpFetcher() { return std::make_shared<HttpFetcher>(); }
 
 }  // namespace starling::scrape

@@ -16,7 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "net/http_client.h"
+#include "scrape/scheduler.h"
 #include "scrape/scrape_pool.h"
 
 namespace starling::scrape {
@@ -121,7 +123,7 @@ TEST(HttpFetcherTest, EveryTargetKeepsItsConnection) {
       net::ClientRequest request;
       request.url = targets.Url(i);
       std::promise<base::Result<net::ClientResponse>> done;
-      fetcher->Fetch(request,
+      fetcher->Fetch(request, i,
                      [&](base::Result<net::ClientResponse> r) { done.set_value(std::move(r)); });
       base::Result<net::ClientResponse> r = done.get_future().get();
       ASSERT_TRUE(r.ok()) << r.error().ToString();
@@ -129,6 +131,34 @@ TEST(HttpFetcherTest, EveryTargetKeepsItsConnection) {
     }
   }
   EXPECT_EQ(targets.accepted(), kTargets);
+}
+
+// A loop's timers and its fetch's callback run on the same thread, its lane's: the scrape is
+// parsed where its response arrived. Different lanes run on different threads.
+TEST(HttpFetcherTest, AFetchCompletesOnTheThreadOfItsLanesTimers) {
+  ManyTargets targets(1);
+  std::shared_ptr<Fetcher> fetcher = NewHttpFetcher();
+  std::vector<std::thread::id> lane_threads;
+  for (std::size_t lane = 0; lane < ScrapeLanes(); ++lane) {
+    std::promise<std::thread::id> timer_thread;
+    Scheduler::Shared()->At(
+        base::Clock::Real().Monotonic(),
+        [&] { timer_thread.set_value(std::this_thread::get_id()); }, lane);
+    const std::thread::id on_timer = timer_thread.get_future().get();
+
+    net::ClientRequest request;
+    request.url = targets.Url(0);
+    std::promise<std::thread::id> done_thread;
+    fetcher->Fetch(request, lane, [&](const base::Result<net::ClientResponse>& r) {
+      EXPECT_TRUE(r.ok()) << r.error().ToString();
+      done_thread.set_value(std::this_thread::get_id());
+    });
+    const std::thread::id on_done = done_thread.get_future().get();
+    EXPECT_EQ(on_done, on_timer) << "lane " << lane;
+    EXPECT_NE(on_done, std::this_thread::get_id());
+    for (std::thread::id other : lane_threads) EXPECT_NE(on_done, other) << "lane " << lane;
+    lane_threads.push_back(on_done);
+  }
 }
 
 }  // namespace

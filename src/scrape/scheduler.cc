@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <utility>
 
 #include "base/check.h"
@@ -17,131 +18,112 @@ constexpr std::chrono::milliseconds kMaxWait{100};
 
 }  // namespace
 
-Scheduler::Scheduler(base::Clock* clock, int workers, TimerHost timer_host)
+Scheduler::Scheduler(base::Clock* clock, int lanes, TimerHost timer_host)
     : clock_(clock),
       real_clock_(clock == &base::Clock::Real()),
-      manual_(workers <= 0),
+      lanes_(static_cast<std::size_t>(std::max(lanes, 1))),
       timer_host_(std::move(timer_host)) {
-  CHECK(!timer_host_ || (real_clock_ && !manual_)) << "a timer host needs the real clock";
-  if (manual_) return;
-  if (!timer_host_) {
-    threads_.emplace_back([this] {
-      base::SetThreadName("scrape-timer");
-      TimerThread();
-    });
-  }
-  for (int i = 0; i < workers; ++i) {
-    threads_.emplace_back([this] {
-      base::SetThreadName("scrape-worker");
-      WorkerThread();
+  const bool manual = lanes <= 0;
+  CHECK(!timer_host_ || (real_clock_ && !manual)) << "a timer host needs the real clock";
+  if (timer_host_) return;
+  for (std::size_t i = 0; i < lanes_; ++i) {
+    queues_.push_back(std::make_unique<Lane>());
+    if (manual) continue;
+    Lane& lane = *queues_.back();
+    lane.thread = std::thread([this, &lane, i] {
+      base::SetThreadName("scrape-" + std::to_string(i));
+      RunLane(lane);
     });
   }
 }
 
 Scheduler::~Scheduler() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+  for (std::unique_ptr<Lane>& lane : queues_) {
+    {
+      std::lock_guard<std::mutex> lock(lane->mu);
+      lane->stopping = true;
+    }
+    lane->cv.notify_all();
+    if (lane->thread.joinable()) lane->thread.join();
   }
-  timer_cv_.notify_all();
-  work_cv_.notify_all();
-  for (std::thread& t : threads_) t.join();
 }
 
 std::shared_ptr<Scheduler> Scheduler::Shared() {
-  // Never destroyed: loops may post work while the process exits.
+  // Never destroyed: loops may add timers while the process exits.
   static auto* shared = new std::shared_ptr<Scheduler>(std::make_shared<Scheduler>(
-      &base::Clock::Real(),
-      static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 8U)),
-      [client = SharedHttpClient()](base::Clock::Duration due, std::function<void()> fn) {
+      &base::Clock::Real(), static_cast<int>(ScrapeLanes()),
+      [](std::size_t lane, base::Clock::Duration due, std::function<void()> fn) {
         // The real clock's Monotonic is the steady clock's time since its epoch.
-        client->RunAt(net::HttpClient::Steady::time_point(
-                          std::chrono::duration_cast<net::HttpClient::Steady::duration>(due)),
-                      std::move(fn));
+        ScrapeClient(lane)->RunAt(
+            net::HttpClient::Steady::time_point(
+                std::chrono::duration_cast<net::HttpClient::Steady::duration>(due)),
+            std::move(fn));
       }));
   return *shared;
 }
 
-void Scheduler::At(base::Clock::Duration due, std::function<void()> fn) {
+void Scheduler::At(base::Clock::Duration due, std::function<void()> fn, std::size_t lane) {
+  lane %= lanes_;
   if (timer_host_) {
-    timer_host_(due, std::move(fn));
+    timer_host_(lane, due, std::move(fn));
     return;
   }
+  Lane& l = *queues_[lane];
   bool earliest = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    earliest = timers_.Add(due, std::move(fn));
+    std::lock_guard<std::mutex> lock(l.mu);
+    earliest = l.timers.Add(due, std::move(fn));
   }
-  // The timer thread sleeps until the earliest due time, or runs timers and looks again:
+  // The lane's thread sleeps until the earliest due time, or runs timers and looks again:
   // only a new earliest timer needs it awake. Every finished scrape schedules its next one,
   // and waking the thread for each costs more than a scrape's parsing on a small target.
-  if (earliest) timer_cv_.notify_one();
-}
-
-void Scheduler::Post(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    work_.push_back(std::move(fn));
-  }
-  work_cv_.notify_one();
+  if (earliest) l.cv.notify_one();
 }
 
 std::size_t Scheduler::PendingTimers() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return timers_.size();
+  std::size_t n = 0;
+  for (const std::unique_ptr<Lane>& lane : queues_) {
+    std::lock_guard<std::mutex> lock(lane->mu);
+    n += lane->timers.size();
+  }
+  return n;
 }
 
 std::size_t Scheduler::RunUntilIdle() {
+  CHECK(!timer_host_ && !queues_.front()->thread.joinable()) << "not a manual scheduler";
+  Lane& lane = *queues_.front();
   std::size_t ran = 0;
   while (true) {
     std::function<void()> fn;
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!work_.empty()) {
-        fn = std::move(work_.front());
-        work_.pop_front();
-      } else {
-        fn = timers_.PopDue(clock_->Monotonic());
-        if (!fn) return ran;
-      }
+      std::lock_guard<std::mutex> lock(lane.mu);
+      fn = lane.timers.PopDue(clock_->Monotonic());
     }
+    if (!fn) return ran;
     fn();
     ++ran;
   }
 }
 
-void Scheduler::TimerThread() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    if (timers_.empty()) {
+void Scheduler::RunLane(Lane& lane) {
+  std::unique_lock<std::mutex> lock(lane.mu);
+  while (!lane.stopping) {
+    if (lane.timers.empty()) {
       if (real_clock_) {
-        timer_cv_.wait(lock);
+        lane.cv.wait(lock);
       } else {
-        timer_cv_.wait_for(lock, kMaxWait);
+        lane.cv.wait_for(lock, kMaxWait);
       }
       continue;
     }
     const base::Clock::Duration now = clock_->Monotonic();
-    std::function<void()> fn = timers_.PopDue(now);
+    std::function<void()> fn = lane.timers.PopDue(now);
     if (!fn) {
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.earliest() - now);
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(lane.timers.earliest() - now);
       // A real clock can be slept on until the due time; a fake one is re-read regularly.
-      timer_cv_.wait_for(lock, real_clock_ ? wait : std::min(wait, kMaxWait));
+      lane.cv.wait_for(lock, real_clock_ ? wait : std::min(wait, kMaxWait));
       continue;
     }
-    lock.unlock();
-    fn();
-    lock.lock();
-  }
-}
-
-void Scheduler::WorkerThread() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    work_cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
-    if (stopping_) return;
-    std::function<void()> fn = std::move(work_.front());
-    work_.pop_front();
     lock.unlock();
     fn();
     lock.lock();

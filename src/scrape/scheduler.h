@@ -1,23 +1,24 @@
 #pragma once
 
 // Scheduler: the threads that drive every scrape loop of the process, so that the number of
-// threads does not grow with the number of targets. One timer thread runs due timers (which
-// only start asynchronous fetches, so they are quick); a few worker threads run posted work
-// (parsing and appending a fetched body).
+// threads does not grow with the number of targets. The work is split into lanes of one thread
+// each, and a loop keeps to one lane: its timers fire there, and the loop's fetch completes,
+// and its body is parsed and appended, on the same thread. Handing a scrape from one thread to
+// another costs a wakeup and a cold cache, more than parsing a small target's body; with a lane
+// per core, the loops still use every core.
 //
-// The timers may run on another thread instead, a timer host's: the process-wide scheduler's
-// run on the thread of the HTTP client that scrapes use, which then wakes once per scrape for
-// the timer and the request it starts.
+// The timers may run on other threads instead, a timer host's: the process-wide scheduler's
+// lanes are the threads of the HTTP clients that scrapes use (ScrapeClient), which then wake
+// once for a scrape's timer and the request it starts, and once for its response.
 //
-// A scheduler built with zero workers is manual: nothing runs until RunUntilIdle, which runs
-// due timers (on the injected clock) and posted work on the calling thread. Tests use it with
-// a FakeClock to drive loops deterministically.
+// A scheduler built with zero lanes is manual: nothing runs until RunUntilIdle, which runs due
+// timers (on the injected clock) on the calling thread. Tests use it with a FakeClock to drive
+// loops deterministically.
 //
-// Thread-safe. Work may be posted and timers added from any thread, including from work.
+// Thread-safe. Timers may be added from any thread, including from timers.
 
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -33,19 +34,23 @@ class HttpClient;
 
 namespace starling::scrape {
 
-// The process-wide HTTP client that scrapes share (its connection cache and thread), on whose
-// thread the process-wide scheduler runs its timers.
-std::shared_ptr<net::HttpClient> SharedHttpClient();
+// The lanes of the process-wide scheduler, one per core (up to 8).
+std::size_t ScrapeLanes();
+// The HTTP client of a lane (modulo ScrapeLanes()) of the process-wide scheduler: its thread
+// runs the lane's timers, and its connection cache holds the connections of the lane's targets.
+std::shared_ptr<net::HttpClient> ScrapeClient(std::size_t lane);
 
 class Scheduler {
  public:
-  // Runs fn at a monotonic time (the real clock's), on a thread of its own.
-  using TimerHost = std::function<void(base::Clock::Duration due, std::function<void()> fn)>;
+  // Runs fn at a monotonic time (the real clock's), on the thread of the lane.
+  using TimerHost =
+      std::function<void(std::size_t lane, base::Clock::Duration due, std::function<void()> fn)>;
 
   // `clock` must outlive the scheduler. With a timer host (only on the real clock), At hands
-  // timers to it and there is no timer thread; they then run even after the scheduler is gone.
-  Scheduler(base::Clock* clock, int workers, TimerHost timer_host = nullptr);
-  // Stops the threads; pending timers and work are dropped.
+  // timers to it and there are no threads; the timers then run even after the scheduler is
+  // gone.
+  Scheduler(base::Clock* clock, int lanes, TimerHost timer_host = nullptr);
+  // Stops the threads; pending timers are dropped.
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -54,35 +59,36 @@ class Scheduler {
   static std::shared_ptr<Scheduler> Shared();
 
   base::Clock* clock() const { return clock_; }
+  // How many lanes there are (1 for a manual scheduler).
+  std::size_t lanes() const { return lanes_; }
 
-  // Runs fn on the timer thread (or the timer host's) once clock()->Monotonic() >= due. fn must
-  // be quick.
-  void At(base::Clock::Duration due, std::function<void()> fn);
-  // Runs fn on a worker thread.
-  void Post(std::function<void()> fn);
+  // Runs fn on lane `lane` (modulo lanes()) once clock()->Monotonic() >= due.
+  void At(base::Clock::Duration due, std::function<void()> fn, std::size_t lane = 0);
 
-  // Manual schedulers only: runs due timers and posted work until none is runnable; returns
-  // how many functions ran.
+  // Manual schedulers only: runs due timers (on the injected clock) until none is due; returns
+  // how many ran.
   std::size_t RunUntilIdle();
 
   // Timers not run yet; not counting those handed to a timer host.
   std::size_t PendingTimers() const;
 
  private:
-  void TimerThread();
-  void WorkerThread();
+  struct Lane {
+    mutable std::mutex mu;
+    std::condition_variable cv;
+    base::TimerQueue<base::Clock::Duration> timers;  // guarded by mu
+    bool stopping = false;                           // guarded by mu
+    std::thread thread;
+  };
+
+  void RunLane(Lane& lane);
 
   base::Clock* const clock_;
   const bool real_clock_;
-  const bool manual_;
+  const std::size_t lanes_;
   const TimerHost timer_host_;
-  mutable std::mutex mu_;
-  std::condition_variable timer_cv_;
-  std::condition_variable work_cv_;
-  base::TimerQueue<base::Clock::Duration> timers_;  // guarded by mu_
-  std::deque<std::function<void()>> work_;          // guarded by mu_
-  bool stopping_ = false;                           // guarded by mu_
-  std::vector<std::thread> threads_;
+  // Without a timer host: one per lane (a manual scheduler's has no thread).
+  std::vector<std::unique_ptr<Lane>> queues_;
 };
 
 }  // namespace starling::scrape

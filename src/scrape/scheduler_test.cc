@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -79,49 +80,87 @@ TEST(SchedulerTest, TimersAddedByTimersRun) {
   EXPECT_EQ(log.WaitFor(2), (std::vector<int>{1, 2}));
 }
 
-TEST(SchedulerTest, PostedWorkRunsOnAWorker) {
+// Each lane has a thread of its own; lanes are taken modulo their number.
+TEST(SchedulerTest, EachLaneRunsItsTimersOnAThreadOfItsOwn) {
   Log log;
+  std::mutex mu;
+  std::vector<std::thread::id> threads(4);
   Scheduler s(&base::Clock::Real(), 2);
-  s.At(In(milliseconds(10)), [&] { s.Post([&] { log.Add(7); }); });
-  EXPECT_EQ(log.WaitFor(1), (std::vector<int>{7}));
+  EXPECT_EQ(s.lanes(), 2U);
+  for (std::size_t lane = 0; lane < 4; ++lane) {
+    s.At(
+        In(milliseconds(10)),
+        [&, lane] {
+          {
+            std::lock_guard lock(mu);
+            threads[lane] = std::this_thread::get_id();
+          }
+          log.Add(static_cast<int>(lane));
+        },
+        lane);
+  }
+  ASSERT_EQ(log.WaitFor(4).size(), 4U);
+  std::lock_guard lock(mu);
+  EXPECT_NE(threads[0], threads[1]);
+  EXPECT_EQ(threads[0], threads[2]);
+  EXPECT_EQ(threads[1], threads[3]);
+  EXPECT_NE(threads[0], std::this_thread::get_id());
+}
+
+TEST(SchedulerTest, AManualSchedulerRunsDueTimersOnTheCallingThread) {
+  base::FakeClock clock;
+  Scheduler s(&clock, 0);
+  EXPECT_EQ(s.lanes(), 1U);
+  std::vector<int> ran;
+  s.At(
+      clock.Monotonic() + milliseconds(10), [&] { ran.push_back(1); }, 3);
+  s.At(clock.Monotonic() + milliseconds(20), [&] { ran.push_back(2); });
+  EXPECT_EQ(s.RunUntilIdle(), 0U);
+  clock.Advance(milliseconds(10));
+  EXPECT_EQ(s.RunUntilIdle(), 1U);
+  EXPECT_EQ(ran, (std::vector<int>{1}));
+  EXPECT_EQ(s.PendingTimers(), 1U);
 }
 
 TEST(SchedulerTest, ATimerHostRunsTheTimers) {
-  Log log;
-  std::mutex mu;
-  std::vector<std::pair<base::Clock::Duration, std::function<void()>>> hosted;
-  Scheduler s(&base::Clock::Real(), 1, [&](base::Clock::Duration due, std::function<void()> fn) {
-    std::lock_guard lock(mu);
-    hosted.emplace_back(due, std::move(fn));
-  });
+  std::vector<std::tuple<std::size_t, base::Clock::Duration, std::function<void()>>> hosted;
+  Scheduler s(&base::Clock::Real(), 3,
+              [&](std::size_t lane, base::Clock::Duration due, std::function<void()> fn) {
+                hosted.emplace_back(lane, due, std::move(fn));
+              });
+  int ran = 0;
   const base::Clock::Duration due = In(milliseconds(1));
-  s.At(due, [&] { s.Post([&] { log.Add(5); }); });
+  s.At(
+      due, [&] { ++ran; }, 4);
   EXPECT_EQ(s.PendingTimers(), 0U);
-  std::lock_guard lock(mu);
   ASSERT_EQ(hosted.size(), 1U);
-  EXPECT_EQ(hosted[0].first, due);
-  hosted[0].second();  // as the host would, when due: the timer's work reaches a worker
-  EXPECT_EQ(log.WaitFor(1), (std::vector<int>{5}));
+  EXPECT_EQ(std::get<0>(hosted[0]), 1U);  // lane 4 of 3
+  EXPECT_EQ(std::get<1>(hosted[0]), due);
+  std::get<2>(hosted[0])();  // as the host would, when due
+  EXPECT_EQ(ran, 1);
 }
 
-TEST(SchedulerTest, TheSharedSchedulersTimersRunOnTheSharedClientsThread) {
-  Log log;
-  std::mutex mu;
-  std::vector<std::thread::id> threads;
-  auto record = [&](int v) {
-    {
-      std::lock_guard lock(mu);
-      threads.push_back(std::this_thread::get_id());
-    }
-    log.Add(v);
-  };
-  Scheduler::Shared()->At(In(milliseconds(10)), [&] { record(1); });
-  SharedHttpClient()->RunAt(std::chrono::steady_clock::now() + milliseconds(20),
-                            [&] { record(2); });
-  ASSERT_EQ(log.WaitFor(2), (std::vector<int>{1, 2}));
-  std::lock_guard lock(mu);
-  EXPECT_EQ(threads[0], threads[1]);
-  EXPECT_NE(threads[0], std::this_thread::get_id());
+TEST(SchedulerTest, TheSharedSchedulersTimersRunOnTheirLanesClientThread) {
+  for (std::size_t lane = 0; lane < ScrapeLanes(); ++lane) {
+    Log log;
+    std::mutex mu;
+    std::vector<std::thread::id> threads;
+    auto record = [&](int v) {
+      {
+        std::lock_guard lock(mu);
+        threads.push_back(std::this_thread::get_id());
+      }
+      log.Add(v);
+    };
+    Scheduler::Shared()->At(
+        In(milliseconds(10)), [&] { record(1); }, lane);
+    ScrapeClient(lane)->RunAt(std::chrono::steady_clock::now() + milliseconds(20),
+                              [&] { record(2); });
+    ASSERT_EQ(log.WaitFor(2), (std::vector<int>{1, 2}));
+    std::lock_guard lock(mu);
+    EXPECT_EQ(threads[0], threads[1]) << "lane " << lane;
+    EXPECT_NE(threads[0], std::this_thread::get_id());
+  }
 }
 
 }  // namespace

@@ -45,7 +45,9 @@ class ScrapePool::LoopRunner : public std::enable_shared_from_this<LoopRunner> {
  public:
   LoopRunner(std::shared_ptr<Shared> shared, std::shared_ptr<const Target> target,
              const LoopOptions& options)
-      : shared_(std::move(shared)), loop_(std::move(target), options, shared_->metrics) {}
+      : shared_(std::move(shared)),
+        lane_(target->hash() % shared_->scheduler->lanes()),
+        loop_(std::move(target), options, shared_->metrics) {}
 
   ScrapeLoop& loop() { return loop_; }
   const Target& target() const { return *loop_.target(); }
@@ -69,11 +71,12 @@ class ScrapePool::LoopRunner : public std::enable_shared_from_this<LoopRunner> {
     while (tick <= now) tick += interval;
     const base::Clock::TimePoint stale_time = shared_->clock->Now() + (tick - now);
     std::weak_ptr<LoopRunner> weak = weak_from_this();
-    shared_->scheduler->At(tick + interval + interval / 10, [weak, gen, stale_time] {
-      auto self = weak.lock();
-      if (self == nullptr) return;
-      self->shared_->scheduler->Post([self, gen, stale_time] { self->EndOfRun(gen, stale_time); });
-    });
+    shared_->scheduler->At(
+        tick + interval + interval / 10,
+        [weak, gen, stale_time] {
+          if (auto self = weak.lock()) self->EndOfRun(gen, stale_time);
+        },
+        lane_);
   }
 
   // The target came back before its end-of-run markers: scrape again from the next slot.
@@ -109,9 +112,12 @@ class ScrapePool::LoopRunner : public std::enable_shared_from_this<LoopRunner> {
     next_due_ = due;
     const std::uint64_t gen = ++gen_;
     std::weak_ptr<LoopRunner> weak = weak_from_this();
-    shared_->scheduler->At(due, [weak, gen] {
-      if (auto self = weak.lock()) self->Fire(gen);
-    });
+    shared_->scheduler->At(
+        due,
+        [weak, gen] {
+          if (auto self = weak.lock()) self->Fire(gen);
+        },
+        lane_);
   }
 
   std::shared_ptr<storage::Appendable> CurrentAppendable() {
@@ -119,7 +125,7 @@ class ScrapePool::LoopRunner : public std::enable_shared_from_this<LoopRunner> {
     return shared_->appendable;
   }
 
-  // On the timer thread: starts the fetch.
+  // On the loop's lane: starts the fetch.
   void Fire(std::uint64_t gen) {
     {
       std::lock_guard<std::mutex> lock(run_mu_);
@@ -141,15 +147,14 @@ class ScrapePool::LoopRunner : public std::enable_shared_from_this<LoopRunner> {
     const base::Clock::Duration start_mono = shared_->clock->Monotonic();
     std::shared_ptr<LoopRunner> self = shared_from_this();
     shared_->fetcher->Fetch(
-        std::move(req), [self, gen, start, start_mono](base::Result<net::ClientResponse> r) {
-          auto result = std::make_shared<base::Result<net::ClientResponse>>(std::move(r));
-          self->shared_->scheduler->Post([self, gen, start, start_mono, result] {
-            self->Complete(gen, start, start_mono, *result);
-          });
+        std::move(req), lane_,
+        [self, gen, start, start_mono](const base::Result<net::ClientResponse>& r) {
+          self->Complete(gen, start, start_mono, r);
         });
   }
 
-  // On a worker: processes the fetched scrape and schedules the next one.
+  // Where the fetch completes (the loop's lane in production): processes the fetched scrape
+  // and schedules the next one.
   void Complete(std::uint64_t gen, base::Clock::TimePoint start, base::Clock::Duration start_mono,
                 const base::Result<net::ClientResponse>& r) {
     std::lock_guard<std::mutex> lock(run_mu_);
@@ -191,6 +196,7 @@ class ScrapePool::LoopRunner : public std::enable_shared_from_this<LoopRunner> {
   }
 
   const std::shared_ptr<Shared> shared_;
+  const std::size_t lane_;
   std::mutex run_mu_;
   ScrapeLoop loop_;                   // used under run_mu_
   bool dead_ = false;                 // guarded by run_mu_

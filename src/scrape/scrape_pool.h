@@ -4,7 +4,7 @@
 //
 //   discovered label sets --Update--> ScrapePool --PopulateLabels--> Targets (deduplicated)
 //                                         |  one ScrapeLoop per target, driven by a Scheduler
-//                                         v
+//                                         v      lane (one thread) chosen by the target's hash
 //                     Fetcher (HTTP GET, async) --> ScrapeLoop::Process --> Appendable
 //
 // Each target is scraped every interval at a fixed phase derived from its hash (so targets of
@@ -36,15 +36,18 @@
 namespace starling::scrape {
 
 // Fetches a scrape's body: the HTTP client in production (NewHttpFetcher), a fake in tests.
-// Thread-safe; `done` runs exactly once, on any thread, and must be quick.
+// Thread-safe; `done` runs exactly once, on any thread, and may process the scrape: it holds up
+// only other scrapes of the same lane.
 class Fetcher {
  public:
   using Callback = std::function<void(base::Result<net::ClientResponse>)>;
   virtual ~Fetcher() = default;
-  virtual void Fetch(net::ClientRequest request, Callback done) = 0;
+  // `lane`: the scheduler lane of the target's loop.
+  virtual void Fetch(net::ClientRequest request, std::size_t lane, Callback done) = 0;
 };
 
-// A Fetcher over a process-wide net::HttpClient.
+// A Fetcher over the process-wide scheduler's clients: a fetch for a lane runs on that lane's
+// client (ScrapeClient), whose thread then runs `done`.
 std::shared_ptr<Fetcher> NewHttpFetcher();
 
 // A discovered target that was dropped, and why.

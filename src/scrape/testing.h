@@ -146,7 +146,7 @@ class FakeFetcher final : public Fetcher {
     std::lock_guard<std::mutex> lock(mu_);
     responses_.insert_or_assign(url, std::move(r));
   }
-  void Fetch(net::ClientRequest request, Callback done) override {
+  void Fetch(net::ClientRequest request, std::size_t /*lane*/, Callback done) override {
     base::Result<net::ClientResponse> r = net::ClientResponse{404, "404 Not Found", {}, ""};
     {
       std::lock_guard<std::mutex> lock(mu_);
