@@ -759,9 +759,9 @@ class HttpClient::Impl {
       no_proxy = &environment_no_proxy;
     }
     curl_easy_setopt(h, CURLOPT_PROXY, proxy->c_str());
-    if (!proxy->empty() && !no_proxy->empty()) {
-      curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy->c_str());
-    }
+    // Set even when empty: curl would otherwise take the environment's no_proxy, reading it on
+    // every request.
+    curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy->c_str());
     if (!cfg.proxy_connect_headers.empty()) {
       for (const Header& hd : cfg.proxy_connect_headers) {
         Append(t.proxy_headers, hd.name + ": " + hd.value);

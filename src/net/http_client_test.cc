@@ -404,20 +404,35 @@ TEST(HttpClientTest, Redirects) {
   EXPECT_EQ(r->HeaderValue("Location").value_or("<none>"), "/echo");
 }
 
+// Restores an environment variable when it goes out of scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name); old != nullptr) saved_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (saved_) {
+      setenv(name_, saved_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> saved_;
+};
+
 TEST(HttpClientTest, EnvironmentProxyIgnored) {
   TestServer server;
-  const char* old = std::getenv("http_proxy");
-  std::string saved = old == nullptr ? "" : old;
-  setenv("http_proxy", "http://127.0.0.1:1", 1);
+  ScopedEnv http_proxy("http_proxy", "http://127.0.0.1:1");
   HttpClient client;
   ClientRequest req;
   req.url = server.Url("/echo");
   auto r = client.DoSync(req);
-  if (old == nullptr) {
-    unsetenv("http_proxy");
-  } else {
-    setenv("http_proxy", saved.c_str(), 1);
-  }
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->status, 200);
 }
@@ -533,6 +548,16 @@ TEST(HttpClientTest, Proxies) {
     EXPECT_EQ(r->body, "GET ") << no_proxy;
   }
 
+  // A configured proxy_url goes with the configured no_proxy alone, as in Prometheus.
+  {
+    ScopedEnv no_proxy("no_proxy", "127.0.0.1");
+    ScopedEnv no_proxy_upper("NO_PROXY", "127.0.0.1");
+    r = get(direct_url, [&](ClientConfig& c) { c.proxy_url = proxy.Url(); });
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->body, "proxied");
+    ASSERT_EQ(proxy.Heads().size(), 2U);
+  }
+
   auto from_env = [&](ClientConfig& c) {
     c.environment_proxy = ClientConfig::EnvironmentProxy{proxy.Url(), "", "other.invalid"};
   };
@@ -543,8 +568,8 @@ TEST(HttpClientTest, Proxies) {
   r = get("http://example.invalid/x", from_env);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->body, "proxied");
-  ASSERT_EQ(proxy.Heads().size(), 2U);
-  EXPECT_EQ(proxy.Heads()[1].rfind("GET http://example.invalid/x HTTP/1.1\r\n", 0), 0U);
+  ASSERT_EQ(proxy.Heads().size(), 3U);
+  EXPECT_EQ(proxy.Heads()[2].rfind("GET http://example.invalid/x HTTP/1.1\r\n", 0), 0U);
 
   r = get("https://example.invalid/x", [&](ClientConfig& c) {
     c.proxy_url = proxy.Url();
@@ -552,8 +577,8 @@ TEST(HttpClientTest, Proxies) {
     c.authorization = "Bearer for-the-host";
   });
   EXPECT_FALSE(r.ok());
-  ASSERT_EQ(proxy.Heads().size(), 3U);
-  const std::string connect = proxy.Heads()[2];
+  ASSERT_EQ(proxy.Heads().size(), 4U);
+  const std::string connect = proxy.Heads()[3];
   EXPECT_EQ(connect.rfind("CONNECT example.invalid:443 HTTP/1.1\r\n", 0), 0U) << connect;
   EXPECT_NE(connect.find("\r\nX-Proxy-Token: s\r\n"), std::string::npos) << connect;
   EXPECT_EQ(connect.find("for-the-host"), std::string::npos) << connect;
