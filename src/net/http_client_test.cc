@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/testing.h"
 #include "net/http_server.h"
 #include "net/io_pool.h"
 #include "net/sigv4_testing.h"
@@ -404,31 +405,9 @@ TEST(HttpClientTest, Redirects) {
   EXPECT_EQ(r->HeaderValue("Location").value_or("<none>"), "/echo");
 }
 
-// Restores an environment variable when it goes out of scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name); old != nullptr) saved_ = old;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (saved_) {
-      setenv(name_, saved_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> saved_;
-};
-
 TEST(HttpClientTest, EnvironmentProxyIgnored) {
   TestServer server;
-  ScopedEnv http_proxy("http_proxy", "http://127.0.0.1:1");
+  base::testing::ScopedEnv env({{"http_proxy", std::string("http://127.0.0.1:1")}});
   HttpClient client;
   ClientRequest req;
   req.url = server.Url("/echo");
@@ -550,8 +529,7 @@ TEST(HttpClientTest, Proxies) {
 
   // A configured proxy_url goes with the configured no_proxy alone, as in Prometheus.
   {
-    ScopedEnv no_proxy("no_proxy", "127.0.0.1");
-    ScopedEnv no_proxy_upper("NO_PROXY", "127.0.0.1");
+    base::testing::ScopedEnv env({{"no_proxy", "127.0.0.1"}, {"NO_PROXY", "127.0.0.1"}});
     r = get(direct_url, [&](ClientConfig& c) { c.proxy_url = proxy.Url(); });
     ASSERT_TRUE(r.ok()) << r.error().ToString();
     EXPECT_EQ(r->body, "proxied");
