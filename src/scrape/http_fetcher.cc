@@ -17,7 +17,7 @@ constexpr int kMaxIdleConnections = 20000;  // Prometheus's MaxIdleConns
 class HttpFetcher final : public Fetcher {
  public:
   void Fetch(net::ClientRequest request, std::size_t lane, Callback done) override {
-    ScrapeClient(lane)->Do(std::move(request), std::move(done));
+    ScrapeClient(lane).Do(std::move(request), std::move(done));
   }
 };
 
@@ -28,22 +28,22 @@ std::size_t ScrapeLanes() {
   return kLanes;
 }
 
-std::shared_ptr<net::HttpClient> ScrapeClient(std::size_t lane) {
+net::HttpClient& ScrapeClient(std::size_t lane) {
   // Never destroyed: callbacks may still be running while the process exits.
   // One idle connection per target is kept, however many targets there are, as Prometheus's
   // client keeps up to 20000. With fewer than targets, the least recently used connection is
   // closed each time one is returned, and that is the next target due: every scrape would
   // connect anew.
   static auto* clients = [] {
-    auto* v = new std::vector<std::shared_ptr<net::HttpClient>>;
+    auto* v = new std::vector<std::unique_ptr<net::HttpClient>>;
     for (std::size_t i = 0; i < ScrapeLanes(); ++i) {
-      v->push_back(std::make_shared<net::HttpClient>(
+      v->push_back(std::make_unique<net::HttpClient>(
           net::HttpClient::Options{.max_idle_connections = kMaxIdleConnections,
                                    .thread_name = "scrape-" + std::to_string(i)}));
     }
     return v;
   }();
-  return (*clients)[lane % clients->size()];
+  return *(*clients)[lane % clients->size()];
 }
 
 std::shared_ptr<Fetcher> NewHttpFetcher() { return std::make_shared<HttpFetcher>(); }

@@ -54,7 +54,7 @@ std::shared_ptr<Scheduler> Scheduler::Shared() {
       &base::Clock::Real(), static_cast<int>(ScrapeLanes()),
       [](std::size_t lane, base::Clock::Duration due, std::function<void()> fn) {
         // The real clock's Monotonic is the steady clock's time since its epoch.
-        ScrapeClient(lane)->RunAt(
+        ScrapeClient(lane).RunAt(
             net::HttpClient::Steady::time_point(
                 std::chrono::duration_cast<net::HttpClient::Steady::duration>(due)),
             std::move(fn));

@@ -38,7 +38,7 @@ namespace starling::scrape {
 std::size_t ScrapeLanes();
 // The HTTP client of a lane (modulo ScrapeLanes()) of the process-wide scheduler: its thread
 // runs the lane's timers, and its connection cache holds the connections of the lane's targets.
-std::shared_ptr<net::HttpClient> ScrapeClient(std::size_t lane);
+net::HttpClient& ScrapeClient(std::size_t lane);
 
 class Scheduler {
  public:

@@ -154,8 +154,8 @@ TEST(SchedulerTest, TheSharedSchedulersTimersRunOnTheirLanesClientThread) {
     };
     Scheduler::Shared()->At(
         In(milliseconds(10)), [&] { record(1); }, lane);
-    ScrapeClient(lane)->RunAt(std::chrono::steady_clock::now() + milliseconds(20),
-                              [&] { record(2); });
+    ScrapeClient(lane).RunAt(std::chrono::steady_clock::now() + milliseconds(20),
+                             [&] { record(2); });
     ASSERT_EQ(log.WaitFor(2), (std::vector<int>{1, 2}));
     std::lock_guard lock(mu);
     EXPECT_EQ(threads[0], threads[1]) << "lane " << lane;
